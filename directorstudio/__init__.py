@@ -1,0 +1,1 @@
+"""DirectorStudio backend: database tooling, HTTP functions and the local stack."""

@@ -1,0 +1,1 @@
+"""Database access with PostgREST's per-request context, and error translation."""

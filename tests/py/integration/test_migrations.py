@@ -1,0 +1,134 @@
+"""Migrations apply to plain PostgreSQL with only the bootstrap, twice, and match the sources."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+
+from directorstudio import paths, sqlsource
+from directorstudio.migrate import migrate, migration_files
+from tests.support.cluster import Server
+
+SNAPSHOT_QUERIES = {
+    "functions": """
+        SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
+               pg_get_functiondef(p.oid), coalesce(p.proacl::text, '')
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname IN ('public', 'private') AND p.prokind IN ('f', 'p')
+        ORDER BY 1, 2, 3
+    """,
+    "policies": """
+        SELECT schemaname, tablename, policyname, permissive, roles::text, cmd,
+               coalesce(qual, ''), coalesce(with_check, '')
+        FROM pg_policies ORDER BY 1, 2, 3
+    """,
+    "triggers": """
+        SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid)
+        FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2
+    """,
+    "table_grants": """
+        SELECT c.oid::regclass::text, coalesce(c.relacl::text, '')
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname IN ('public', 'private') ORDER BY 1
+    """,
+    "default_privileges": """
+        SELECT defaclrole::regrole::text, defaclnamespace, defaclobjtype, defaclacl::text
+        FROM pg_default_acl ORDER BY 1, 2, 3
+    """,
+}
+
+
+def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
+    with psycopg.connect(url) as conn:
+        return {name: conn.execute(q).fetchall() for name, q in SNAPSHOT_QUERIES.items()}
+
+
+@pytest.fixture
+def empty_database(pg_server: Server) -> Iterator[str]:
+    name = "ds_empty_" + Path(__file__).stem[-6:]
+    janitor = pg_server.janitor(name)
+    janitor.init()
+    try:
+        yield pg_server.url(name)
+    finally:
+        janitor.drop()
+
+
+def _psql(url: str, path: Path) -> subprocess.CompletedProcess[str]:
+    psql = shutil.which("psql")
+    assert psql, "psql is required"
+    return subprocess.run(
+        [psql, url, "-q", "-v", "ON_ERROR_STOP=1", "-f", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_migrations_apply_with_psql_after_the_bootstrap_and_again(empty_database: str) -> None:
+    assert _psql(empty_database, paths.BOOTSTRAP_FILE).returncode == 0
+    for attempt in (1, 2):
+        for path in migration_files():
+            result = _psql(empty_database, path)
+            assert result.returncode == 0, f"pass {attempt}, {path.name}: {result.stderr}"
+
+
+def test_migration_file_names_follow_the_supabase_cli_pattern() -> None:
+    names = [p.name for p in paths.MIGRATIONS_DIR.glob("*.sql")]
+    assert names
+    assert all(len(n.split("_", 1)[0]) == 14 and n.split("_", 1)[0].isdigit() for n in names)
+
+
+def test_migrate_is_idempotent_and_records_what_it_applied(empty_database: str) -> None:
+    first = migrate(empty_database)
+    second = migrate(empty_database)
+    assert first.applied == [p.name for p in migration_files()]
+    assert second.applied == []
+    with psycopg.connect(empty_database) as conn:
+        versions = [
+            r[0]
+            for r in conn.execute(
+                "SELECT version FROM supabase_migrations.schema_migrations ORDER BY version"
+            )
+        ]
+    assert versions == [p.name.split("_", 1)[0] for p in migration_files()]
+
+
+def test_applying_the_sources_to_a_migrated_database_changes_nothing(database_url: str) -> None:
+    before = snapshot(database_url)
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        for path in sqlsource.source_files():
+            conn.execute(path.read_text())  # type: ignore[arg-type]
+    after = snapshot(database_url)
+    for name in SNAPSHOT_QUERIES:
+        assert after[name] == before[name], f"{name} drifted: regenerate the routines migration"
+
+
+def test_the_newest_routines_migration_is_the_sources_verbatim() -> None:
+    latest = sqlsource.latest_routines_migration()
+    assert latest is not None
+    assert latest.read_text() == sqlsource.render_routines()
+
+
+def test_every_function_in_the_database_is_defined_in_the_sources(admin_conn: Any) -> None:
+    source_text = "\n".join(p.read_text() for p in sqlsource.source_files())
+    names = [
+        f"{schema}.{name}"
+        for schema, name in admin_conn.execute(
+            """
+            SELECT n.nspname, p.proname FROM pg_proc p
+            JOIN pg_namespace n ON n.oid = p.pronamespace
+            WHERE n.nspname IN ('public', 'private')
+              AND NOT EXISTS (SELECT FROM pg_depend d WHERE d.objid = p.oid AND d.deptype = 'e')
+            """
+        ).fetchall()
+    ]
+    assert names
+    missing = [n for n in names if f"FUNCTION {n}(" not in source_text]
+    assert missing == []

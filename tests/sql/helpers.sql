@@ -1,0 +1,60 @@
+-- Helpers for the pgTAP tests (installed in the test template only, never migrated).
+
+CREATE SCHEMA IF NOT EXISTS tests;
+GRANT USAGE ON SCHEMA tests TO anon, authenticated, service_role;
+
+-- A Supabase user (the sign-up trigger creates its app_users row and credits account).
+CREATE OR REPLACE FUNCTION tests.create_user(p_email text DEFAULT NULL)
+RETURNS uuid
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_id uuid := gen_random_uuid();
+BEGIN
+    INSERT INTO auth.users (id, email, aud, role, is_anonymous)
+    VALUES (v_id, p_email, 'authenticated', 'authenticated', p_email IS NULL);
+    RETURN v_id;
+END;
+$$;
+
+-- Act as a signed-in user for the rest of the transaction.
+CREATE OR REPLACE FUNCTION tests.authenticate_as(p_user uuid)
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT set_config('request.jwt.claims', json_build_object(
+        'sub', p_user, 'role', 'authenticated', 'aud', 'authenticated')::text, true);
+    SELECT set_config('role', 'authenticated', true);
+$$;
+
+CREATE OR REPLACE FUNCTION tests.authenticate_as_anon()
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT set_config('request.jwt.claims', '{"role": "anon"}', true);
+    SELECT set_config('role', 'anon', true);
+$$;
+
+CREATE OR REPLACE FUNCTION tests.authenticate_as_service_role()
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT set_config('request.jwt.claims', '{"role": "service_role"}', true);
+    SELECT set_config('role', 'service_role', true);
+$$;
+
+-- Back to the test's own (superuser) role.
+CREATE OR REPLACE FUNCTION tests.clear_authentication()
+RETURNS void
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT set_config('request.jwt.claims', '', true);
+    SELECT set_config('role', 'none', true);
+$$;
+
+GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO anon, authenticated, service_role;

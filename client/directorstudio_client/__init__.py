@@ -1,0 +1,1 @@
+"""DirectorStudio client library: local cache, durable outbox and sync with the backend."""

@@ -1,0 +1,72 @@
+"""A gateway over a test database, served from a background thread on a free port."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from directorstudio.pgcluster import free_port
+from directorstudio.stack import keys
+from directorstudio.stack.common import GatewayConfig
+from directorstudio.stack.keys import StackKeys
+from directorstudio.stack.runner import Gateway
+
+
+@dataclass
+class RunningGateway:
+    """Where the test gateway listens and the keys it accepts."""
+
+    url: str
+    keys: StackKeys
+    config: GatewayConfig
+    loop: asyncio.AbstractEventLoop
+
+
+class Clock:
+    """A settable clock for token issue and expiry (seconds since the epoch)."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@contextmanager
+def running_gateway(
+    database_url: str,
+    render_dir: Path,
+    *,
+    functions_url: str | None = None,
+    clock: Callable[[], float] | None = None,
+) -> Iterator[RunningGateway]:
+    """Start a gateway in its own event loop thread; stop it afterwards."""
+    port = free_port()
+    stack_keys = keys.generate()
+    config = GatewayConfig(
+        keys=stack_keys,
+        public_url=f"http://127.0.0.1:{port}",
+        database_url=database_url,
+        render_dir=render_dir,
+        functions_url=functions_url,
+    )
+    if clock is not None:
+        config.clock = clock
+    loop = asyncio.new_event_loop()
+    thread = threading.Thread(target=loop.run_forever, daemon=True)
+    thread.start()
+    gateway = Gateway(config, "127.0.0.1", port)
+    started: Future[None] = asyncio.run_coroutine_threadsafe(gateway.start(), loop)
+    started.result(timeout=30)
+    try:
+        yield RunningGateway(config.public_url, stack_keys, config, loop)
+    finally:
+        asyncio.run_coroutine_threadsafe(gateway.stop(), loop).result(timeout=30)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=10)
+        loop.close()

@@ -51,14 +51,18 @@ WHERE u.id = %s AND u.deleted_at IS NULL
 class AuthError(Exception):
     """A GoTrue error reply: HTTP status, error code and message."""
 
-    def __init__(self, status: int, code: str, message: str) -> None:
+    def __init__(
+        self, status: int, code: str, message: str, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.code = code
         self.message = message
+        self.extra = extra or {}
 
     def response(self) -> web.Response:
         body = {"code": self.code, "error_code": self.code, "message": self.message}
+        body.update(self.extra)
         return json_response(body, status=self.status, headers=API_VERSION_HEADER)
 
 
@@ -208,7 +212,10 @@ async def signup(conn: AsyncConn, config: GatewayConfig, body: dict[str, Any]) -
         )
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(
-            422, "weak_password", f"Password should be at least {MIN_PASSWORD_LENGTH} characters."
+            422,
+            "weak_password",
+            f"Password should be at least {MIN_PASSWORD_LENGTH} characters.",
+            {"weak_password": {"reasons": ["length"]}},
         )
     email = email.strip().lower()
     try:

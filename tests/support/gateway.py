@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from directorstudio.pgcluster import free_port
 from directorstudio.stack import keys
@@ -70,3 +74,39 @@ def running_gateway(
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
         loop.close()
+
+
+def client_options() -> Any:
+    """supabase-py options for tests: no background refresh, no stored session."""
+    from supabase import ClientOptions
+
+    return ClientOptions(auto_refresh_token=False, persist_session=False)
+
+
+def async_client_options() -> Any:
+    """The async client's options for tests."""
+    from supabase import AClientOptions
+
+    return AClientOptions(auto_refresh_token=False, persist_session=False)
+
+
+def sync_client(gateway: RunningGateway, key: str | None = None, **headers: str) -> Any:
+    """A supabase-py sync client of the gateway (anon key unless another key is given)."""
+    from supabase import create_client
+
+    options = client_options()
+    options.headers.update(headers)
+    return create_client(gateway.url, key or gateway.keys.anon_key, options=options)
+
+
+@pytest.fixture(name="clock")
+def clock_fixture() -> Clock:
+    """The gateway's clock, starting now; tests move it forward to expire tokens."""
+    return Clock(time.time())
+
+
+@pytest.fixture(name="gateway")
+def gateway_fixture(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[RunningGateway]:
+    """A gateway over this test's fresh database."""
+    with running_gateway(database_url, tmp_path / "renders", clock=clock) as running:
+        yield running

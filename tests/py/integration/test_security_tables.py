@@ -6,10 +6,11 @@ The checks walk the catalog, so a table added later is covered without touching 
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, LiteralString
 
 import psycopg
 import pytest
+from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.db.context import claims_for_user, request_transaction
@@ -50,37 +51,64 @@ def two_users_with_rows(admin_conn: Conn) -> tuple[uuid.UUID, uuid.UUID]:
     screenplay = uuid.uuid4()
     psycopg.ClientCursor(admin_conn).execute(
         """
-        INSERT INTO public.project_overview (project_id, user_id, title) VALUES (%(p)s, %(u)s, 'A');
-        INSERT INTO public.scene_drafts (id, user_id, project_id, order_index, prompt_text, duration)
+        INSERT INTO public.project_overview (project_id, user_id, title)
+        VALUES (%(p)s, %(u)s, 'A');
+        INSERT INTO public.scene_drafts
+            (id, user_id, project_id, order_index, prompt_text, duration)
         VALUES (%(s)s, %(u)s, %(p)s, 0, 'scene', 3);
-        INSERT INTO public.screenplays (id, user_id, title, content) VALUES (%(sp)s, %(u)s, 'T', 'C');
-        INSERT INTO public.screenplay_sections (id, screenplay_id, user_id, heading, content, order_index)
+        INSERT INTO public.screenplays (id, user_id, title, content)
+        VALUES (%(sp)s, %(u)s, 'T', 'C');
+        INSERT INTO public.screenplay_sections
+            (id, screenplay_id, user_id, heading, content, order_index)
         VALUES (gen_random_uuid(), %(sp)s, %(u)s, 'H', 'C', 0);
         INSERT INTO public.clip_jobs (id, user_id, user_key, prompt, charge)
         VALUES (%(j)s, %(u)s, %(u)s::text, 'clip', 'free');
-        INSERT INTO public.credit_transactions (idempotency_key, user_key, user_id, kind, delta, balance_after)
+        INSERT INTO public.credit_transactions
+            (idempotency_key, user_key, user_id, kind, delta, balance_after)
         VALUES ('grant:' || %(u)s::text, %(u)s::text, %(u)s, 'grant', 0, 0);
-        INSERT INTO public.continuity_logs (scene_id, confidence, issues, passed, timestamp, user_id)
+        INSERT INTO public.continuity_logs
+            (scene_id, confidence, issues, passed, timestamp, user_id)
         VALUES (1, 0.5, '[]', true, now(), %(u)s);
-        INSERT INTO public.continuity_recent_validations (user_id, scene_id, confidence, passed, timestamp)
+        INSERT INTO public.continuity_recent_validations
+            (user_id, scene_id, confidence, passed, timestamp)
         VALUES (%(u)s, 1, 0.5, true, now());
-        INSERT INTO public.continuity_scene_states (location, characters, props, prompt, tone, timestamp, user_id)
+        INSERT INTO public.continuity_scene_states
+            (location, characters, props, prompt, tone, timestamp, user_id)
         VALUES ('L', '[]', '[]', 'P', 'T', now(), %(u)s);
         INSERT INTO public.continuity_telemetry (element, user_id) VALUES ('e', %(u)s);
-        INSERT INTO public.continuity_telemetry_performance (user_id, element, performance_category)
+        INSERT INTO public.continuity_telemetry_performance
+            (user_id, element, performance_category)
         VALUES (%(u)s, 'e', 'good');
-        INSERT INTO public.continuity_daily_analytics (user_id, validation_date) VALUES (%(u)s, now());
-        INSERT INTO public.video_uploads (project_id, user_id, filename) VALUES (%(p)s, %(u)s, 'f');
+        INSERT INTO public.continuity_daily_analytics (user_id, validation_date)
+        VALUES (%(u)s, now());
+        INSERT INTO public.video_uploads (project_id, user_id, filename)
+        VALUES (%(p)s, %(u)s, 'f');
         """,
         {"u": owner, "p": project, "s": scene, "j": job, "sp": screenplay},
     )
     return owner, other
 
 
+def _statement(template: LiteralString, table: str, column: str) -> sql.Composed:
+    """``template`` with the table and its owner column filled in as identifiers."""
+    return sql.SQL(template).format(sql.Identifier("public", table), sql.Identifier(column))
+
+
+def _attempt(
+    conn: Conn, role: str, user: uuid.UUID | None, query: sql.Composed, owner: uuid.UUID
+) -> ErrorCode | int:
+    """Run ``query`` as ``role``: the error code it raised, or the number of rows it touched."""
+    claims = claims_for_user(str(user)) if user else None
+    try:
+        with request_transaction(conn, role, claims):
+            return conn.execute(query, (owner,)).rowcount
+    except DirectorStudioError as error:
+        return error.code
+
+
 def _count_rows(conn: Conn, table: str, column: str, owner: uuid.UUID) -> int:
     row = conn.execute(
-        f'SELECT count(*) FROM public."{table}" WHERE "{column}" = %s',  # noqa: S608
-        (owner,),
+        _statement("SELECT count(*) FROM {} WHERE {} = %s", table, column), (owner,)
     ).fetchone()
     assert row is not None
     return int(row[0])
@@ -128,16 +156,14 @@ def test_another_user_changes_none_of_the_owners_rows_in_any_table(
     before = {t: _count_rows(admin_conn, t, c, owner) for t, c in tables}
     with psycopg.connect(admin_conn.info.dsn) as conn:
         for table, column in tables:
-            for statement in (
-                f'UPDATE public."{table}" SET "{column}" = "{column}" WHERE "{column}" = %s',
-                f'DELETE FROM public."{table}" WHERE "{column}" = %s',
+            for template in (
+                "UPDATE {0} SET {1} = {1} WHERE {1} = %s",
+                "DELETE FROM {0} WHERE {1} = %s",
             ):
-                try:
-                    with request_transaction(conn, "authenticated", claims_for_user(str(other))):
-                        cursor = conn.execute(statement, (owner,))  # type: ignore[arg-type]
-                        assert cursor.rowcount == 0, f"{table}: {statement}"
-                except DirectorStudioError as error:
-                    assert error.code is ErrorCode.FORBIDDEN, f"{table}: {error}"
+                outcome = _attempt(
+                    conn, "authenticated", other, _statement(template, table, column), owner
+                )
+                assert outcome in (0, ErrorCode.FORBIDDEN), f"{table}: {template}"
     after = {t: _count_rows(admin_conn, t, c, owner) for t, c in tables}
     assert after == before
 
@@ -148,14 +174,10 @@ def test_another_user_cannot_insert_rows_owned_by_the_owner(
     owner, other = two_users_with_rows
     with psycopg.connect(admin_conn.info.dsn) as conn:
         for table, column in _owned_tables(admin_conn):
-            with pytest.raises(DirectorStudioError) as caught:  # noqa: PT012
-                with request_transaction(conn, "authenticated", claims_for_user(str(other))):
-                    conn.execute(
-                        f'INSERT INTO public."{table}" ("{column}") VALUES (%s)',  # type: ignore[arg-type]
-                        (owner,),
-                    )
+            query = _statement("INSERT INTO {} ({}) VALUES (%s)", table, column)
+            outcome = _attempt(conn, "authenticated", other, query, owner)
             # A NOT NULL column may fire before the policy; the next test shows the policy.
-            assert caught.value.code in {ErrorCode.FORBIDDEN, ErrorCode.INVALID_INPUT}, table
+            assert outcome in (ErrorCode.FORBIDDEN, ErrorCode.INVALID_INPUT), table
 
 
 def test_row_level_security_rejects_a_complete_row_written_for_another_user(
@@ -163,13 +185,15 @@ def test_row_level_security_rejects_a_complete_row_written_for_another_user(
 ) -> None:
     owner, other = two_users_with_rows
     with psycopg.connect(admin_conn.info.dsn) as conn:
-        with pytest.raises(DirectorStudioError) as caught:  # noqa: PT012
-            with request_transaction(conn, "authenticated", claims_for_user(str(other))):
-                conn.execute(
-                    "INSERT INTO public.project_overview (project_id, user_id, title)"
-                    " VALUES (gen_random_uuid(), %s, 'stolen')",
-                    (owner,),
-                )
+        with (
+            pytest.raises(DirectorStudioError) as caught,
+            request_transaction(conn, "authenticated", claims_for_user(str(other))),
+        ):
+            conn.execute(
+                "INSERT INTO public.project_overview (project_id, user_id, title)"
+                " VALUES (gen_random_uuid(), %s, 'stolen')",
+                (owner,),
+            )
         assert caught.value.code is ErrorCode.FORBIDDEN
 
 
@@ -179,16 +203,14 @@ def test_anon_can_neither_read_nor_write_any_table(
     owner, _ = two_users_with_rows
     with psycopg.connect(admin_conn.info.dsn) as conn:
         for table, column in _owned_tables(admin_conn):
-            for statement in (
-                f'SELECT 1 FROM public."{table}" WHERE "{column}" = %s',
-                f'UPDATE public."{table}" SET "{column}" = "{column}" WHERE "{column}" = %s',
-                f'DELETE FROM public."{table}" WHERE "{column}" = %s',
-                f'INSERT INTO public."{table}" ("{column}") VALUES (%s)',
+            for template in (
+                "SELECT 1 FROM {0} WHERE {1} = %s",
+                "UPDATE {0} SET {1} = {1} WHERE {1} = %s",
+                "DELETE FROM {0} WHERE {1} = %s",
+                "INSERT INTO {0} ({1}) VALUES (%s)",
             ):
-                with pytest.raises(DirectorStudioError) as caught:  # noqa: PT012
-                    with request_transaction(conn, "anon"):
-                        conn.execute(statement, (owner,))  # type: ignore[arg-type]
-                assert caught.value.code is ErrorCode.FORBIDDEN, f"{table}: {statement}"
+                outcome = _attempt(conn, "anon", None, _statement(template, table, column), owner)
+                assert outcome is ErrorCode.FORBIDDEN, f"{table}: {template}"
 
 
 def test_anon_cannot_call_any_function(admin_conn: Conn) -> None:
@@ -208,7 +230,7 @@ def test_anon_cannot_call_any_function(admin_conn: Conn) -> None:
         for signature, _, types in functions:
             name = signature.split("(", 1)[0]
             args = ", ".join(f"NULL::{t}" for t in types.split(",")) if types else ""
-            with pytest.raises(DirectorStudioError) as caught:  # noqa: PT012
-                with request_transaction(conn, "anon"):
-                    conn.execute(f"SELECT {name}({args})")  # type: ignore[arg-type]
+            query = sql.SQL("SELECT {}(" + args + ")").format(sql.SQL(name))
+            with pytest.raises(DirectorStudioError) as caught, request_transaction(conn, "anon"):
+                conn.execute(query)
             assert caught.value.code is ErrorCode.FORBIDDEN, signature

@@ -868,6 +868,9 @@ BEGIN
     FROM public.scene_drafts AS s
     WHERE s.id = p_id AND s.user_id = v_user
     FOR UPDATE;
+    IF NOT found THEN
+        PERFORM private.raise_error('not_found', format('no scene %s', p_id));
+    END IF;
     RETURN v_scene;
 END;
 $$;

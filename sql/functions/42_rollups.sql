@@ -29,9 +29,9 @@ AS $$
     END
 $$;
 
-REVOKE ALL ON FUNCTION private.performance_category(double precision) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.performance_category(double precision)
-TO authenticated, service_role;
+REVOKE ALL ON FUNCTION private.performance_category(double precision)
+FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.performance_category(double precision) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
 RETURNS jsonb

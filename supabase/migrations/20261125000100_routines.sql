@@ -1281,8 +1281,8 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.telemetry_event_problem(jsonb) TO authenticated, service_role;
+-- Only called from batch_upsert_telemetry, which runs as its owner.
+REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon, authenticated;
 
 CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
 RETURNS jsonb
@@ -1405,8 +1405,8 @@ AS $$
     END
 $$;
 
-REVOKE ALL ON FUNCTION private.issue_count(jsonb) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.issue_count(jsonb) TO authenticated, service_role;
+REVOKE ALL ON FUNCTION private.issue_count(jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.issue_count(jsonb) TO service_role;
 
 -- Inserts a continuity log once. When p_row.id already exists the caller gets the stored row if
 -- it is the same log (the same user and content; timestamps of conflict resolutions are set by
@@ -1783,9 +1783,9 @@ AS $$
     END
 $$;
 
-REVOKE ALL ON FUNCTION private.performance_category(double precision) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.performance_category(double precision)
-TO authenticated, service_role;
+REVOKE ALL ON FUNCTION private.performance_category(double precision)
+FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.performance_category(double precision) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
 RETURNS jsonb

@@ -83,10 +83,12 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
     find_bindir()
     _require_free_port(args.port, "API")
+    _require_free_port(args.render_port, "rendered clips")
     settings = StackSettings(
         data_dir=Path(args.data_dir),
         port=args.port,
         db_port=args.db_port,
+        render_port=args.render_port,
         rollup_interval=args.rollup_interval,
     )
     stack = LocalStack(settings)
@@ -211,6 +213,9 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the local stack (PostgreSQL, API gateway, functions)")
     up.add_argument("--port", type=int, default=54321, help="API gateway port")
     up.add_argument("--db-port", type=int, default=54322, help="PostgreSQL port")
+    up.add_argument(
+        "--render-port", type=int, default=54324, help="port serving the rendered clips"
+    )
     up.add_argument(
         "--rollup-interval", type=float, default=300.0, help="seconds between rollup runs"
     )

@@ -6,7 +6,6 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +23,6 @@ class GatewayConfig:
     keys: StackKeys
     public_url: str
     database_url: str
-    render_dir: Path
     functions_url: str | None = None
     access_token_ttl: int = 3600
     clock: Callable[[], float] = field(default=time.time)

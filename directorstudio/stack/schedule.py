@@ -1,65 +1,45 @@
-"""The rollup schedule: ``run_due_rollups`` of the HTTP functions, every few minutes.
+"""The rollup schedule: ``public.run_due_rollups()`` as ``service_role`` every few minutes.
 
-Each run is a short subprocess with the functions' environment, so it reads the same settings
-(database URL, keys) as the functions themselves and a failing run never harms the gateway.
+Hosted, a scheduler (pg_cron or Cloud Scheduler calling ``telemetry_rollup``) does this; locally
+the stack runs it itself, with the same role and claims a service-key rpc call would have.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
+import json
 import logging
-import os
-import sys
-from collections.abc import Mapping
+from typing import Any
 
-from directorstudio import paths
+import psycopg
+
+from directorstudio.stack.db import ConnectionPool
 
 log = logging.getLogger("directorstudio.stack.schedule")
-ROLLUP_MODULE = "directorstudio.server"
+SERVICE_CLAIMS = json.dumps({"role": "service_role"})
 
 
-def rollups_available() -> bool:
-    """Whether this checkout has the rollup job."""
-    return (paths.PACKAGE_DIR / "server" / "__init__.py").exists()
+async def run_once(pool: ConnectionPool) -> Any:
+    """One rollup run; its result, or None when it failed (logged)."""
+    try:
+        async with pool.connection() as conn, conn.transaction():
+            await conn.execute(
+                "SELECT set_config('role', 'service_role', true),"
+                " set_config('request.jwt.claims', %s, true)",
+                (SERVICE_CLAIMS,),
+            )
+            cursor = await conn.execute("SELECT public.run_due_rollups()")
+            row = await cursor.fetchone()
+    except psycopg.Error as error:
+        log.warning("rollups failed: %s", error)
+        return None
+    result = row[0] if row else None
+    log.info("rollups ran: %s", json.dumps(result))
+    return result
 
 
-async def run_once(env: Mapping[str, str]) -> bool:
-    """One rollup run in a subprocess; whether it succeeded."""
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "directorstudio.stack.schedule",
-        env={**os.environ, **env, "PYTHONPATH": str(paths.PROJECT_ROOT)},
-        cwd=str(paths.PROJECT_ROOT),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    output, _ = await process.communicate()
-    if process.returncode != 0:
-        log.warning("rollups failed: %s", output.decode(errors="replace").strip()[-500:])
-        return False
-    log.info("rollups ran: %s", output.decode(errors="replace").strip()[-200:])
-    return True
-
-
-async def run_periodically(env: Mapping[str, str], interval: float) -> None:
+async def run_periodically(pool: ConnectionPool, interval: float) -> None:
     """Run the rollups now and then every ``interval`` seconds until cancelled."""
-    if not rollups_available():
-        log.warning("rollup job not found; the schedule is idle")
-        return
     while True:
-        await run_once(env)
+        await run_once(pool)
         await asyncio.sleep(interval)
-
-
-def main() -> int:
-    """Entry point of one run: call ``run_due_rollups()`` with settings from the environment."""
-    module = importlib.import_module(ROLLUP_MODULE)
-    result = module.run_due_rollups()
-    print(result)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -18,7 +18,6 @@ from directorstudio import migrate, paths
 from directorstudio.pgcluster import LocalCluster, free_port
 from directorstudio.stack import functions, keys, schedule
 from directorstudio.stack.common import GatewayConfig
-from directorstudio.stack.gateway import RENDERS_PREFIX
 from directorstudio.stack.keys import StackKeys
 from directorstudio.stack.runner import Gateway
 from directorstudio.stack.state import StackState, clear_state
@@ -34,6 +33,7 @@ class StackSettings:
     data_dir: Path
     port: int = 54321
     db_port: int = 54322
+    render_port: int = 54324
     host: str = "127.0.0.1"
     rollup_interval: float = 300.0
 
@@ -44,13 +44,13 @@ def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
         conn.execute(sql.SQL(seed_file.read_text()))
 
 
-def webhook_secret(stack_keys: StackKeys) -> str:
-    """The render webhook's signing secret, derived from the stack's JWT secret."""
-    return hashlib.sha256(f"clip-webhook:{stack_keys.jwt_secret}".encode()).hexdigest()
+def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
+    """A secret for one purpose (render webhook, scheduler), derived from the JWT secret."""
+    return hashlib.sha256(f"{purpose}:{stack_keys.jwt_secret}".encode()).hexdigest()
 
 
 def functions_env(
-    stack_keys: StackKeys, api_url: str, database_url: str, render_dir: Path
+    stack_keys: StackKeys, api_url: str, database_url: str, render_dir: Path, render_port: int
 ) -> dict[str, str]:
     """The environment the HTTP functions read their settings from."""
     return {
@@ -59,11 +59,13 @@ def functions_env(
         "SUPABASE_SERVICE_ROLE_KEY": stack_keys.service_role_key,
         "SUPABASE_JWT_SECRET": stack_keys.jwt_secret,
         "DATABASE_URL": database_url,
-        "CLIP_WEBHOOK_SECRET": webhook_secret(stack_keys),
+        "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
+        "CLIP_WEBHOOK_SECRET": derived_secret(stack_keys, "clip-webhook"),
         "CLIP_WEBHOOK_URL": f"{api_url}/functions/v1/clip_webhook",
         "RENDER_PROVIDER": "local",
         "RENDER_OUTPUT_DIR": str(render_dir),
-        "RENDER_PUBLIC_URL": f"{api_url}{RENDERS_PREFIX}",
+        "RENDER_HOST": "127.0.0.1",
+        "RENDER_PORT": str(render_port),
     }
 
 
@@ -105,7 +107,13 @@ class LocalStack:
             return None
         server = functions.FunctionsServer(
             free_port(),
-            functions_env(self.keys, self.api_url, self.database_url, self.render_dir),
+            functions_env(
+                self.keys,
+                self.api_url,
+                self.database_url,
+                self.render_dir,
+                self.settings.render_port,
+            ),
             self.data_dir / "functions.log",
         )
         server.start()
@@ -120,16 +128,14 @@ class LocalStack:
             keys=self.keys,
             public_url=self.api_url,
             database_url=self.database_url,
-            render_dir=self.render_dir,
             functions_url=functions_url,
         )
         gateway = Gateway(config, self.settings.host, self.settings.port)
         rollups: asyncio.Task[None] | None = None
         try:
             await gateway.start()
-            env = functions_env(self.keys, self.api_url, self.database_url, self.render_dir)
             rollups = asyncio.create_task(
-                schedule.run_periodically(env, self.settings.rollup_interval)
+                schedule.run_periodically(gateway.pool, self.settings.rollup_interval)
             )
             StackState(os.getpid(), self.api_url, self.database_url, functions_url).write(
                 self.data_dir

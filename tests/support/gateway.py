@@ -9,7 +9,6 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -44,7 +43,6 @@ class Clock:
 @contextmanager
 def running_gateway(
     database_url: str,
-    render_dir: Path,
     *,
     functions_url: str | None = None,
     clock: Callable[[], float] | None = None,
@@ -56,7 +54,6 @@ def running_gateway(
         keys=stack_keys,
         public_url=f"http://127.0.0.1:{port}",
         database_url=database_url,
-        render_dir=render_dir,
         functions_url=functions_url,
     )
     if clock is not None:
@@ -106,7 +103,7 @@ def clock_fixture() -> Clock:
 
 
 @pytest.fixture(name="gateway")
-def gateway_fixture(database_url: str, tmp_path: Path, clock: Clock) -> Iterator[RunningGateway]:
+def gateway_fixture(database_url: str, clock: Clock) -> Iterator[RunningGateway]:
     """A gateway over this test's fresh database."""
-    with running_gateway(database_url, tmp_path / "renders", clock=clock) as running:
+    with running_gateway(database_url, clock=clock) as running:
         yield running

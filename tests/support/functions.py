@@ -184,6 +184,14 @@ class Harness:
         assert rows, f"no clip job {job_id}"
         return dict(rows[0][0])
 
+    def refunds(self, job_id: uuid.UUID | str) -> int:
+        rows = self.query(
+            "SELECT count(*) FROM public.credit_transactions"
+            " WHERE clip_job_id = %s AND kind IN ('refund', 'first_clip_refund')",
+            (str(job_id),),
+        )
+        return int(rows[0][0])
+
     def balance(self, user_id: uuid.UUID) -> tuple[int, bool]:
         rows = self.query(
             "SELECT credits, first_clip_consumed FROM public.credits_ledger WHERE user_key = %s",

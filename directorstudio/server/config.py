@@ -12,6 +12,17 @@ from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 
 RenderProviderKind = Literal["local", "http"]
 
+ENV_NAMES = {
+    "database_url": "DATABASE_URL",
+    "jwt_secret": "SUPABASE_JWT_SECRET",
+    "jwks_url": "SUPABASE_JWKS_URL",
+    "service_role_key": "SUPABASE_SERVICE_ROLE_KEY",
+    "scheduler_secret": "SCHEDULER_SECRET",
+    "clip_webhook_secret": "CLIP_WEBHOOK_SECRET",
+    "clip_webhook_url": "CLIP_WEBHOOK_URL",
+    "render_provider_url": "RENDER_PROVIDER_URL",
+}
+
 
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name)
@@ -99,7 +110,7 @@ class Settings:
         value = getattr(self, name)
         if not value:
             raise DirectorStudioError(
-                f"the server is not configured ({name.upper()} is missing)",
+                f"the server is not configured ({ENV_NAMES.get(name, name)} is missing)",
                 code=ErrorCode.UNAVAILABLE,
             )
         return str(value)

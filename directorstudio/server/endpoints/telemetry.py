@@ -15,7 +15,14 @@ from directorstudio.contracts.telemetry import (
 )
 from directorstudio.server import runtime
 from directorstudio.server.endpoints.access import require_scheduler, signed_in_user
-from directorstudio.server.http import endpoint, json_response, read_model, require_method
+from directorstudio.server.http import (
+    endpoint,
+    json_response,
+    parse_body,
+    read_body,
+    read_model,
+    require_method,
+)
 
 
 @endpoint
@@ -40,10 +47,8 @@ def telemetry_rollup(request: flask.Request) -> flask.Response:
     ctx = runtime.current()
     require_method(request)
     require_scheduler(request, ctx)
-    if not request.content_length and not request.mimetype:
-        body = RollupRequest()
-    else:
-        body = read_model(request, RollupRequest, 4096)
+    raw = b"" if not request.content_length and not request.mimetype else read_body(request, 4096)
+    body = parse_body(raw, RollupRequest) if raw.strip() else RollupRequest()
     result: Any
     if body.day is not None:
         result = ctx.db.call_as_service("run_daily_rollups", {"p_day": body.day}, shape="value")

@@ -192,9 +192,12 @@ def test_the_rollup_fills_the_performance_table_and_is_idempotent(
 
 
 def test_the_rollup_without_a_day_runs_the_due_days(h: Harness) -> None:
-    response = _rollup(h).post("/", headers=SCHEDULER)
-    assert response.status_code == 200
-    assert len(response.get_json()) == 2
+    for extra in ({}, {"Content-Type": "application/json"}):
+        response = _rollup(h).post("/", headers={**SCHEDULER, **extra})
+        assert response.status_code == 200
+        days = [result["day"] for result in response.get_json()]
+        assert len(days) == 2
+        assert days[0] < days[1]
 
 
 def test_the_rollup_refuses_users_and_unknown_callers(

@@ -145,6 +145,28 @@ def test_a_token_signed_by_a_key_outside_the_jwks_is_rejected(tmp_path: Path) ->
         server.close()
 
 
+def test_enqueue_accepts_an_es256_token_from_the_projects_jwks_and_refuses_a_stranger(
+    database_url: str, tmp_path: Path, admin_conn: psycopg.Connection[Any]
+) -> None:
+    key = ec.generate_private_key(ec.SECP256R1())
+    stranger = ec.generate_private_key(ec.SECP256R1())
+    jwk = json.loads(jwt.algorithms.ECAlgorithm.to_jwk(key.public_key()))
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "jwks.json").write_text(
+        json.dumps({"keys": [{**jwk, "kid": "k1", "alg": "ES256", "use": "sig"}]})
+    )
+    user = create_user(admin_conn)
+    with (
+        FileServer(tmp_path / "keys") as keys,
+        harness(database_url, tmp_path / "renders", jwks_url=keys.url_for("jwks.json")) as h,
+    ):
+        forged = user_token(user, algorithm="ES256", key=stranger, headers={"kid": "k1"})
+        assert h.enqueue_clip(forged, _body(user)).status_code == 401
+        good = user_token(user, algorithm="ES256", key=key, headers={"kid": "k1"})
+        response = h.enqueue_clip(good, _body(user))
+        assert response.status_code == 201, response.get_json()
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [

@@ -137,6 +137,7 @@ def test_a_dispatch_that_keeps_failing_waits_for_retry_then_fails_and_refunds_on
     assert (after["status"], after["attempts"]) == ("failed", 5)
     assert after["refunded_at"] is not None
     assert h.balance(user) == (1, True)
+    assert h.refunds(job["id"]) == 1
     assert _retry(h, {"X-DirectorStudio-Scheduler-Secret": SCHEDULER_SECRET}).get_json() == {
         "attempted": 0,
         "dispatched": 0,

@@ -10,6 +10,7 @@ and refunds it after its maximum number of attempts.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -44,26 +45,47 @@ class ClipDispatcher:
     def __init__(
         self,
         db: Database,
-        provider: RenderProvider,
+        provider: RenderProvider | None = None,
         *,
+        provider_factory: Callable[[], RenderProvider] | None = None,
         clip_seconds: float = 3.0,
         attempts: int = 3,
         max_attempts: int = 5,
         wait: tenacity.wait.wait_base | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if provider is None and provider_factory is None:
+            raise ValueError("give a provider or a provider factory")
         self.db = db
-        self.provider = provider
+        self._provider = provider
+        self._provider_factory = provider_factory
+        self._provider_lock = threading.Lock()
         self.clip_seconds = clip_seconds
         self.attempts = max(1, attempts)
         self.max_attempts = max(1, max_attempts)
         self.wait = wait if wait is not None else tenacity.wait_exponential(multiplier=0.5, max=8)
         self.sleep = sleep
 
+    @property
+    def provider(self) -> RenderProvider:
+        """The render provider, built on first use (a configuration error is ``unavailable``
+        and leaves jobs waiting, without counting an attempt)."""
+        with self._provider_lock:
+            if self._provider is None:
+                assert self._provider_factory is not None
+                self._provider = self._provider_factory()
+            return self._provider
+
+    @property
+    def built_provider(self) -> RenderProvider | None:
+        """The provider if it has been built."""
+        return self._provider
+
     def dispatch(self, job: Mapping[str, Any], callback_url: str) -> dict[str, Any]:
         """Submit ``job`` unless it is already submitted or no longer queued; the job after."""
         if not _awaiting(job):
             return dict(job)
+        provider = self.provider
         job_id = str(job["id"])
         with self.db.transaction("service_role", SERVICE_CLAIMS) as conn:
             row = conn.execute(_LOCK_SQL, (f"clip_dispatch:{job_id}",)).fetchone()
@@ -73,10 +95,14 @@ class ClipDispatcher:
             current: dict[str, Any] = dict(job) if row is None else row[0]
             if not _awaiting(current):
                 return current
-            return self._submit(conn, current, callback_url)
+            return self._submit(conn, provider, current, callback_url)
 
     def _submit(
-        self, conn: psycopg.Connection[Any], job: dict[str, Any], callback_url: str
+        self,
+        conn: psycopg.Connection[Any],
+        provider: RenderProvider,
+        job: dict[str, Any],
+        callback_url: str,
     ) -> dict[str, Any]:
         render_job = RenderJob(
             job_id=uuid.UUID(str(job["id"])),
@@ -96,7 +122,7 @@ class ClipDispatcher:
             for attempt in retrying:
                 with attempt:
                     try:
-                        provider_job_id = self.provider.submit(render_job)
+                        provider_job_id = provider.submit(render_job)
                     except RenderRejectedError as error:
                         # Permanent: this attempt is the last one.
                         return self._record(conn, job, False, error=error.message, final=True)
@@ -138,6 +164,7 @@ class ClipDispatcher:
 
     def retry_awaiting_dispatch(self, callback_url: str, *, limit: int = 50) -> DispatchSummary:
         """Dispatch again every queued job the provider has not accepted yet."""
+        self.provider  # noqa: B018 (a configuration error is reported to the scheduler)
         jobs: list[dict[str, Any]] = self.db.call_as_service(
             "clip_jobs_awaiting_dispatch", {"p_limit": limit}, shape="rows"
         )

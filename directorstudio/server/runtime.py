@@ -34,7 +34,7 @@ class ServerContext:
     def close(self) -> None:
         """Release the database pool and stop a local provider."""
         self.db.close()
-        provider = self.dispatcher.provider
+        provider = self.dispatcher.built_provider
         if isinstance(provider, LocalRenderProvider):
             provider.close()
 
@@ -73,7 +73,8 @@ def build(
     )
     dispatcher = ClipDispatcher(
         db,
-        provider if provider is not None else provider_from_settings(settings),
+        provider,
+        provider_factory=lambda: provider_from_settings(settings),
         clip_seconds=settings.render_clip_seconds,
         attempts=settings.dispatch_attempts,
         max_attempts=settings.dispatch_max_attempts,

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 
 from directorstudio.db.context import claims_for_user, request_transaction
-from directorstudio.server import webhook_signing
+from directorstudio.server import runtime, webhook_signing
 from directorstudio.server.render.base import RenderUnavailableError
 from directorstudio.server.render.http_provider import HttpRenderProvider
 from directorstudio.server.render.transport import HttpReply
@@ -30,6 +30,7 @@ from tests.support.functions import (
     grant_credits,
     harness,
     make_client,
+    settings_for_tests,
     user_token,
 )
 
@@ -232,3 +233,29 @@ def test_cancel_refunds_once_and_a_late_completion_changes_nothing(
     assert h.job(job["id"])["status"] == "canceled"
     assert h.balance(user) == (1, True)
     assert h.refunds(job["id"]) == 1
+
+
+def test_a_missing_render_configuration_defers_dispatch_and_tells_the_scheduler(
+    database_url: str, tmp_path: Path, admin_conn: psycopg.Connection[Any]
+) -> None:
+    settings = settings_for_tests(database_url, tmp_path / "renders", clip_webhook_secret=None)
+    context = runtime.build(settings)
+    runtime.install(context)
+    try:
+        user = _paid_user(admin_conn)
+        body = {"job_id": str(uuid.uuid4()), "prompt": "Unconfigured", "user_key": str(user)}
+        response = make_client("enqueue_clip").post(
+            "/", json=body, headers={"Authorization": f"Bearer {user_token(user)}"}
+        )
+        assert response.status_code == 201
+        job = response.get_json()
+        assert (job["status"], job["attempts"], job["provider_job_id"]) == ("queued", 0, None)
+        retry = make_client("enqueue_clip", target="retry_dispatch").post(
+            "/", headers={"X-DirectorStudio-Scheduler-Secret": SCHEDULER_SECRET}
+        )
+        assert retry.status_code == 503
+        assert retry.get_json()["code"] == "unavailable"
+        assert "CLIP_WEBHOOK_SECRET" in retry.get_json()["message"]
+    finally:
+        runtime.install(None)
+        context.close()

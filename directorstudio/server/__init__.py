@@ -1,0 +1,1 @@
+"""Code shared by the HTTP functions: configuration, auth, database access, errors, rendering."""

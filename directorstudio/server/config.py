@@ -65,6 +65,7 @@ class Settings:
     render_provider: RenderProviderKind = "local"
     render_provider_url: str | None = None
     render_output_dir: Path = Path(".directorstudio/renders")
+    render_public_url: str | None = None
     render_host: str = "127.0.0.1"
     render_port: int = 0
     render_clip_seconds: float = 3.0
@@ -94,6 +95,7 @@ class Settings:
             render_provider="http" if provider == "http" else "local",
             render_provider_url=_optional(env, "RENDER_PROVIDER_URL"),
             render_output_dir=Path(env.get("RENDER_OUTPUT_DIR") or ".directorstudio/renders"),
+            render_public_url=_optional(env, "RENDER_PUBLIC_URL"),
             render_host=env.get("RENDER_HOST", "127.0.0.1") or "127.0.0.1",
             render_port=_int(env, "RENDER_PORT", 0),
             render_clip_seconds=_float(env, "RENDER_CLIP_SECONDS", 3.0),

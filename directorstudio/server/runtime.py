@@ -51,6 +51,7 @@ def provider_from_settings(settings: Settings) -> RenderProvider:
         files=files.start(),
         webhook_secret=secret,
         spec=VideoSpec(seconds=settings.render_clip_seconds),
+        public_url=settings.render_public_url,
     ).start()
 
 

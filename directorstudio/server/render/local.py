@@ -10,6 +10,7 @@ import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from directorstudio.contracts.errors import DirectorStudioError
 from directorstudio.server.render.base import RenderJob
@@ -35,7 +36,8 @@ class LocalRenderProvider:
     """Renders each submitted job into ``<job id>.mp4`` and reports it to the job's callback.
 
     Events, each signed with the webhook secret: ``processing`` (progress 10), then
-    ``completed`` with the file's URL on the :class:`FileServer`, or ``failed`` with the error.
+    ``completed`` with the file's URL (on the :class:`FileServer`, or under ``public_url``), or
+    ``failed`` with the error.
     Jobs wait in a queue: ``run_pending()`` renders them on the calling thread (tests), and
     ``start()`` runs a worker thread that renders them as they arrive (the local stack).
     Submitting a job again is a no-op that returns the same provider job id.
@@ -50,8 +52,10 @@ class LocalRenderProvider:
         renderer: Renderer | None = None,
         post: Post = urllib_post,
         clock: Callable[[], float] = time.time,
+        public_url: str | None = None,
     ) -> None:
         self.files = files
+        self.public_url = public_url.rstrip("/") if public_url else None
         self.spec = spec or VideoSpec()
         self._secret = webhook_secret
         self._renderer = renderer or ffmpeg_renderer(find_font())
@@ -140,7 +144,14 @@ class LocalRenderProvider:
             log.warning("rendering clip job %s failed: %s", job.job_id, message)
             self._report(job, provider_job_id, "failed", error=f"render failed: {message}"[:2000])
             return
-        self._report(job, provider_job_id, "completed", download_url=self.files.url_for(name))
+        self._report(job, provider_job_id, "completed", download_url=self.download_url(name))
+
+    def download_url(self, name: str) -> str:
+        """Where a rendered file is fetched: under ``public_url`` when one is configured (a
+        gateway serving the output directory), else from the provider's own file server."""
+        if self.public_url:
+            return f"{self.public_url}/{quote(name)}"
+        return self.files.url_for(name)
 
     def _report(self, job: RenderJob, provider_job_id: str, status: str, **fields: Any) -> None:
         event = {

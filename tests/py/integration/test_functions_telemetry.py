@@ -217,3 +217,13 @@ def test_the_rollup_refuses_users_and_unknown_callers(
 def test_the_rollup_rejects_a_malformed_day(h: Harness) -> None:
     response = _rollup(h).post("/", json={"day": "someday"}, headers=SCHEDULER)
     assert response.status_code == 422
+
+
+def test_the_rollup_job_runs_the_due_days_with_settings_from_the_environment(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import directorstudio.server
+
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    result = directorstudio.server.run_due_rollups()
+    assert [set(day) >= {"day", "user_statistics"} for day in result] == [True, True]

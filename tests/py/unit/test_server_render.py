@@ -208,3 +208,18 @@ def test_the_urllib_transport_refuses_other_schemes_and_reports_unreachable_host
         urllib_post("file:///etc/passwd", b"", {})
     with pytest.raises(RenderUnavailableError):
         urllib_post("http://127.0.0.1:9/", b"{}", {}, timeout=2)
+
+
+def test_a_public_url_replaces_the_file_servers_address_in_download_links(tmp_path: Path) -> None:
+    inbox = Inbox()
+    provider = _provider(tmp_path, inbox, public_url="http://api.test/storage/v1/object/public/r/")
+    job = _job()
+    try:
+        provider.submit(job)
+        provider.run_pending()
+    finally:
+        provider.close()
+    assert inbox.events[-1]["download_url"] == (
+        f"http://api.test/storage/v1/object/public/r/{job.job_id}.mp4"
+    )
+    assert (tmp_path / "out" / f"{job.job_id}.mp4").is_file()

@@ -83,12 +83,10 @@ def _cmd_up(args: argparse.Namespace) -> int:
 
     find_bindir()
     _require_free_port(args.port, "API")
-    _require_free_port(args.render_port, "rendered clips")
     settings = StackSettings(
         data_dir=Path(args.data_dir),
         port=args.port,
         db_port=args.db_port,
-        render_port=args.render_port,
         rollup_interval=args.rollup_interval,
     )
     stack = LocalStack(settings)
@@ -136,15 +134,18 @@ async def _serve(stack: object, ready: object) -> None:
 def _print_keys(
     api_url: str, anon: str, service: str, secret: str, database_url: str | None
 ) -> None:
-    table = Table(title="DirectorStudio local stack", show_header=False)
-    table.add_row("API URL", api_url)
-    table.add_row("Realtime", api_url.replace("http", "ws", 1) + "/realtime/v1/websocket")
-    if database_url:
-        table.add_row("Database URL", database_url)
-    table.add_row("anon key", anon)
-    table.add_row("service_role key", service)
-    table.add_row("JWT secret", secret)
-    Console().print(table)
+    rows = [
+        ("API URL", api_url),
+        ("Realtime", api_url.replace("http", "ws", 1) + "/realtime/v1/websocket"),
+        ("Database URL", database_url),
+        ("anon key", anon),
+        ("service_role key", service),
+        ("JWT secret", secret),
+    ]
+    # Plain lines, never wrapped or cut, so that every value can be copied whole.
+    for label, value in rows:
+        if value:
+            print(f"{label:<17} {value}", flush=True)
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
@@ -213,9 +214,6 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the local stack (PostgreSQL, API gateway, functions)")
     up.add_argument("--port", type=int, default=54321, help="API gateway port")
     up.add_argument("--db-port", type=int, default=54322, help="PostgreSQL port")
-    up.add_argument(
-        "--render-port", type=int, default=54324, help="port serving the rendered clips"
-    )
     up.add_argument(
         "--rollup-interval", type=float, default=300.0, help="seconds between rollup runs"
     )

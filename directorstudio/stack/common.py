@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from aiohttp import web
@@ -24,6 +25,7 @@ class GatewayConfig:
     public_url: str
     database_url: str
     functions_url: str | None = None
+    render_dir: Path | None = None
     access_token_ttl: int = 3600
     clock: Callable[[], float] = field(default=time.time)
 

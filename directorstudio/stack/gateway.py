@@ -1,4 +1,4 @@
-"""The one HTTP server of the local stack: auth, rest, functions and realtime."""
+"""The one HTTP server of the local stack: auth, rest, functions, realtime and rendered clips."""
 
 from __future__ import annotations
 
@@ -9,11 +9,12 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from directorstudio.stack import auth, functions, realtime, rest
-from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig
+from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig, json_response
 from directorstudio.stack.db import ConnectionPool
 
 log = logging.getLogger("directorstudio.stack.gateway")
 HUB_KEY = web.AppKey("realtime_hub", realtime.RealtimeHub)
+RENDERS_PATH = "/storage/v1/object/public/renders"
 CORS_HEADERS = {
     "Access-Control-Allow-Origin": "*",
     "Access-Control-Allow-Headers": (
@@ -49,6 +50,19 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
         log.info("%s %s %s %.1fms", request.method, request.path, status, elapsed)
 
 
+async def rendered_clip(request: web.Request) -> web.StreamResponse:
+    """A rendered clip from the render output folder, as a public storage object."""
+    folder = request.app[CONFIG_KEY].render_dir
+    if folder is not None:
+        root = folder.resolve()
+        path = (root / request.match_info["path"]).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            return web.FileResponse(path)
+    return json_response(
+        {"statusCode": "404", "error": "not_found", "message": "Object not found"}, status=404
+    )
+
+
 def build_app(
     config: GatewayConfig, pool: ConnectionPool, hub: realtime.RealtimeHub
 ) -> web.Application:
@@ -61,4 +75,5 @@ def build_app(
     rest.add_routes(app)
     functions.add_routes(app)
     app.router.add_get("/realtime/v1/websocket", hub.handle)
+    app.router.add_get(RENDERS_PATH + "/{path:.+}", rendered_clip)
     return app

@@ -1,7 +1,9 @@
-"""The rollup schedule: ``public.run_due_rollups()`` as ``service_role`` every few minutes.
+"""The schedule: rollups every few minutes, and resubmission of clip jobs left waiting.
 
-Hosted, a scheduler (pg_cron or Cloud Scheduler calling ``telemetry_rollup``) does this; locally
-the stack runs it itself, with the same role and claims a service-key rpc call would have.
+Hosted, a scheduler (pg_cron or Cloud Scheduler calling ``telemetry_rollup`` and
+``retry_dispatch``) does this; locally the stack runs ``public.run_due_rollups()`` itself, with
+the role and claims a service-key rpc call would have, and calls ``retry_dispatch`` like the
+scheduler would.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import json
 import logging
 from typing import Any
 
+import aiohttp
 import psycopg
 
 from directorstudio.stack.db import ConnectionPool
@@ -43,3 +46,25 @@ async def run_periodically(pool: ConnectionPool, interval: float) -> None:
     while True:
         await run_once(pool)
         await asyncio.sleep(interval)
+
+
+async def retry_dispatch_periodically(
+    functions_url: str, scheduler_secret: str, interval: float
+) -> None:
+    """At start and then every ``interval`` seconds, ask ``retry_dispatch`` to resubmit the jobs
+    left waiting (e.g. by a stop before the render provider accepted them)."""
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        while True:
+            try:
+                async with session.post(
+                    f"{functions_url}/functions/v1/retry_dispatch",
+                    json={},
+                    headers={"X-DirectorStudio-Scheduler-Secret": scheduler_secret},
+                ) as reply:
+                    body = await reply.text()
+                    if reply.status >= 400:
+                        log.warning("retry_dispatch answered %s: %s", reply.status, body)
+            except aiohttp.ClientError as error:
+                log.warning("retry_dispatch failed: %s", error)
+            await asyncio.sleep(interval)

@@ -18,9 +18,10 @@ from directorstudio import migrate, paths
 from directorstudio.pgcluster import LocalCluster, free_port
 from directorstudio.stack import functions, keys, schedule
 from directorstudio.stack.common import GatewayConfig
+from directorstudio.stack.gateway import RENDERS_PATH
 from directorstudio.stack.keys import StackKeys
 from directorstudio.stack.runner import Gateway
-from directorstudio.stack.state import StackState, clear_state
+from directorstudio.stack.state import StackState
 
 log = logging.getLogger("directorstudio.stack")
 DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
@@ -33,9 +34,9 @@ class StackSettings:
     data_dir: Path
     port: int = 54321
     db_port: int = 54322
-    render_port: int = 54324
     host: str = "127.0.0.1"
     rollup_interval: float = 300.0
+    retry_interval: float = 60.0
 
 
 def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
@@ -50,7 +51,7 @@ def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
 
 
 def functions_env(
-    stack_keys: StackKeys, api_url: str, database_url: str, render_dir: Path, render_port: int
+    stack_keys: StackKeys, api_url: str, database_url: str, render_dir: Path
 ) -> dict[str, str]:
     """The environment the HTTP functions read their settings from."""
     return {
@@ -58,6 +59,7 @@ def functions_env(
         "SUPABASE_ANON_KEY": stack_keys.anon_key,
         "SUPABASE_SERVICE_ROLE_KEY": stack_keys.service_role_key,
         "SUPABASE_JWT_SECRET": stack_keys.jwt_secret,
+        "SUPABASE_JWT_ISSUER": f"{api_url}/auth/v1",
         "DATABASE_URL": database_url,
         "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
         "CLIP_WEBHOOK_SECRET": derived_secret(stack_keys, "clip-webhook"),
@@ -65,7 +67,10 @@ def functions_env(
         "RENDER_PROVIDER": "local",
         "RENDER_OUTPUT_DIR": str(render_dir),
         "RENDER_HOST": "127.0.0.1",
-        "RENDER_PORT": str(render_port),
+        "RENDER_PORT": "0",
+        # Download URLs point at the gateway, which serves the output folder: they stay valid
+        # across restarts.
+        "RENDER_PUBLIC_URL": f"{api_url}{RENDERS_PATH}",
     }
 
 
@@ -107,13 +112,7 @@ class LocalStack:
             return None
         server = functions.FunctionsServer(
             free_port(),
-            functions_env(
-                self.keys,
-                self.api_url,
-                self.database_url,
-                self.render_dir,
-                self.settings.render_port,
-            ),
+            functions_env(self.keys, self.api_url, self.database_url, self.render_dir),
             self.data_dir / "functions.log",
         )
         server.start()
@@ -129,14 +128,27 @@ class LocalStack:
             public_url=self.api_url,
             database_url=self.database_url,
             functions_url=functions_url,
+            render_dir=self.render_dir,
         )
         gateway = Gateway(config, self.settings.host, self.settings.port)
-        rollups: asyncio.Task[None] | None = None
+        background: list[asyncio.Task[None]] = []
         try:
             await gateway.start()
-            rollups = asyncio.create_task(
-                schedule.run_periodically(gateway.pool, self.settings.rollup_interval)
+            background.append(
+                asyncio.create_task(
+                    schedule.run_periodically(gateway.pool, self.settings.rollup_interval)
+                )
             )
+            if functions_url is not None:
+                background.append(
+                    asyncio.create_task(
+                        schedule.retry_dispatch_periodically(
+                            functions_url,
+                            derived_secret(self.keys, "scheduler"),
+                            self.settings.retry_interval,
+                        )
+                    )
+                )
             StackState(os.getpid(), self.api_url, self.database_url, functions_url).write(
                 self.data_dir
             )
@@ -144,14 +156,13 @@ class LocalStack:
                 on_ready()
             await stop.wait()
         finally:
-            if rollups is not None:
-                rollups.cancel()
+            for task in background:
+                task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await rollups
+                    await task
             await gateway.stop()
             if self._functions is not None:
                 await asyncio.to_thread(self._functions.stop)
-            clear_state(self.data_dir)
 
     def shutdown(self) -> None:
         """Stop PostgreSQL (fast shutdown: every committed transaction is kept)."""

@@ -41,11 +41,6 @@ def read_state(data_dir: Path) -> StackState | None:
     )
 
 
-def clear_state(data_dir: Path) -> None:
-    """Forget the running stack (on shutdown)."""
-    (data_dir / STATE_FILE).unlink(missing_ok=True)
-
-
 def process_alive(pid: int) -> bool:
     """Whether a process with this id exists."""
     try:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -46,15 +47,19 @@ def running_gateway(
     *,
     functions_url: str | None = None,
     clock: Callable[[], float] | None = None,
+    stack_keys: StackKeys | None = None,
+    port: int | None = None,
+    render_dir: Path | None = None,
 ) -> Iterator[RunningGateway]:
     """Start a gateway in its own event loop thread; stop it afterwards."""
-    port = free_port()
-    stack_keys = keys.generate()
+    port = port or free_port()
+    stack_keys = stack_keys or keys.generate()
     config = GatewayConfig(
         keys=stack_keys,
         public_url=f"http://127.0.0.1:{port}",
         database_url=database_url,
         functions_url=functions_url,
+        render_dir=render_dir,
     )
     if clock is not None:
         config.clock = clock
@@ -107,3 +112,28 @@ def gateway_fixture(database_url: str, clock: Clock) -> Iterator[RunningGateway]
     """A gateway over this test's fresh database."""
     with running_gateway(database_url, clock=clock) as running:
         yield running
+
+
+@pytest.fixture(name="functions_gateway")
+def functions_gateway_fixture(database_url: str, tmp_path: Path) -> Iterator[RunningGateway]:
+    """A gateway whose /functions/v1 reaches the real functions, served as ``up`` serves them."""
+    from directorstudio.stack.functions import FunctionsServer
+    from directorstudio.stack.stack import functions_env
+
+    stack_keys = keys.generate()
+    port = free_port()
+    render_dir = tmp_path / "renders"
+    env = functions_env(stack_keys, f"http://127.0.0.1:{port}", database_url, render_dir)
+    server = FunctionsServer(free_port(), env, tmp_path / "functions.log")
+    server.start()
+    try:
+        with running_gateway(
+            database_url,
+            functions_url=server.url,
+            stack_keys=stack_keys,
+            port=port,
+            render_dir=render_dir,
+        ) as running:
+            yield running
+    finally:
+        server.stop()

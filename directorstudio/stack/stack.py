@@ -7,6 +7,8 @@ import contextlib
 import hashlib
 import logging
 import os
+import pwd
+import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,13 +76,41 @@ def functions_env(
     }
 
 
+def _postgres_user_reaches(folder: Path) -> bool:
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def cluster_dir(data_dir: Path) -> Path:
+    """Where the PostgreSQL cluster of ``data_dir`` lives: inside it, unless the server must run
+    as the ``postgres`` OS user (we are root) and a private parent folder (e.g. ``/root``) keeps
+    that user out; then in that user's home, in a folder named after ``data_dir``."""
+    inside = data_dir / "postgres"
+    if os.geteuid() != 0 or _postgres_user_reaches(data_dir):
+        return inside
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return Path(pwd.getpwnam("postgres").pw_dir) / "directorstudio" / digest
+
+
 class LocalStack:
     """One local stack in ``settings.data_dir``."""
 
     def __init__(self, settings: StackSettings) -> None:
         self.settings = settings
         self.data_dir = settings.data_dir.resolve()
-        self.cluster = LocalCluster(self.data_dir / "postgres", settings.db_port)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The postgres OS user (when run as root) must reach its folder inside.
+        os.chmod(self.data_dir, 0o755)  # noqa: S103
+        self.cluster = LocalCluster(cluster_dir(self.data_dir), settings.db_port)
+        if self.cluster.base_dir != self.data_dir / "postgres":
+            log.warning(
+                "PostgreSQL data kept in %s (reachable by the postgres user)",
+                self.cluster.base_dir,
+            )
         self.render_dir = self.data_dir / "renders"
         self.api_url = f"http://{settings.host}:{settings.port}"
         self.keys: StackKeys | None = None
@@ -92,9 +122,6 @@ class LocalStack:
 
     def prepare(self, step: Callable[[str], None] = lambda _: None) -> StackKeys:
         """Start PostgreSQL and bring the database, seed and keys up to date."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        # The postgres OS user (when run as root) must reach its folder inside.
-        os.chmod(self.data_dir, 0o755)  # noqa: S103
         step("starting PostgreSQL")
         self.cluster.start(DURABLE_SETTINGS)
         step("applying migrations")

@@ -284,3 +284,21 @@ def test_a_websocket_without_a_valid_api_key_is_refused(gateway: RunningGateway)
             assert raised.value.status == 401
 
     run(scenario)
+
+
+def test_after_a_token_refresh_the_channel_keeps_delivering(
+    gateway: RunningGateway, admin_conn: psycopg.Connection[Any]
+) -> None:
+    async def scenario() -> None:
+        client = await _client(gateway)
+        user = (await client.auth.sign_in_anonymously()).user
+        _, received, (status, _) = await _subscribe(client, f"user:{user.id}")
+        assert status == RealtimeSubscribeStates.SUBSCRIBED
+        refreshed = (await client.auth.refresh_session()).session
+        await client.realtime.set_auth(refreshed.access_token)
+        _send(admin_conn, f"user:{user.id}", "change", {"after": "refresh"}, True)
+        message = await asyncio.wait_for(received.get(), WAIT)
+        assert message["payload"] == {"after": "refresh"}
+        await client.realtime.close()
+
+    run(scenario)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -41,3 +42,16 @@ def test_seed_without_a_database_explains_how_to_name_one(
     monkeypatch.delenv("DATABASE_URL", raising=False)
     assert cli.main(["seed", "--data-dir", str(tmp_path)]) == 2
     assert "--database-url" in capsys.readouterr().err
+
+
+def test_up_on_a_port_in_use_says_so_and_starts_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        code = cli.main(["up", "--port", str(port), "--data-dir", str(tmp_path / "stack")])
+    assert code == 1
+    assert f"port {port} (API) is already in use" in capsys.readouterr().err
+    assert not (tmp_path / "stack").exists()

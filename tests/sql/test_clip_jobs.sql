@@ -4,8 +4,10 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(88);
 
-SELECT set_config('t.owner', tests.create_user('clips-owner@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('clips-other@example.com')::text, true);
+-- Setup statements print fixed labels, never generated ids: pytest-pgtap's TAP parser reads a
+-- line such as '1a42...' as a plan.
+SELECT 'owner signed up' FROM set_config('t.owner', tests.create_user('clips-owner@example.com')::text, true);
+SELECT 'other signed up' FROM set_config('t.other', tests.create_user('clips-other@example.com')::text, true);
 
 INSERT INTO public.project_overview (project_id, user_id, title) VALUES
 ('51000000-0000-0000-0000-000000000001', current_setting('t.owner')::uuid, 'Pilot'),

@@ -3,8 +3,10 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(31);
 
-SELECT set_config('t.owner', tests.create_user('credits-owner@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('credits-other@example.com')::text, true);
+-- Setup statements print fixed labels, never generated ids: pytest-pgtap's TAP parser reads a
+-- line such as '1a42...' as a plan.
+SELECT 'owner signed up' FROM set_config('t.owner', tests.create_user('credits-owner@example.com')::text, true);
+SELECT 'other signed up' FROM set_config('t.other', tests.create_user('credits-other@example.com')::text, true);
 
 -- get_credits ------------------------------------------------------------------------------
 SELECT 'authenticate_as' FROM tests.authenticate_as(current_setting('t.owner')::uuid);

@@ -51,7 +51,8 @@ SELECT results_eq(
     'a pull pages through all 7 of the caller''s rows, 3 at a time, until has_more is false');
 
 SELECT is(
-    (SELECT count(*) FROM (SELECT DISTINCT change ->> 'table', change ->> 'id' FROM changes) AS d),
+    (SELECT count(*) FROM (
+        SELECT DISTINCT change ->> 'table' AS tbl, change ->> 'id' AS id FROM changes) AS d),
     7::bigint, 'paging returns each row exactly once');
 
 SELECT set_eq(

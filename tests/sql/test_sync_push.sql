@@ -2,12 +2,12 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(22);
 
-SELECT set_config('t.owner', tests.create_user('pusher@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('intruder@example.com')::text, true);
+SELECT '# setup ' || set_config('t.owner', tests.create_user('pusher@example.com')::text, true);
+SELECT '# setup ' || set_config('t.other', tests.create_user('intruder@example.com')::text, true);
 SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
 
 -- One batch: a screenplay, a mutation of an unknown table, a section of the screenplay.
-SELECT set_config('t.first', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.first', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": null,
      "args": {"title": "Draft", "content": "FADE IN."}},
@@ -39,12 +39,12 @@ SELECT is(
     1::bigint, 'the mutations around a rejected one are applied');
 
 -- A later mutation changes the title; then the first batch is replayed (lost acknowledgement).
-SELECT set_config('t.second', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.second', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 4, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": 1,
      "args": {"title": "Second draft"}}
 ]')::text, true);
-SELECT set_config('t.replay', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.replay', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": null,
      "args": {"title": "Draft", "content": "FADE IN."}},
@@ -78,7 +78,7 @@ SELECT is(
 SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
 
 -- Conflicts: the title changed in version 2; a write based on version 1 touches it.
-SELECT set_config('t.conflict', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.conflict', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 5, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": 1,
      "args": {"title": "My draft"}},
@@ -108,7 +108,7 @@ SELECT is(
 
 -- Another user: cannot touch the owner's rows, nor claim the owner's mutation ids.
 SELECT coalesce(tests.authenticate_as(current_setting('t.other')::uuid)::text, '');
-SELECT set_config('t.intrusion', public.sync_push('5d000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.intrusion', public.sync_push('5d000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001",
      "args": {"title": "Mine now", "content": "Overwritten."}},

@@ -65,8 +65,8 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.telemetry_event_problem(jsonb) TO authenticated, service_role;
+-- Only called from batch_upsert_telemetry, which runs as its owner.
+REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon, authenticated;
 
 CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
 RETURNS jsonb

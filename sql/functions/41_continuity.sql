@@ -21,8 +21,8 @@ AS $$
     END
 $$;
 
-REVOKE ALL ON FUNCTION private.issue_count(jsonb) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.issue_count(jsonb) TO authenticated, service_role;
+REVOKE ALL ON FUNCTION private.issue_count(jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.issue_count(jsonb) TO service_role;
 
 -- Inserts a continuity log once. When p_row.id already exists the caller gets the stored row if
 -- it is the same log (the same user and content; timestamps of conflict resolutions are set by

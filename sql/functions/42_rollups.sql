@@ -29,9 +29,9 @@ AS $$
     END
 $$;
 
-REVOKE ALL ON FUNCTION private.performance_category(double precision) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.performance_category(double precision)
-TO authenticated, service_role;
+REVOKE ALL ON FUNCTION private.performance_category(double precision)
+FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.performance_category(double precision) TO service_role;
 
 CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
 RETURNS jsonb
@@ -53,6 +53,26 @@ BEGIN
     END IF;
     -- One rollup at a time (the scheduler and a manual run may overlap).
     PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
+
+    -- Projects first, so that user_statistics.last_activity below already sees the projects it
+    -- touches. Touching a project makes its trigger recompute the totals from the live scenes
+    -- (and, as they change, bump its version so clients pull it).
+    UPDATE public.project_overview AS p
+    SET scene_count = p.scene_count
+    FROM (
+        SELECT
+            po.project_id,
+            count(sd.id) AS scene_count,
+            coalesce(sum(sd.duration), 0) AS total_duration
+        FROM public.project_overview AS po
+        LEFT JOIN public.scene_drafts AS sd
+            ON sd.project_id = po.project_id AND NOT sd.archived AND sd.deleted_at IS NULL
+        GROUP BY po.project_id
+    ) AS live
+    WHERE p.project_id = live.project_id
+        AND (p.scene_count <> live.scene_count
+            OR abs(p.total_duration - live.total_duration) > 1e-9);
+    GET DIAGNOSTICS v_projects = ROW_COUNT;
 
     INSERT INTO public.continuity_daily_analytics AS d (
         user_id, validation_date, total_scenes, avg_confidence, scenes_passed, scenes_failed,
@@ -221,25 +241,6 @@ BEGIN
         (excluded.email, excluded.credits, excluded.total_scenes, excluded.total_screenplays,
             excluded.completed_videos, excluded.last_activity);
     GET DIAGNOSTICS v_statistics = ROW_COUNT;
-
-    -- Touching a project makes its trigger recompute the totals from the live scenes (and, as
-    -- they change, bump its version so clients pull it).
-    UPDATE public.project_overview AS p
-    SET scene_count = p.scene_count
-    FROM (
-        SELECT
-            po.project_id,
-            count(sd.id) AS scene_count,
-            coalesce(sum(sd.duration), 0) AS total_duration
-        FROM public.project_overview AS po
-        LEFT JOIN public.scene_drafts AS sd
-            ON sd.project_id = po.project_id AND NOT sd.archived AND sd.deleted_at IS NULL
-        GROUP BY po.project_id
-    ) AS live
-    WHERE p.project_id = live.project_id
-        AND (p.scene_count <> live.scene_count
-            OR abs(p.total_duration - live.total_duration) > 1e-9);
-    GET DIAGNOSTICS v_projects = ROW_COUNT;
 
     RETURN jsonb_build_object(
         'day', p_day,

@@ -2,7 +2,7 @@
 -- performance categories, idempotency (a second run rewrites no row) and who may run them.
 -- Rolled back at the end.
 SET LOCAL search_path = extensions, public;
-SELECT plan(28);
+SELECT plan(29);
 
 SELECT set_config('t.a', tests.create_user('roll-a@example.com')::text, true);
 SELECT set_config('t.b', tests.create_user('roll-b@example.com')::text, true);
@@ -296,6 +296,13 @@ SELECT results_eq(
 SELECT is(
     private.performance_category(9::double precision / 10),
     'excellent', 'a rate of exactly 9 in 10 is excellent');
+
+SELECT results_eq(
+    $$SELECT private.issue_count(i)
+      FROM unnest(ARRAY['["a", "b", "c"]', '{"x": 1, "y": 2}', '[]', '"none"', 'null']::jsonb[])
+      WITH ORDINALITY AS u (i, n) ORDER BY n$$,
+    $$VALUES (3), (2), (0), (0), (0)$$,
+    'the issue count of a log is the length of its array or the keys of its object');
 
 SELECT * FROM finish();
 ROLLBACK;

@@ -4,8 +4,12 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(88);
 
-SELECT set_config('t.owner', tests.create_user('clips-owner@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('clips-other@example.com')::text, true);
+-- Setup statements print fixed labels, never generated ids: pytest-pgtap's TAP parser reads a
+-- line such as '1a42...' as a plan.
+SELECT 'owner signed up'
+FROM set_config('t.owner', tests.create_user('clips-owner@example.com')::text, true);
+SELECT 'other signed up'
+FROM set_config('t.other', tests.create_user('clips-other@example.com')::text, true);
 
 INSERT INTO public.project_overview (project_id, user_id, title) VALUES
 ('51000000-0000-0000-0000-000000000001', current_setting('t.owner')::uuid, 'Pilot'),
@@ -45,11 +49,11 @@ SELECT results_eq(
 SELECT is(
     (SELECT credits FROM public.get_credits()), 2, 'a replayed enqueue charges nothing');
 
-SELECT throws_ok(
-    $$SELECT public.enqueue_clip_job(
-        '50000000-0000-0000-0000-000000000001', current_setting('t.owner'), 'A sunset')$$,
-    'PT409', 'the job id was already used for a different clip',
-    'reusing a job id for a different prompt is an id conflict');
+SELECT is(
+    tests.error_of($$SELECT public.enqueue_clip_job(
+        '50000000-0000-0000-0000-000000000001', current_setting('t.owner'), 'A sunset')$$)
+    ->> 'code',
+    'id_conflict', 'reusing a job id for a different prompt is an id conflict');
 
 SELECT results_eq(
     $$SELECT charge, project_id, scene_draft_id FROM public.enqueue_clip_job(
@@ -80,7 +84,8 @@ SELECT throws_ok(
 SELECT throws_ok(
     $$SELECT public.enqueue_clip_job(
         '50000000-0000-0000-0000-000000000009', current_setting('t.owner'), repeat('x', 2001))$$,
-    '22023', 'the prompt must have 1 to 2000 characters', 'a prompt over 2000 characters is invalid');
+    '22023', 'the prompt must have 1 to 2000 characters',
+    'a prompt over 2000 characters is invalid');
 
 SELECT throws_ok(
     $$SELECT public.enqueue_clip_job(
@@ -139,11 +144,11 @@ SELECT is_empty(
 
 SELECT 'authenticate_as' FROM tests.authenticate_as(current_setting('t.other')::uuid);
 
-SELECT throws_ok(
-    $$SELECT public.enqueue_clip_job(
-        '50000000-0000-0000-0000-000000000001', current_setting('t.other'), 'A sunrise')$$,
-    'PT409', 'the job id was already used for a different clip',
-    'another user''s job id is an id conflict');
+SELECT is(
+    tests.error_of($$SELECT public.enqueue_clip_job(
+        '50000000-0000-0000-0000-000000000001', current_setting('t.other'), 'A sunrise')$$)
+    ->> 'code',
+    'id_conflict', 'another user''s job id is an id conflict');
 
 SELECT is(
     (SELECT charge FROM public.enqueue_clip_job(
@@ -269,7 +274,8 @@ SELECT 'authenticate_as_service_role' FROM tests.authenticate_as_service_role();
 SELECT throws_ok(
     $$SELECT public.apply_clip_event('ev-j5-done', '50000000-0000-0000-0000-000000000005',
         'completed')$$,
-    '22023', 'a completed event needs a download URL', 'completed without a download URL is invalid');
+    '22023', 'a completed event needs a download URL',
+    'completed without a download URL is invalid');
 
 SELECT results_eq(
     $$SELECT r ->> 'outcome', r -> 'job' ->> 'status', (r -> 'job' ->> 'progress')::int,
@@ -304,9 +310,10 @@ SELECT results_eq(
     'every accepted event id is recorded with its outcome');
 
 SELECT 'authenticate_as' FROM tests.authenticate_as(current_setting('t.owner')::uuid);
-SELECT throws_ok(
-    $$SELECT public.cancel_clip_job('50000000-0000-0000-0000-000000000005')$$,
-    'PT409', NULL, 'a completed job cannot be canceled');
+SELECT is(
+    tests.error_of($$SELECT public.cancel_clip_job('50000000-0000-0000-0000-000000000005')$$)
+    ->> 'code',
+    'invalid_transition', 'a completed job cannot be canceled');
 SELECT throws_ok(
     $$SELECT public.apply_clip_event('ev-forged', '50000000-0000-0000-0000-000000000002',
         'processing')$$,
@@ -365,11 +372,11 @@ SELECT throws_ok(
         'processing', 150)$$,
     '22023', 'the progress must be between 0 and 100', 'a progress over 100 is invalid');
 
-SELECT throws_ok(
-    $$SELECT public.apply_clip_event('ev-e1-10', '50000000-0000-0000-0000-000000000005',
-        'processing')$$,
-    'PT409', 'the event id was already used for another job',
-    'an event id reused for another job is an id conflict');
+SELECT is(
+    tests.error_of($$SELECT public.apply_clip_event(
+        'ev-e1-10', '50000000-0000-0000-0000-000000000005',
+        'processing')$$) ->> 'code',
+    'id_conflict', 'an event id reused for another job is an id conflict');
 
 SELECT is_empty(
     $$SELECT * FROM private.clip_events WHERE event_id = 'ev-x'$$,

@@ -13,6 +13,7 @@ import imageio_ffmpeg
 import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.pgcluster import free_port
 from directorstudio.server import webhook_signing
 from directorstudio.server.render.base import RenderJob, RenderRejectedError, RenderUnavailableError
 from directorstudio.server.render.files import FileServer
@@ -207,7 +208,7 @@ def test_the_urllib_transport_refuses_other_schemes_and_reports_unreachable_host
     with pytest.raises(RenderRejectedError):
         urllib_post("file:///etc/passwd", b"", {})
     with pytest.raises(RenderUnavailableError):
-        urllib_post("http://127.0.0.1:9/", b"{}", {}, timeout=2)
+        urllib_post(f"http://127.0.0.1:{free_port()}/", b"{}", {}, timeout=5)
 
 
 def test_a_public_url_replaces_the_file_servers_address_in_download_links(tmp_path: Path) -> None:

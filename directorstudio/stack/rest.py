@@ -262,6 +262,14 @@ async def rpc(request: web.Request) -> web.StreamResponse:
     if (refusal := api_key_error(request, config)) is not None:
         return refusal
     try:
+        for header in ("Content-Profile", "Accept-Profile"):
+            profile = request.headers.get(header)
+            if profile is not None and profile != EXPOSED_SCHEMA:
+                raise RestError(
+                    406,
+                    "PGRST106",
+                    f"The schema must be one of the following: {EXPOSED_SCHEMA}",
+                )
         caller = caller_of(request, config)
         body: Any = None
         if request.method == "POST" and request.can_read_body:

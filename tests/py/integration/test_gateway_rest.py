@@ -280,3 +280,23 @@ def test_the_sample_project_import_is_idempotent(gateway: RunningGateway) -> Non
     again = client.rpc("import_sample_project", {"p_project_id": project_id}).execute().data
     assert first == again
     assert first["scene_count"] == 4
+
+
+def test_a_schema_other_than_public_is_406_pgrst106(gateway: RunningGateway) -> None:
+    reply = httpx.post(
+        f"{gateway.url}/rest/v1/rpc/require_user",
+        json={},
+        headers={"apikey": gateway.keys.anon_key, "Content-Profile": "private"},
+    )
+    assert reply.status_code == 406
+    assert reply.json()["code"] == "PGRST106"
+
+
+def test_importing_the_sample_under_another_users_project_id_is_id_conflict(
+    gateway: RunningGateway,
+) -> None:
+    project_id = str(uuid.uuid4())
+    signed_in(gateway).rpc("import_sample_project", {"p_project_id": project_id}).execute()
+    with pytest.raises(APIError) as raised:
+        signed_in(gateway).rpc("import_sample_project", {"p_project_id": project_id}).execute()
+    assert raised.value.hint == "id_conflict"

@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import psycopg
 from rich.console import Console
 from rich.table import Table
 
@@ -266,6 +267,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except DirectorStudioError as error:
         console.print(f"[red]error ({error.code}):[/] {error}")
+        return 1
+    except psycopg.Error as error:
+        console.print(f"[red]database error:[/] {str(error).strip()}")
         return 1
 
 

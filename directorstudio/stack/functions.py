@@ -19,6 +19,7 @@ import aiohttp
 from aiohttp import web
 
 from directorstudio import paths
+from directorstudio.errors import DirectorStudioError, ErrorCode
 from directorstudio.stack.common import CONFIG_KEY, json_response
 
 DISPATCHER_SOURCE = paths.PACKAGE_DIR / "server" / "dispatcher.py"
@@ -38,6 +39,12 @@ HOP_BY_HOP = frozenset(
     }
 )
 SESSION_KEY = web.AppKey("functions_session", aiohttp.ClientSession)
+
+
+class FunctionsStartError(DirectorStudioError):
+    """The functions server did not come up."""
+
+    code = ErrorCode.UNAVAILABLE
 
 
 def available() -> bool:
@@ -84,7 +91,7 @@ class FunctionsServer:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"the functions server exited; see {self.log_file}")
+                raise FunctionsStartError(f"the functions server exited; see {self.log_file}")
             try:
                 urllib.request.urlopen(f"{self.url}/functions/v1/", timeout=1)  # noqa: S310
                 return
@@ -92,7 +99,7 @@ class FunctionsServer:
                 return
             except (urllib.error.URLError, ConnectionError, TimeoutError):
                 time.sleep(0.1)
-        raise RuntimeError(f"the functions server did not start; see {self.log_file}")
+        raise FunctionsStartError(f"the functions server did not start; see {self.log_file}")
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after a grace period)."""

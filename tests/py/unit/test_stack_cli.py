@@ -55,3 +55,16 @@ def test_up_on_a_port_in_use_says_so_and_starts_nothing(
     assert code == 1
     assert f"port {port} (API) is already in use" in capsys.readouterr().err
     assert not (tmp_path / "stack").exists()
+
+
+def test_an_unreachable_database_is_one_clear_message(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+        url = f"postgresql://nobody@127.0.0.1:{port}/x"
+        assert cli.main(["migrate", "--database-url", url]) == 1
+    err = capsys.readouterr().err
+    assert "database error" in err
+    assert "Traceback" not in err

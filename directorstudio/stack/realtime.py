@@ -267,7 +267,7 @@ class RealtimeHub:
                     async for notify in conn.notifies():
                         async with pool.connection() as reader:
                             await self._on_notify(reader, notify.payload)
-            except psycopg.OperationalError as error:
+            except psycopg.Error as error:
                 log.warning("realtime listener lost its connection: %s", error)
                 await asyncio.sleep(1.0)
 

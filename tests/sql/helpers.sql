@@ -58,3 +58,31 @@ AS $$
 $$;
 
 GRANT EXECUTE ON ALL FUNCTIONS IN SCHEMA tests TO anon, authenticated, service_role;
+
+-- The error a statement raises, as {"sqlstate", "code" (the HINT), "detail" (JSON DETAIL)}, or
+-- NULL when it succeeds; tells apart codes that share a SQLSTATE (e.g. the PT409 family).
+CREATE OR REPLACE FUNCTION tests.error_of(p_sql text)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_state text;
+    v_hint text;
+    v_detail text;
+BEGIN
+    EXECUTE p_sql;
+    RETURN NULL;
+EXCEPTION
+    WHEN OTHERS THEN
+        GET STACKED DIAGNOSTICS
+            v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
+        RETURN jsonb_build_object(
+            'sqlstate', v_state,
+            'code', nullif(v_hint, ''),
+            'detail', CASE WHEN v_detail LIKE '{%' THEN v_detail::jsonb END
+        );
+END;
+$$;
+
+GRANT EXECUTE ON FUNCTION tests.error_of(text) TO anon, authenticated, service_role;

@@ -1213,6 +1213,798 @@ $$;
 REVOKE ALL ON FUNCTION public.soft_delete_scene_draft(uuid) FROM public, anon;
 GRANT EXECUTE ON FUNCTION public.soft_delete_scene_draft(uuid) TO authenticated, service_role;
 
+-- source: sql/functions/50_sync_pull.sql
+-- Delta pull: the caller's rows of every synced table that changed since a cursor, in pages,
+-- tombstones included.
+--
+-- Every synced row carries sync_txid, the id of the transaction that last wrote it. A pull cycle
+-- takes a snapshot `until` when it starts; the cycle delivers exactly the rows whose sync_txid
+-- is visible in `until` but was not visible in `since` (the `until` of the previous completed
+-- cycle). Because membership is decided by snapshot visibility and not by comparing numbers, a
+-- transaction that took a lower id but committed after a higher one is still in progress in
+-- that `until`, so its rows fall into the next cycle instead of being skipped. Inside a cycle,
+-- rows are paged in (sync_txid, table, id) order with `after`. Rows written by the pulling
+-- transaction itself (only possible when a pull runs inside a larger transaction) are always
+-- included, as that transaction sees them; at worst they are delivered again later. The cursor
+-- is opaque to clients: base64 of {"v": 1, "since", "until", "after"}. See docs/sync.md.
+
+DROP FUNCTION IF EXISTS private.sync_encode_cursor(pg_snapshot, pg_snapshot, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_encode_cursor(
+    p_since pg_snapshot, p_until pg_snapshot, p_after jsonb
+)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT translate(
+        encode(
+            convert_to(
+                jsonb_build_object(
+                    'v', 1,
+                    'since', p_since::text,
+                    'until', p_until::text,
+                    'after', p_after
+                )::text,
+                'UTF8'
+            ),
+            'base64'
+        ),
+        E'\n', ''
+    )
+$$;
+
+DROP FUNCTION IF EXISTS private.sync_decode_cursor(text);
+CREATE OR REPLACE FUNCTION private.sync_decode_cursor(
+    p_cursor text,
+    OUT since pg_snapshot,
+    OUT until pg_snapshot,
+    OUT after_txid xid8,
+    OUT after_table text,
+    OUT after_id uuid
+)
+RETURNS record
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_doc jsonb;
+    v_after jsonb;
+BEGIN
+    IF p_cursor IS NULL THEN
+        RETURN;
+    END IF;
+    BEGIN
+        v_doc := convert_from(decode(p_cursor, 'base64'), 'UTF8')::jsonb;
+        IF jsonb_typeof(v_doc) IS DISTINCT FROM 'object'
+            OR v_doc -> 'v' IS DISTINCT FROM '1'::jsonb
+            OR NOT v_doc ?& ARRAY['since', 'until', 'after']
+            OR (v_doc - ARRAY['v', 'since', 'until', 'after']) <> '{}'::jsonb
+            OR jsonb_typeof(v_doc -> 'since') NOT IN ('string', 'null')
+            OR jsonb_typeof(v_doc -> 'until') NOT IN ('string', 'null')
+            OR jsonb_typeof(v_doc -> 'after') NOT IN ('object', 'null') THEN
+            RAISE EXCEPTION 'malformed cursor';
+        END IF;
+        since := (v_doc ->> 'since')::pg_snapshot;
+        until := (v_doc ->> 'until')::pg_snapshot;
+        v_after := nullif(v_doc -> 'after', 'null'::jsonb);
+        IF v_after IS NOT NULL THEN
+            IF until IS NULL
+                OR NOT v_after ?& ARRAY['txid', 'table', 'id']
+                OR (v_after - ARRAY['txid', 'table', 'id']) <> '{}'::jsonb
+                OR v_after ->> 'table' NOT IN (
+                    'clip_jobs', 'project_overview', 'scene_drafts', 'screenplay_sections',
+                    'screenplays'
+                ) THEN
+                RAISE EXCEPTION 'malformed cursor position';
+            END IF;
+            after_txid := (v_after ->> 'txid')::xid8;
+            after_table := v_after ->> 'table';
+            after_id := (v_after ->> 'id')::uuid;
+            IF after_txid IS NULL OR after_id IS NULL THEN
+                RAISE EXCEPTION 'malformed cursor position';
+            END IF;
+        END IF;
+        IF since IS NOT NULL AND until IS NOT NULL
+            AND pg_snapshot_xmax(since) > pg_snapshot_xmax(until) THEN
+            RAISE EXCEPTION 'cursor snapshots out of order';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        PERFORM private.raise_error('invalid_input', 'the sync cursor is not valid');
+    END;
+END;
+$$;
+
+DROP FUNCTION IF EXISTS public.sync_pull(text, integer);
+CREATE OR REPLACE FUNCTION public.sync_pull(p_cursor text DEFAULT NULL, p_limit integer DEFAULT 500)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    -- (table, id column); the order does not matter, pages are sorted on (sync_txid, table, id).
+    c_tables constant text[][] := ARRAY[
+        ['project_overview', 'project_id'],
+        ['scene_drafts', 'id'],
+        ['screenplays', 'id'],
+        ['screenplay_sections', 'id'],
+        ['clip_jobs', 'id']
+    ];
+    v_cur record;
+    v_user uuid := auth.uid();
+    v_until pg_snapshot;
+    v_low xid8;
+    v_branches text[] := '{}';
+    v_sql text;
+    v_changes jsonb;
+    v_count integer;
+    v_last jsonb;
+    i integer;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        PERFORM private.raise_error('invalid_input', 'p_limit must be between 1 and 1000');
+    END IF;
+    SELECT * INTO v_cur FROM private.sync_decode_cursor(p_cursor);
+    -- A new cycle starts with a fresh snapshot; a cycle in progress keeps its own.
+    v_until := coalesce(v_cur.until, pg_current_snapshot());
+    -- Every transaction below the previous snapshot's xmin was already visible to it.
+    v_low := coalesce(pg_snapshot_xmin(v_cur.since), '0'::xid8);
+
+    FOR i IN 1 .. array_length(c_tables, 1) LOOP
+        v_branches := v_branches || format(
+            $q$(SELECT t.sync_txid AS txid, %1$L::text COLLATE "C" AS tbl, t.%2$I AS id,
+                       jsonb_build_object(
+                           'table', %1$L::text, 'id', t.%2$I, 'version', t.version,
+                           'deleted', t.deleted_at IS NOT NULL, 'row', to_jsonb(t)) AS change
+                FROM public.%1$I AS t
+                WHERE %3$s t.sync_txid >= $1
+                  AND ((%4$s pg_visible_in_snapshot(t.sync_txid, $3)) OR t.sync_txid = $9)
+                  AND %5$s
+                ORDER BY t.sync_txid, t.%2$I
+                LIMIT $7)$q$,
+            c_tables[i][1],
+            c_tables[i][2],
+            CASE WHEN v_user IS NOT NULL THEN 't.user_id = $8 AND' ELSE '' END,
+            CASE
+                WHEN v_cur.since IS NOT NULL THEN 'NOT pg_visible_in_snapshot(t.sync_txid, $2) AND'
+                ELSE ''
+            END,
+            CASE
+                WHEN v_cur.after_txid IS NOT NULL THEN format(
+                    $c$t.sync_txid >= $4
+                       AND (t.sync_txid, %1$L::text COLLATE "C", t.%2$I) > ($4, $5, $6)$c$,
+                    c_tables[i][1], c_tables[i][2])
+                ELSE 'true'
+            END
+        );
+    END LOOP;
+
+    v_sql := format(
+        $q$SELECT coalesce(jsonb_agg(c.change ORDER BY c.txid, c.tbl, c.id), '[]'::jsonb),
+                  count(*)::integer
+           FROM (SELECT * FROM (%s) AS u ORDER BY u.txid, u.tbl, u.id LIMIT $7) AS c$q$,
+        array_to_string(v_branches, ' UNION ALL ')
+    );
+    EXECUTE v_sql
+    INTO v_changes, v_count
+    USING v_low, v_cur.since, v_until, v_cur.after_txid,
+        v_cur.after_table COLLATE "C", v_cur.after_id, p_limit + 1, v_user,
+        pg_current_xact_id_if_assigned();
+
+    IF v_count > p_limit THEN
+        -- More rows in this cycle: keep the snapshots, remember where this page ended.
+        v_changes := v_changes - p_limit;
+        v_last := v_changes -> (p_limit - 1);
+        RETURN jsonb_build_object(
+            'changes', v_changes,
+            'cursor', private.sync_encode_cursor(
+                v_cur.since, v_until,
+                jsonb_build_object(
+                    'txid', v_last -> 'row' ->> 'sync_txid',
+                    'table', v_last ->> 'table',
+                    'id', v_last ->> 'id')),
+            'has_more', true
+        );
+    END IF;
+    -- The cycle is complete: the next pull starts a new one from this cycle's snapshot.
+    RETURN jsonb_build_object(
+        'changes', v_changes,
+        'cursor', private.sync_encode_cursor(v_until, NULL, NULL),
+        'has_more', false
+    );
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.sync_encode_cursor(pg_snapshot, pg_snapshot, jsonb)
+FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_decode_cursor(text) FROM public, anon;
+REVOKE ALL ON FUNCTION public.sync_pull(text, integer) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.sync_encode_cursor(pg_snapshot, pg_snapshot, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_decode_cursor(text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.sync_pull(text, integer) TO authenticated, service_role;
+
+-- source: sql/functions/51_sync_push.sql
+-- Push: a client's batch of mutations, applied in order, each exactly once.
+--
+-- Every mutation is dispatched to the contract function that owns its rule (or, for screenplays,
+-- to the small upsert/delete helpers below), running as the caller so RLS and every check apply
+-- exactly as to a direct call. Each mutation runs in its own subtransaction; when it applies, its
+-- result is recorded in private.sync_mutations under (client_id, mutation_id) in that same
+-- subtransaction, so a batch replayed after a lost acknowledgement answers "duplicate" from the
+-- record and applies nothing again. Errors never abort the batch: a version conflict becomes
+-- outcome "conflict" (with the current row), any other error outcome "rejected" (with its code).
+-- Conflicts and rejections change nothing and are not recorded. See docs/sync.md.
+
+-- The documented error code for an error caught from a mutation.
+DROP FUNCTION IF EXISTS private.sync_error_code(text, text);
+CREATE OR REPLACE FUNCTION private.sync_error_code(p_sqlstate text, p_hint text)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT CASE
+        WHEN p_hint IN (
+            'invalid_input', 'not_authenticated', 'forbidden', 'not_found',
+            'insufficient_credits', 'version_conflict', 'id_conflict', 'invalid_transition',
+            'stale_order'
+        ) THEN p_hint
+        WHEN p_sqlstate = '23505' THEN 'id_conflict'
+        WHEN p_sqlstate IN ('23503', 'PT404') THEN 'not_found'
+        WHEN p_sqlstate = '42501' THEN 'forbidden'
+        WHEN p_sqlstate = 'PT401' THEN 'not_authenticated'
+        WHEN p_sqlstate = 'PT402' THEN 'insufficient_credits'
+        WHEN p_sqlstate LIKE '22%' OR p_sqlstate IN ('23514', '23502') THEN 'invalid_input'
+        ELSE 'internal'
+    END
+$$;
+
+-- Errors that say nothing about the mutation itself (serialization failures, deadlocks, lack of
+-- resources, cancellation, lost connections): the whole push fails and the client retries it.
+DROP FUNCTION IF EXISTS private.sync_is_transient(text);
+CREATE OR REPLACE FUNCTION private.sync_is_transient(p_sqlstate text)
+RETURNS boolean
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT left(p_sqlstate, 2) IN ('40', '53', '57', '08') OR p_sqlstate = '55P03'
+$$;
+
+-- The recorded outcome of a client's mutation, NULL when it was never applied. A mutation id
+-- recorded under another user is forbidden.
+DROP FUNCTION IF EXISTS private.sync_recorded_mutation(uuid, bigint);
+CREATE OR REPLACE FUNCTION private.sync_recorded_mutation(p_client_id uuid, p_mutation_id bigint)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_owner uuid;
+    v_outcome jsonb;
+BEGIN
+    SELECT m.user_id, m.outcome
+    INTO v_owner, v_outcome
+    FROM private.sync_mutations AS m
+    WHERE m.client_id = p_client_id AND m.mutation_id = p_mutation_id;
+    IF FOUND AND v_owner <> v_user THEN
+        PERFORM private.raise_error(
+            'forbidden', 'this mutation id belongs to another user''s client');
+    END IF;
+    RETURN v_outcome;
+END;
+$$;
+
+-- Records an applied mutation for the signed-in user (called inside the mutation's own
+-- subtransaction, so the record and the effect commit or roll back together).
+DROP FUNCTION IF EXISTS private.sync_record_mutation(uuid, bigint, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_record_mutation(
+    p_client_id uuid, p_mutation_id bigint, p_outcome jsonb
+)
+RETURNS void
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+BEGIN
+    INSERT INTO private.sync_mutations (user_id, client_id, mutation_id, outcome)
+    VALUES (private.require_user(), p_client_id, p_mutation_id, p_outcome);
+END;
+$$;
+
+-- The keys of p_values that changed on the server after p_base_version (per field_versions) to
+-- a value different from the one being written.
+DROP FUNCTION IF EXISTS private.sync_conflicting_fields(jsonb, bigint, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_conflicting_fields(
+    p_current jsonb, p_base_version bigint, p_values jsonb
+)
+RETURNS text[]
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT coalesce(array_agg(v.key ORDER BY v.key), '{}')
+    FROM jsonb_each(p_values) AS v
+    WHERE p_base_version IS NOT NULL
+      AND coalesce((p_current -> 'field_versions' ->> v.key)::bigint, 0) > p_base_version
+      AND p_current ->> v.key IS DISTINCT FROM p_values ->> v.key
+$$;
+
+-- Rejects values that are not an object of the given columns.
+DROP FUNCTION IF EXISTS private.sync_check_columns(jsonb, text[]);
+CREATE OR REPLACE FUNCTION private.sync_check_columns(p_values jsonb, p_columns text[])
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_unknown text;
+BEGIN
+    IF jsonb_typeof(p_values) IS DISTINCT FROM 'object' THEN
+        PERFORM private.raise_error('invalid_input', 'args must be an object of column values');
+    END IF;
+    SELECT k INTO v_unknown FROM jsonb_object_keys(p_values) AS k
+    WHERE k <> ALL (p_columns) LIMIT 1;
+    IF v_unknown IS NOT NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', format('column %s cannot be written through sync', v_unknown));
+    END IF;
+END;
+$$;
+
+-- Screenplays: insert, or update the given columns of the caller's screenplay.
+DROP FUNCTION IF EXISTS private.sync_upsert_screenplay(uuid, bigint, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_upsert_screenplay(
+    p_id uuid, p_base_version bigint, p_values jsonb
+)
+RETURNS public.screenplays
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_row public.screenplays;
+    v_fields text[];
+BEGIN
+    PERFORM private.sync_check_columns(p_values, ARRAY['title', 'content', 'archived']);
+    SELECT * INTO v_row FROM public.screenplays AS s WHERE s.id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO public.screenplays (id, user_id, title, content, archived)
+        VALUES (
+            p_id, v_user, p_values ->> 'title', p_values ->> 'content',
+            coalesce((p_values ->> 'archived')::boolean, false))
+        ON CONFLICT (id) DO NOTHING
+        RETURNING * INTO v_row;
+        IF v_row.id IS NOT NULL THEN
+            RETURN v_row;
+        END IF;
+        -- Someone inserted it meanwhile: ours (then update it) or not (then it is not found).
+        SELECT * INTO v_row FROM public.screenplays AS s WHERE s.id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            PERFORM private.raise_error('not_found', 'no such screenplay');
+        END IF;
+    END IF;
+    IF v_row.deleted_at IS NOT NULL THEN
+        PERFORM private.raise_error('not_found', 'the screenplay was deleted');
+    END IF;
+    v_fields := private.sync_conflicting_fields(to_jsonb(v_row), p_base_version, p_values);
+    IF cardinality(v_fields) > 0 THEN
+        PERFORM private.raise_error(
+            'version_conflict', 'the screenplay changed since the base version',
+            jsonb_build_object('current', to_jsonb(v_row), 'fields', to_jsonb(v_fields)));
+    END IF;
+    UPDATE public.screenplays AS s
+    SET title = CASE WHEN p_values ? 'title' THEN p_values ->> 'title' ELSE s.title END,
+        content = CASE WHEN p_values ? 'content' THEN p_values ->> 'content' ELSE s.content END,
+        archived = CASE
+            WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
+        END
+    WHERE s.id = p_id
+    RETURNING * INTO v_row;
+    RETURN v_row;
+END;
+$$;
+
+-- Screenplay sections: insert, or update the given columns of the caller's section.
+DROP FUNCTION IF EXISTS private.sync_upsert_screenplay_section(uuid, bigint, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_upsert_screenplay_section(
+    p_id uuid, p_base_version bigint, p_values jsonb
+)
+RETURNS public.screenplay_sections
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_row public.screenplay_sections;
+    v_fields text[];
+BEGIN
+    PERFORM private.sync_check_columns(
+        p_values, ARRAY['screenplay_id', 'heading', 'content', 'order_index', 'archived']);
+    SELECT * INTO v_row FROM public.screenplay_sections AS s WHERE s.id = p_id FOR UPDATE;
+    IF NOT FOUND THEN
+        INSERT INTO public.screenplay_sections (
+            id, user_id, screenplay_id, heading, content, order_index, archived
+        )
+        VALUES (
+            p_id, v_user, (p_values ->> 'screenplay_id')::uuid, p_values ->> 'heading',
+            p_values ->> 'content', (p_values ->> 'order_index')::integer,
+            coalesce((p_values ->> 'archived')::boolean, false))
+        ON CONFLICT (id) DO NOTHING
+        RETURNING * INTO v_row;
+        IF v_row.id IS NOT NULL THEN
+            RETURN v_row;
+        END IF;
+        SELECT * INTO v_row FROM public.screenplay_sections AS s WHERE s.id = p_id FOR UPDATE;
+        IF NOT FOUND THEN
+            PERFORM private.raise_error('not_found', 'no such screenplay section');
+        END IF;
+    END IF;
+    IF v_row.deleted_at IS NOT NULL THEN
+        PERFORM private.raise_error('not_found', 'the screenplay section was deleted');
+    END IF;
+    v_fields := private.sync_conflicting_fields(to_jsonb(v_row), p_base_version, p_values);
+    IF cardinality(v_fields) > 0 THEN
+        PERFORM private.raise_error(
+            'version_conflict', 'the screenplay section changed since the base version',
+            jsonb_build_object('current', to_jsonb(v_row), 'fields', to_jsonb(v_fields)));
+    END IF;
+    UPDATE public.screenplay_sections AS s
+    SET screenplay_id = CASE
+            WHEN p_values ? 'screenplay_id' THEN (p_values ->> 'screenplay_id')::uuid
+            ELSE s.screenplay_id
+        END,
+        heading = CASE WHEN p_values ? 'heading' THEN p_values ->> 'heading' ELSE s.heading END,
+        content = CASE WHEN p_values ? 'content' THEN p_values ->> 'content' ELSE s.content END,
+        order_index = CASE
+            WHEN p_values ? 'order_index' THEN (p_values ->> 'order_index')::integer
+            ELSE s.order_index
+        END,
+        archived = CASE
+            WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
+        END
+    WHERE s.id = p_id
+    RETURNING * INTO v_row;
+    RETURN v_row;
+END;
+$$;
+
+-- Soft delete (tombstone) of a screenplay, with its sections, or of one section.
+DROP FUNCTION IF EXISTS private.sync_soft_delete_screenplay(text, uuid);
+CREATE OR REPLACE FUNCTION private.sync_soft_delete_screenplay(p_table text, p_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_row jsonb;
+BEGIN
+    PERFORM private.require_user();
+    IF p_table = 'screenplays' THEN
+        UPDATE public.screenplays AS s
+        SET archived = true, deleted_at = coalesce(s.deleted_at, now())
+        WHERE s.id = p_id
+        RETURNING to_jsonb(s.*) INTO v_row;
+        IF v_row IS NOT NULL THEN
+            UPDATE public.screenplay_sections AS x
+            SET archived = true, deleted_at = now()
+            WHERE x.screenplay_id = p_id AND x.deleted_at IS NULL;
+        END IF;
+    ELSE
+        UPDATE public.screenplay_sections AS x
+        SET archived = true, deleted_at = coalesce(x.deleted_at, now())
+        WHERE x.id = p_id
+        RETURNING to_jsonb(x.*) INTO v_row;
+    END IF;
+    IF v_row IS NULL THEN
+        PERFORM private.raise_error('not_found', 'no such row');
+    END IF;
+    RETURN v_row;
+END;
+$$;
+
+-- Applies one mutation through the function that owns its rule; returns {"row": ...} (and, for
+-- a reorder, "rows": the reordered scenes).
+DROP FUNCTION IF EXISTS private.sync_apply_mutation(text, text, uuid, bigint, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_mutation(
+    p_table text, p_op text, p_id uuid, p_base_version bigint, p_args jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_row jsonb;
+    v_rows jsonb;
+    v_project uuid;
+BEGIN
+    IF jsonb_typeof(p_args) IS DISTINCT FROM 'object' THEN
+        PERFORM private.raise_error('invalid_input', 'args must be an object');
+    END IF;
+
+    IF p_table = 'project_overview' AND p_op = 'upsert' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.upsert_project_overview(
+            p_project_id => p_id, p_title => p_args ->> 'title',
+            p_base_version => p_base_version) AS r;
+    ELSIF p_table = 'project_overview' AND p_op = 'rename' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.rename_project(
+            p_project_id => p_id, p_title => p_args ->> 'title',
+            p_base_version => p_base_version) AS r;
+    ELSIF p_table = 'project_overview' AND p_op = 'archive' THEN
+        SELECT to_jsonb(r) INTO v_row FROM public.archive_project(p_project_id => p_id) AS r;
+    ELSIF p_table = 'project_overview' AND p_op = 'duplicate' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.duplicate_project(
+            p_source_project_id => (p_args ->> 'source_project_id')::uuid,
+            p_new_project_id => p_id, p_title => p_args ->> 'title') AS r;
+    ELSIF p_table = 'scene_drafts' AND p_op = 'create' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.create_scene_draft(
+            p_id => p_id,
+            p_project_id => (p_args ->> 'project_id')::uuid,
+            p_prompt_text => p_args ->> 'prompt_text',
+            p_duration => (p_args ->> 'duration')::double precision,
+            p_scene_type => p_args ->> 'scene_type',
+            p_shot_type => p_args ->> 'shot_type',
+            p_order_index => (p_args ->> 'order_index')::integer) AS r;
+    ELSIF p_table = 'scene_drafts' AND p_op = 'update' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.update_scene_draft(
+            p_id => p_id, p_base_version => p_base_version, p_patch => p_args -> 'patch') AS r;
+    ELSIF p_table = 'scene_drafts' AND p_op = 'delete' THEN
+        SELECT to_jsonb(r) INTO v_row FROM public.soft_delete_scene_draft(p_id => p_id) AS r;
+    ELSIF p_table = 'scene_drafts' AND p_op = 'reorder' THEN
+        IF jsonb_typeof(p_args -> 'ordered_ids') IS DISTINCT FROM 'array' THEN
+            PERFORM private.raise_error('invalid_input', 'ordered_ids must be an array of ids');
+        END IF;
+        v_project := coalesce((p_args ->> 'project_id')::uuid, p_id);
+        SELECT coalesce(jsonb_agg(to_jsonb(r) ORDER BY r.order_index), '[]'::jsonb)
+        INTO v_rows
+        FROM public.reorder_scene_drafts(
+            p_project_id => v_project,
+            p_ordered_ids => ARRAY(
+                SELECT e::uuid FROM jsonb_array_elements_text(p_args -> 'ordered_ids') AS e
+            )) AS r;
+        SELECT to_jsonb(p) INTO v_row
+        FROM public.project_overview AS p WHERE p.project_id = v_project;
+        RETURN jsonb_build_object('row', v_row, 'rows', v_rows);
+    ELSIF p_table = 'clip_jobs' AND p_op = 'enqueue' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.enqueue_clip_job(
+            p_job_id => p_id,
+            p_user_key => coalesce(p_args ->> 'user_key', auth.uid()::text),
+            p_prompt => p_args ->> 'prompt',
+            p_project_id => (p_args ->> 'project_id')::uuid,
+            p_scene_draft_id => (p_args ->> 'scene_draft_id')::uuid) AS r;
+    ELSIF p_table = 'clip_jobs' AND p_op = 'cancel' THEN
+        SELECT to_jsonb(r) INTO v_row FROM public.cancel_clip_job(p_job_id => p_id) AS r;
+    ELSIF p_table = 'continuity_logs' AND p_op = 'resolve_conflict' THEN
+        SELECT to_jsonb(r) INTO v_row
+        FROM public.record_conflict_resolution(
+            p_id => p_id,
+            p_table => p_args ->> 'table',
+            p_row_id => (p_args ->> 'row_id')::uuid,
+            p_resolution => p_args ->> 'resolution',
+            p_fields => p_args -> 'fields') AS r;
+    ELSIF p_table = 'screenplays' AND p_op = 'upsert' THEN
+        v_row := to_jsonb(private.sync_upsert_screenplay(p_id, p_base_version, p_args));
+    ELSIF p_table = 'screenplay_sections' AND p_op = 'upsert' THEN
+        v_row := to_jsonb(private.sync_upsert_screenplay_section(p_id, p_base_version, p_args));
+    ELSIF p_table IN ('screenplays', 'screenplay_sections') AND p_op = 'delete' THEN
+        v_row := private.sync_soft_delete_screenplay(p_table, p_id);
+    ELSE
+        PERFORM private.raise_error(
+            'invalid_input', format('unknown mutation %s on %s', p_op, p_table));
+    END IF;
+    RETURN jsonb_build_object('row', v_row);
+END;
+$$;
+
+-- The caller's current row (under RLS), for a conflict whose error carries none.
+DROP FUNCTION IF EXISTS private.sync_current_row(text, uuid);
+CREATE OR REPLACE FUNCTION private.sync_current_row(p_table text, p_id uuid)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_row jsonb;
+BEGIN
+    IF p_table NOT IN (
+        'project_overview', 'scene_drafts', 'screenplays', 'screenplay_sections', 'clip_jobs'
+    ) THEN
+        RETURN NULL;
+    END IF;
+    EXECUTE format(
+        'SELECT to_jsonb(t) FROM public.%I AS t WHERE t.%I = $1',
+        p_table, CASE WHEN p_table = 'project_overview' THEN 'project_id' ELSE 'id' END)
+    INTO v_row
+    USING p_id;
+    RETURN v_row;
+END;
+$$;
+
+DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
+CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_mutation jsonb;
+    v_mutation_id bigint;
+    v_previous bigint;
+    v_table text;
+    v_op text;
+    v_id uuid;
+    v_base bigint;
+    v_args jsonb;
+    v_recorded jsonb;
+    v_applied jsonb;
+    v_result jsonb;
+    v_results jsonb := '[]'::jsonb;
+    v_state text;
+    v_message text;
+    v_hint text;
+    v_detail text;
+    v_detail_json jsonb;
+    v_code text;
+BEGIN
+    PERFORM private.require_user();
+    IF p_client_id IS NULL OR jsonb_typeof(p_mutations) IS DISTINCT FROM 'array' THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'a push needs a client id and an array of mutations');
+    END IF;
+    IF jsonb_array_length(p_mutations) > 100 THEN
+        PERFORM private.raise_error('invalid_input', 'at most 100 mutations per push');
+    END IF;
+    -- Every mutation needs a mutation id, strictly increasing within the batch.
+    FOR v_mutation IN SELECT e FROM jsonb_array_elements(p_mutations) AS e LOOP
+        BEGIN
+            IF jsonb_typeof(v_mutation -> 'mutation_id') IS DISTINCT FROM 'number' THEN
+                RAISE EXCEPTION 'no mutation id';
+            END IF;
+            v_mutation_id := (v_mutation ->> 'mutation_id')::bigint;
+        EXCEPTION WHEN data_exception OR raise_exception THEN
+            PERFORM private.raise_error(
+                'invalid_input', 'every mutation needs an integer mutation_id');
+        END;
+        IF v_mutation_id < 0 OR v_mutation_id <= v_previous THEN
+            PERFORM private.raise_error(
+                'invalid_input', 'mutation ids must be non-negative and strictly increasing');
+        END IF;
+        v_previous := v_mutation_id;
+    END LOOP;
+
+    -- Batches of one client are applied one at a time, so a replay racing the original waits
+    -- for it and then finds its records.
+    PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
+
+    FOR v_mutation IN SELECT e FROM jsonb_array_elements(p_mutations) AS e LOOP
+        v_mutation_id := (v_mutation ->> 'mutation_id')::bigint;
+        v_table := NULL;
+        v_id := NULL;
+        BEGIN
+            IF jsonb_typeof(v_mutation -> 'table') IS DISTINCT FROM 'string'
+                OR jsonb_typeof(v_mutation -> 'op') IS DISTINCT FROM 'string'
+                OR jsonb_typeof(v_mutation -> 'id') IS DISTINCT FROM 'string'
+                OR jsonb_typeof(v_mutation -> 'base_version') NOT IN ('number', 'null')
+                OR jsonb_typeof(v_mutation -> 'args') NOT IN ('object', 'null') THEN
+                PERFORM private.raise_error(
+                    'invalid_input',
+                    'a mutation needs table, op, id, and optionally base_version and args');
+            END IF;
+            v_table := v_mutation ->> 'table';
+            v_op := v_mutation ->> 'op';
+            v_id := (v_mutation ->> 'id')::uuid;
+            v_base := (v_mutation ->> 'base_version')::bigint;
+            v_args := coalesce(nullif(v_mutation -> 'args', 'null'::jsonb), '{}'::jsonb);
+
+            v_recorded := private.sync_recorded_mutation(p_client_id, v_mutation_id);
+            IF v_recorded IS NOT NULL THEN
+                IF v_recorded ->> 'table' IS DISTINCT FROM v_table
+                    OR v_recorded ->> 'op' IS DISTINCT FROM v_op
+                    OR (v_recorded ->> 'id')::uuid IS DISTINCT FROM v_id THEN
+                    PERFORM private.raise_error(
+                        'id_conflict', 'this mutation id was used for a different mutation');
+                END IF;
+                v_result := jsonb_build_object(
+                    'mutation_id', v_mutation_id, 'outcome', 'duplicate'
+                ) || (v_recorded - ARRAY['table', 'op', 'id']);
+            ELSE
+                v_applied := private.sync_apply_mutation(v_table, v_op, v_id, v_base, v_args);
+                PERFORM private.sync_record_mutation(
+                    p_client_id, v_mutation_id,
+                    jsonb_build_object('table', v_table, 'op', v_op, 'id', v_id) || v_applied);
+                v_result := jsonb_build_object(
+                    'mutation_id', v_mutation_id, 'outcome', 'applied'
+                ) || v_applied;
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS
+                v_state = RETURNED_SQLSTATE,
+                v_message = MESSAGE_TEXT,
+                v_hint = PG_EXCEPTION_HINT,
+                v_detail = PG_EXCEPTION_DETAIL;
+            IF private.sync_is_transient(v_state) THEN
+                RAISE;
+            END IF;
+            v_detail_json := NULL;
+            IF v_detail IS NOT NULL AND v_detail <> '' THEN
+                BEGIN
+                    v_detail_json := v_detail::jsonb;
+                EXCEPTION WHEN OTHERS THEN
+                    v_detail_json := to_jsonb(v_detail);
+                END;
+            END IF;
+            v_code := private.sync_error_code(v_state, v_hint);
+            IF v_code = 'version_conflict' THEN
+                v_result := jsonb_build_object(
+                    'mutation_id', v_mutation_id,
+                    'outcome', 'conflict',
+                    'current', coalesce(
+                        v_detail_json -> 'current',
+                        private.sync_current_row(v_table, v_id)),
+                    'fields', coalesce(v_detail_json -> 'fields', '[]'::jsonb));
+            ELSE
+                v_result := jsonb_build_object(
+                    'mutation_id', v_mutation_id,
+                    'outcome', 'rejected',
+                    'error', jsonb_strip_nulls(jsonb_build_object(
+                        'code', v_code, 'message', v_message, 'detail', v_detail_json)));
+            END IF;
+        END;
+        v_results := v_results || jsonb_build_array(v_result);
+    END LOOP;
+    RETURN jsonb_build_object('results', v_results);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.sync_error_code(text, text) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_is_transient(text) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_recorded_mutation(uuid, bigint) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_record_mutation(uuid, bigint, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_conflicting_fields(jsonb, bigint, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_check_columns(jsonb, text[]) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_upsert_screenplay(uuid, bigint, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_upsert_screenplay_section(uuid, bigint, jsonb)
+FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_soft_delete_screenplay(text, uuid) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_mutation(text, text, uuid, bigint, jsonb)
+FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_current_row(text, uuid) FROM public, anon;
+REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
+
+GRANT EXECUTE ON FUNCTION private.sync_error_code(text, text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_is_transient(text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_record_mutation(uuid, bigint, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_conflicting_fields(jsonb, bigint, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_check_columns(jsonb, text[])
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_upsert_screenplay(uuid, bigint, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_upsert_screenplay_section(uuid, bigint, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_soft_delete_screenplay(text, uuid)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_apply_mutation(text, text, uuid, bigint, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_current_row(text, uuid) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;
+
 -- source: sql/policies/00_defaults.sql
 -- Secure defaults for everything in the exposed schema: nothing for anon, nothing for PUBLIC.
 -- Each table's own file then grants exactly what its policies allow.

@@ -25,6 +25,7 @@ class FlakyNetwork:
     """A transport whose network can be cut in the ways a phone's can."""
 
     inner: Transport | None = None
+    url: str = ""
     offline: bool = False
     realtime_down: bool = False
     drop_acks: int = 0

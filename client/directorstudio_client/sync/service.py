@@ -261,6 +261,11 @@ class SyncService(LocalWrites):
         except DirectorStudioError as error:
             self._last_error = {"code": str(error.code), "message": error.message}
 
+    def wait_for_hint(self, timeout: float) -> bool:
+        """Block until a change hint has arrived (or ``timeout`` real seconds pass); for callers
+        that drive :meth:`run_once` themselves. The next round pulls when it returns true."""
+        return self._hinted.wait(timeout)
+
     def _on_hint(self, _topic: str) -> None:
         self._hinted.set()
         self._wake.set()

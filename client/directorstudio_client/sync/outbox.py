@@ -235,6 +235,9 @@ class OutboxDrainer:
             self._reconciler.record_conflict(
                 entry.table, entry.row_id, local, current, list(result.fields or [])
             )
+            self._reconciler.requeue_remainder(
+                entry, list(result.fields or []), int(current.get("version") or 0)
+            )
             self._reconciler.apply_server_row(entry.table, current)
 
     def _dead(self, entry: OutboxEntry, error: DirectorStudioError) -> None:

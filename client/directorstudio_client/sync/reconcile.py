@@ -152,7 +152,29 @@ class Reconciler:
             entry.outcome = "conflict"
             self._storage.update_sync_entry(entry)
             self._storage.remove_sync_entry(entry.entry_id)
+            self.requeue_remainder(entry, diff, change.version)
             self._on_superseded(entry, {"outcome": "conflict", "current": remote}, None)
+
+    def requeue_remainder(
+        self, entry: OutboxEntry, conflicting: list[str], remote_version: int
+    ) -> None:
+        """The fields of a conflicting update that did not conflict still go to the server."""
+        if entry.op != "update":
+            return
+        rest = {k: v for k, v in entry.args.get("patch", {}).items() if k not in conflicting}
+        if not rest:
+            return
+        self._storage.enqueue_sync(
+            OutboxEntry(
+                entry_id=str(uuid.uuid4()),
+                table=entry.table,
+                op="update",
+                row_id=entry.row_id,
+                args={"patch": rest},
+                base_version=remote_version,
+                created_at=self._clock.now(),
+            )
+        )
 
     def record_conflict(
         self,

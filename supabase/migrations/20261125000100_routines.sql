@@ -1213,6 +1213,817 @@ $$;
 REVOKE ALL ON FUNCTION public.soft_delete_scene_draft(uuid) FROM public, anon;
 GRANT EXECUTE ON FUNCTION public.soft_delete_scene_draft(uuid) TO authenticated, service_role;
 
+-- source: sql/functions/40_telemetry.sql
+-- Telemetry: a client's buffered events arrive in batches and are added to
+-- continuity_telemetry per (user, element, UTC day), with rate = successes / attempts.
+--
+-- A batch is applied exactly once: its id is recorded in private.telemetry_batches in the same
+-- transaction as the increments, so a replay (even a concurrent one) adds nothing. The
+-- increments are one INSERT ... ON CONFLICT DO UPDATE that adds to the stored row, so concurrent
+-- writers never lose an increment. continuity_telemetry is read-only to its owner, hence
+-- SECURITY DEFINER; the caller's id comes from auth.uid() only.
+
+-- Why an event is not acceptable, or NULL when it is. An event is
+-- {"element": text 1..100, "attempts": int >= 0, "successes": int 0..attempts, "day"?: "YYYY-MM-DD"}
+-- and nothing else.
+CREATE OR REPLACE FUNCTION private.telemetry_event_problem(p_event jsonb)
+RETURNS text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+    c_int_max constant numeric := 2147483647;
+    v_attempts numeric;
+    v_successes numeric;
+    v_day date;
+BEGIN
+    IF p_event IS NULL OR jsonb_typeof(p_event) <> 'object' THEN
+        RETURN 'an event must be an object';
+    END IF;
+    IF EXISTS (
+        SELECT FROM jsonb_object_keys(p_event) AS k
+        WHERE k NOT IN ('element', 'attempts', 'successes', 'day')
+    ) THEN
+        RETURN 'an event has only element, attempts, successes and day';
+    END IF;
+    IF jsonb_typeof(p_event -> 'element') IS DISTINCT FROM 'string'
+        OR char_length(p_event ->> 'element') NOT BETWEEN 1 AND 100
+    THEN
+        RETURN 'element must be a text of 1 to 100 characters';
+    END IF;
+    IF jsonb_typeof(p_event -> 'attempts') IS DISTINCT FROM 'number'
+        OR jsonb_typeof(p_event -> 'successes') IS DISTINCT FROM 'number'
+    THEN
+        RETURN 'attempts and successes must be numbers';
+    END IF;
+    v_attempts := (p_event ->> 'attempts')::numeric;
+    v_successes := (p_event ->> 'successes')::numeric;
+    IF v_attempts <> trunc(v_attempts) OR v_attempts NOT BETWEEN 0 AND c_int_max THEN
+        RETURN 'attempts must be a whole number >= 0';
+    END IF;
+    IF v_successes <> trunc(v_successes) OR v_successes NOT BETWEEN 0 AND v_attempts THEN
+        RETURN 'successes must be a whole number between 0 and attempts';
+    END IF;
+    IF p_event ? 'day' AND jsonb_typeof(p_event -> 'day') <> 'null' THEN
+        IF jsonb_typeof(p_event -> 'day') <> 'string'
+            OR (p_event ->> 'day') !~ '^\d{4}-\d{2}-\d{2}$'
+        THEN
+            RETURN 'day must be an ISO date (YYYY-MM-DD)';
+        END IF;
+        BEGIN
+            v_day := (p_event ->> 'day')::date;
+        EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
+            RETURN 'day must be an ISO date (YYYY-MM-DD)';
+        END;
+    END IF;
+    RETURN NULL;
+END;
+$$;
+
+-- Only called from batch_upsert_telemetry, which runs as its owner.
+REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon, authenticated;
+
+CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    c_max_events constant integer := 500;
+    v_user uuid := private.require_user();
+    v_count integer;
+    v_problem record;
+    v_elements integer;
+BEGIN
+    IF p_batch_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a batch needs an id');
+    END IF;
+    IF p_events IS NULL OR jsonb_typeof(p_events) <> 'array' THEN
+        PERFORM private.raise_error('invalid_input', 'events must be a JSON array');
+    END IF;
+    v_count := jsonb_array_length(p_events);
+    IF v_count > c_max_events THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('a batch holds at most %s events, got %s', c_max_events, v_count),
+            jsonb_build_object('max_events', c_max_events, 'events', v_count)
+        );
+    END IF;
+
+    SELECT e.ordinality - 1 AS position, private.telemetry_event_problem(e.value) AS problem
+    INTO v_problem
+    FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e
+    WHERE private.telemetry_event_problem(e.value) IS NOT NULL
+    ORDER BY e.ordinality
+    LIMIT 1;
+    IF FOUND THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('event %s: %s', v_problem.position, v_problem.problem),
+            jsonb_build_object('event', v_problem.position)
+        );
+    END IF;
+
+    -- Claim the batch id first: a replay (or a concurrent duplicate, which waits here for the
+    -- first to commit) finds it taken and applies nothing.
+    INSERT INTO private.telemetry_batches (user_id, batch_id, event_count)
+    VALUES (v_user, p_batch_id, v_count)
+    ON CONFLICT (user_id, batch_id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('batch_id', p_batch_id, 'applied', false, 'elements', 0);
+    END IF;
+
+    -- One row per (element, day), in a fixed order so concurrent batches lock rows in the same
+    -- order and cannot deadlock.
+    BEGIN
+        INSERT INTO public.continuity_telemetry AS t
+            (user_id, element, day, attempts, successes, rate, timestamp)
+        SELECT
+            v_user,
+            a.element,
+            a.day,
+            a.attempts,
+            a.successes,
+            CASE WHEN a.attempts = 0 THEN 0 ELSE a.successes::double precision / a.attempts END,
+            now()
+        FROM (
+            SELECT
+                e.value ->> 'element' AS element,
+                coalesce((e.value ->> 'day')::date, (now() AT TIME ZONE 'UTC')::date) AS day,
+                sum((e.value ->> 'attempts')::bigint) AS attempts,
+                sum((e.value ->> 'successes')::bigint) AS successes
+            FROM jsonb_array_elements(p_events) AS e
+            GROUP BY 1, 2
+        ) AS a
+        ORDER BY a.element, a.day
+        ON CONFLICT (user_id, element, day) DO UPDATE
+        SET attempts = t.attempts + excluded.attempts,
+            successes = t.successes + excluded.successes,
+            rate = CASE
+                WHEN t.attempts + excluded.attempts = 0 THEN 0
+                ELSE (t.successes + excluded.successes)::double precision
+                    / (t.attempts + excluded.attempts)
+            END,
+            timestamp = now();
+        GET DIAGNOSTICS v_elements = ROW_COUNT;
+    EXCEPTION WHEN numeric_value_out_of_range THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'the counts of an element and day would exceed 2147483647'
+        );
+    END;
+
+    RETURN jsonb_build_object('batch_id', p_batch_id, 'applied', true, 'elements', v_elements);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) FROM public, anon;
+GRANT EXECUTE ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) TO authenticated, service_role;
+
+-- source: sql/functions/41_continuity.sql
+-- Continuity: validation logs, the latest validation per scene, daily analytics and the record
+-- of sync conflict resolutions.
+--
+-- continuity_logs is append-only for its owner, so its functions run as the caller (RLS
+-- applies). continuity_recent_validations and continuity_daily_analytics are read-only to their
+-- owner, so their functions are SECURITY DEFINER and take the user from auth.uid() only.
+-- Every write is idempotent on its id; reusing an id for something else is id_conflict.
+
+-- The number of issues in a log's issues document: the length of an array, the number of keys
+-- of an object, 0 otherwise.
+CREATE OR REPLACE FUNCTION private.issue_count(p_issues jsonb)
+RETURNS integer
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT CASE jsonb_typeof(p_issues)
+        WHEN 'array' THEN jsonb_array_length(p_issues)
+        WHEN 'object' THEN (SELECT count(*)::integer FROM jsonb_object_keys(p_issues))
+        ELSE 0
+    END
+$$;
+
+REVOKE ALL ON FUNCTION private.issue_count(jsonb) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.issue_count(jsonb) TO service_role;
+
+-- Inserts a continuity log once. When p_row.id already exists the caller gets the stored row if
+-- it is the same log (the same user and content; timestamps of conflict resolutions are set by
+-- the server and not compared), else id_conflict. Runs as the caller.
+CREATE OR REPLACE FUNCTION private.insert_continuity_log_once(p_row public.continuity_logs)
+RETURNS public.continuity_logs
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_row public.continuity_logs;
+BEGIN
+    INSERT INTO public.continuity_logs AS l
+        (id, scene_id, scene_draft_id, kind, confidence, issues, passed, timestamp, user_id)
+    VALUES (
+        p_row.id, p_row.scene_id, p_row.scene_draft_id, p_row.kind, p_row.confidence,
+        p_row.issues, p_row.passed, p_row.timestamp, p_row.user_id
+    )
+    ON CONFLICT (id) DO NOTHING
+    RETURNING l.* INTO v_row;
+    IF FOUND THEN
+        RETURN v_row;
+    END IF;
+
+    SELECT l.* INTO v_row
+    FROM public.continuity_logs AS l
+    WHERE l.id = p_row.id AND l.user_id = p_row.user_id;
+    IF FOUND
+        AND (v_row.scene_id, v_row.scene_draft_id, v_row.kind, v_row.confidence, v_row.issues,
+            v_row.passed)
+        IS NOT DISTINCT FROM
+        (p_row.scene_id, p_row.scene_draft_id, p_row.kind, p_row.confidence, p_row.issues,
+            p_row.passed)
+        AND (p_row.kind = 'conflict_resolution' OR v_row.timestamp = p_row.timestamp)
+    THEN
+        RETURN v_row;
+    END IF;
+    PERFORM private.raise_error(
+        'id_conflict', format('continuity log %s was already recorded differently', p_row.id)
+    );
+    RETURN NULL;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.insert_continuity_log_once(public.continuity_logs)
+FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.insert_continuity_log_once(public.continuity_logs)
+TO authenticated, service_role;
+
+-- insert_continuity_log ---------------------------------------------------------------------
+CREATE OR REPLACE FUNCTION public.insert_continuity_log(
+    p_id uuid,
+    p_scene_id integer,
+    p_confidence double precision,
+    p_issues jsonb,
+    p_passed boolean,
+    p_timestamp timestamptz,
+    p_scene_draft_id uuid DEFAULT NULL
+)
+RETURNS public.continuity_logs
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_row public.continuity_logs;
+BEGIN
+    IF p_id IS NULL OR p_issues IS NULL OR p_passed IS NULL OR p_timestamp IS NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'id, issues, passed and timestamp are required'
+        );
+    END IF;
+    IF p_confidence IS NULL OR NOT p_confidence BETWEEN 0 AND 1 THEN
+        PERFORM private.raise_error('invalid_input', 'confidence must be between 0 and 1');
+    END IF;
+    IF p_scene_id IS NULL AND p_scene_draft_id IS NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'a log names a scene (scene_id or scene_draft_id)'
+        );
+    END IF;
+    IF p_scene_draft_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM public.scene_drafts AS s
+        WHERE s.id = p_scene_draft_id AND s.user_id = v_user
+    ) THEN
+        PERFORM private.raise_error(
+            'not_found', format('scene draft %s not found', p_scene_draft_id)
+        );
+    END IF;
+
+    v_row.id := p_id;
+    v_row.scene_id := p_scene_id;
+    v_row.scene_draft_id := p_scene_draft_id;
+    v_row.kind := 'validation';
+    v_row.confidence := p_confidence;
+    v_row.issues := p_issues;
+    v_row.passed := p_passed;
+    v_row.timestamp := p_timestamp;
+    v_row.user_id := v_user;
+    RETURN private.insert_continuity_log_once(v_row);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.insert_continuity_log(
+    uuid, integer, double precision, jsonb, boolean, timestamptz, uuid
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION public.insert_continuity_log(
+    uuid, integer, double precision, jsonb, boolean, timestamptz, uuid
+) TO authenticated, service_role;
+
+-- upsert_recent_validation ------------------------------------------------------------------
+-- The stored row is replaced only by a newer one: ordered by timestamp, then (for equal
+-- timestamps) by confidence, issue_count and passed, so the final row is the same whatever order
+-- the calls arrive in, and a replay changes nothing.
+CREATE OR REPLACE FUNCTION public.upsert_recent_validation(
+    p_scene_id integer,
+    p_confidence double precision,
+    p_passed boolean,
+    p_issue_count integer,
+    p_timestamp timestamptz
+)
+RETURNS public.continuity_recent_validations
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_row public.continuity_recent_validations;
+BEGIN
+    IF p_scene_id IS NULL OR p_passed IS NULL OR p_timestamp IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'scene_id, passed and timestamp are required');
+    END IF;
+    IF p_confidence IS NULL OR NOT p_confidence BETWEEN 0 AND 1 THEN
+        PERFORM private.raise_error('invalid_input', 'confidence must be between 0 and 1');
+    END IF;
+    IF p_issue_count IS NULL OR p_issue_count < 0 THEN
+        PERFORM private.raise_error('invalid_input', 'issue_count must be >= 0');
+    END IF;
+
+    INSERT INTO public.continuity_recent_validations AS r
+        (user_id, scene_id, confidence, passed, issue_count, timestamp)
+    VALUES (v_user, p_scene_id, p_confidence, p_passed, p_issue_count, p_timestamp)
+    ON CONFLICT (user_id, scene_id) DO UPDATE
+    SET confidence = excluded.confidence,
+        passed = excluded.passed,
+        issue_count = excluded.issue_count,
+        timestamp = excluded.timestamp,
+        updated_at = now()
+    WHERE (r.timestamp, r.confidence, r.issue_count, r.passed)
+        < (excluded.timestamp, excluded.confidence, excluded.issue_count, excluded.passed)
+    RETURNING r.* INTO v_row;
+    IF NOT FOUND THEN
+        SELECT r.* INTO v_row
+        FROM public.continuity_recent_validations AS r
+        WHERE r.user_id = v_user AND r.scene_id = p_scene_id;
+    END IF;
+    RETURN v_row;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION public.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) TO authenticated, service_role;
+
+-- append_daily_analytics --------------------------------------------------------------------
+-- One row per user and UTC day of p_validation_date. Repeating the call with the same id for the
+-- same day returns the stored row (which the daily rollup may since have recomputed from the
+-- logs); the id used for another day or by another user, or another id for a day that already
+-- has a row, is id_conflict.
+CREATE OR REPLACE FUNCTION public.append_daily_analytics(
+    p_id uuid,
+    p_validation_date timestamptz,
+    p_total_scenes bigint,
+    p_avg_confidence double precision,
+    p_scenes_passed bigint,
+    p_scenes_failed bigint,
+    p_min_confidence double precision,
+    p_max_confidence double precision,
+    p_confidence_stddev double precision
+)
+RETURNS public.continuity_daily_analytics
+LANGUAGE plpgsql
+SECURITY DEFINER
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_day date := (p_validation_date AT TIME ZONE 'UTC')::date;
+    v_row public.continuity_daily_analytics;
+BEGIN
+    IF p_id IS NULL OR p_validation_date IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'id and validation_date are required');
+    END IF;
+    IF coalesce(p_total_scenes, -1) < 0 OR coalesce(p_scenes_passed, -1) < 0
+        OR coalesce(p_scenes_failed, -1) < 0
+    THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'total_scenes, scenes_passed and scenes_failed must be >= 0'
+        );
+    END IF;
+    IF p_scenes_passed + p_scenes_failed > p_total_scenes THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'scenes_passed + scenes_failed cannot exceed total_scenes'
+        );
+    END IF;
+    IF NOT coalesce(p_avg_confidence BETWEEN 0 AND 1, true)
+        OR NOT coalesce(p_min_confidence BETWEEN 0 AND 1, true)
+        OR NOT coalesce(p_max_confidence BETWEEN 0 AND 1, true)
+        OR NOT coalesce(p_min_confidence <= p_max_confidence, true)
+    THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'confidences must be between 0 and 1, with min <= max'
+        );
+    END IF;
+    IF NOT coalesce(p_confidence_stddev >= 0, true) THEN
+        PERFORM private.raise_error('invalid_input', 'confidence_stddev must be >= 0');
+    END IF;
+
+    INSERT INTO public.continuity_daily_analytics AS d (
+        id, user_id, validation_date, total_scenes, avg_confidence, scenes_passed,
+        scenes_failed, min_confidence, max_confidence, confidence_stddev
+    )
+    VALUES (
+        p_id, v_user, p_validation_date, p_total_scenes, p_avg_confidence, p_scenes_passed,
+        p_scenes_failed, p_min_confidence, p_max_confidence, p_confidence_stddev
+    )
+    ON CONFLICT DO NOTHING
+    RETURNING d.* INTO v_row;
+    IF FOUND THEN
+        RETURN v_row;
+    END IF;
+
+    SELECT d.* INTO v_row
+    FROM public.continuity_daily_analytics AS d
+    WHERE d.id = p_id AND d.user_id = v_user AND d.day = v_day;
+    IF FOUND THEN
+        RETURN v_row;
+    END IF;
+    PERFORM private.raise_error(
+        'id_conflict',
+        format('analytics for %s were already recorded under another id, or id %s is taken',
+            v_day, p_id),
+        jsonb_build_object(
+            'day', v_day,
+            'id', (
+                SELECT d.id FROM public.continuity_daily_analytics AS d
+                WHERE d.user_id = v_user AND d.day = v_day
+            )
+        )
+    );
+    RETURN NULL;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION public.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) TO authenticated, service_role;
+
+-- record_conflict_resolution ----------------------------------------------------------------
+-- How the user resolved a sync conflict on one of their rows, as a continuity log of kind
+-- 'conflict_resolution' with issues = {table, row_id, resolution, fields}. A resolution of a
+-- scene draft is recorded against it (scene_draft_id); one of another table has no scene and
+-- carries scene_id 0.
+CREATE OR REPLACE FUNCTION public.record_conflict_resolution(
+    p_id uuid,
+    p_table text,
+    p_row_id uuid,
+    p_resolution text,
+    p_fields jsonb
+)
+RETURNS public.continuity_logs
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_fields jsonb := coalesce(p_fields, '[]'::jsonb);
+    v_key text;
+    v_exists boolean;
+    v_row public.continuity_logs;
+BEGIN
+    IF p_id IS NULL OR p_row_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'id and row_id are required');
+    END IF;
+    IF p_resolution IS NULL OR p_resolution NOT IN ('keep_local', 'keep_remote', 'merge') THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'resolution must be keep_local, keep_remote or merge'
+        );
+    END IF;
+    v_key := CASE p_table
+        WHEN 'scene_drafts' THEN 'id'
+        WHEN 'project_overview' THEN 'project_id'
+        WHEN 'screenplays' THEN 'id'
+        WHEN 'screenplay_sections' THEN 'id'
+        WHEN 'clip_jobs' THEN 'id'
+    END;
+    IF v_key IS NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', format('conflicts are resolved on synced tables, not %s', p_table)
+        );
+    END IF;
+    IF jsonb_typeof(v_fields) <> 'array' OR EXISTS (
+        SELECT FROM jsonb_array_elements(v_fields) AS f WHERE jsonb_typeof(f) <> 'string'
+    ) THEN
+        PERFORM private.raise_error('invalid_input', 'fields must be an array of field names');
+    END IF;
+
+    EXECUTE format(
+        'SELECT EXISTS (SELECT FROM public.%I WHERE %I = $1 AND user_id = $2)', p_table, v_key
+    )
+    INTO v_exists
+    USING p_row_id, v_user;
+    IF NOT v_exists THEN
+        PERFORM private.raise_error('not_found', format('%s row %s not found', p_table, p_row_id));
+    END IF;
+
+    v_row.id := p_id;
+    v_row.scene_id := CASE WHEN p_table = 'scene_drafts' THEN NULL ELSE 0 END;
+    v_row.scene_draft_id := CASE WHEN p_table = 'scene_drafts' THEN p_row_id END;
+    v_row.kind := 'conflict_resolution';
+    v_row.confidence := 1;
+    v_row.issues := jsonb_build_object(
+        'table', p_table, 'row_id', p_row_id, 'resolution', p_resolution, 'fields', v_fields
+    );
+    v_row.passed := true;
+    v_row.timestamp := now();
+    v_row.user_id := v_user;
+    RETURN private.insert_continuity_log_once(v_row);
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.record_conflict_resolution(uuid, text, uuid, text, jsonb)
+FROM public, anon;
+GRANT EXECUTE ON FUNCTION public.record_conflict_resolution(uuid, text, uuid, text, jsonb)
+TO authenticated, service_role;
+
+-- source: sql/functions/42_rollups.sql
+-- Scheduled rollups (service_role only): the analytics tables are derived from the raw rows.
+--
+-- run_daily_rollups(day) recomputes, for one UTC day:
+--   continuity_daily_analytics       per user, from that day's validation logs;
+--   continuity_recent_validations    the newest validation per user and scene from that day's
+--                                    logs (a newer stored row is kept);
+--   continuity_telemetry_performance per user and element over all days of telemetry;
+--   user_statistics                  per user: credits, live scenes and screenplays, completed
+--                                    videos, last activity;
+--   project_overview                 scene_count/total_duration of projects whose stored totals
+--                                    disagree with their live scenes.
+-- Every step is an upsert on the table's unique key that writes only rows whose values change,
+-- so running it again for the same day gives the same rows; the result counts the rows written.
+-- run_due_rollups() runs yesterday and today (UTC) and is what the scheduler calls
+-- (docs/rollups.md).
+
+-- The performance category of a success rate.
+CREATE OR REPLACE FUNCTION private.performance_category(p_rate double precision)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT CASE
+        WHEN p_rate >= 0.9 THEN 'excellent'
+        WHEN p_rate >= 0.75 THEN 'good'
+        WHEN p_rate >= 0.5 THEN 'fair'
+        ELSE 'poor'
+    END
+$$;
+
+REVOKE ALL ON FUNCTION private.performance_category(double precision)
+FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.performance_category(double precision) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    c_int_max constant bigint := 2147483647;
+    v_start timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_end timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_daily integer;
+    v_recent integer;
+    v_performance integer;
+    v_statistics integer;
+    v_projects integer;
+BEGIN
+    IF p_day IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a rollup needs a day');
+    END IF;
+    -- One rollup at a time (the scheduler and a manual run may overlap).
+    PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
+
+    -- Projects first, so that user_statistics.last_activity below already sees the projects it
+    -- touches. Touching a project makes its trigger recompute the totals from the live scenes
+    -- (and, as they change, bump its version so clients pull it).
+    UPDATE public.project_overview AS p
+    SET scene_count = p.scene_count
+    FROM (
+        SELECT
+            po.project_id,
+            count(sd.id) AS scene_count,
+            coalesce(sum(sd.duration), 0) AS total_duration
+        FROM public.project_overview AS po
+        LEFT JOIN public.scene_drafts AS sd
+            ON sd.project_id = po.project_id AND NOT sd.archived AND sd.deleted_at IS NULL
+        GROUP BY po.project_id
+    ) AS live
+    WHERE p.project_id = live.project_id
+        AND (p.scene_count <> live.scene_count
+            OR abs(p.total_duration - live.total_duration) > 1e-9);
+    GET DIAGNOSTICS v_projects = ROW_COUNT;
+
+    INSERT INTO public.continuity_daily_analytics AS d (
+        user_id, validation_date, total_scenes, avg_confidence, scenes_passed, scenes_failed,
+        min_confidence, max_confidence, confidence_stddev
+    )
+    SELECT
+        l.user_id,
+        v_start,
+        count(*),
+        avg(l.confidence),
+        count(*) FILTER (WHERE l.passed),
+        count(*) FILTER (WHERE NOT l.passed),
+        min(l.confidence),
+        max(l.confidence),
+        stddev_pop(l.confidence)
+    FROM public.continuity_logs AS l
+    WHERE l.kind = 'validation' AND l.timestamp >= v_start AND l.timestamp < v_end
+    GROUP BY l.user_id
+    ORDER BY l.user_id
+    ON CONFLICT (user_id, day) DO UPDATE
+    SET total_scenes = excluded.total_scenes,
+        avg_confidence = excluded.avg_confidence,
+        scenes_passed = excluded.scenes_passed,
+        scenes_failed = excluded.scenes_failed,
+        min_confidence = excluded.min_confidence,
+        max_confidence = excluded.max_confidence,
+        confidence_stddev = excluded.confidence_stddev
+    WHERE (d.total_scenes, d.avg_confidence, d.scenes_passed, d.scenes_failed, d.min_confidence,
+        d.max_confidence, d.confidence_stddev)
+        IS DISTINCT FROM
+        (excluded.total_scenes, excluded.avg_confidence, excluded.scenes_passed,
+            excluded.scenes_failed, excluded.min_confidence, excluded.max_confidence,
+            excluded.confidence_stddev);
+    GET DIAGNOSTICS v_daily = ROW_COUNT;
+
+    -- The same order as upsert_recent_validation: timestamp, then confidence, issue count,
+    -- passed.
+    INSERT INTO public.continuity_recent_validations AS r
+        (user_id, scene_id, confidence, passed, issue_count, timestamp)
+    SELECT n.user_id, n.scene_id, n.confidence, n.passed, n.issue_count, n.timestamp
+    FROM (
+        SELECT DISTINCT ON (l.user_id, l.scene_id)
+            l.user_id,
+            l.scene_id,
+            l.confidence,
+            l.passed,
+            private.issue_count(l.issues) AS issue_count,
+            l.timestamp
+        FROM public.continuity_logs AS l
+        WHERE l.kind = 'validation' AND l.scene_id IS NOT NULL
+            AND l.timestamp >= v_start AND l.timestamp < v_end
+        ORDER BY
+            l.user_id, l.scene_id, l.timestamp DESC, l.confidence DESC,
+            private.issue_count(l.issues) DESC, l.passed DESC
+    ) AS n
+    ORDER BY n.user_id, n.scene_id
+    ON CONFLICT (user_id, scene_id) DO UPDATE
+    SET confidence = excluded.confidence,
+        passed = excluded.passed,
+        issue_count = excluded.issue_count,
+        timestamp = excluded.timestamp,
+        updated_at = now()
+    WHERE (r.timestamp, r.confidence, r.issue_count, r.passed)
+        < (excluded.timestamp, excluded.confidence, excluded.issue_count, excluded.passed);
+    GET DIAGNOSTICS v_recent = ROW_COUNT;
+
+    INSERT INTO public.continuity_telemetry_performance AS p
+        (user_id, element, attempts, successes, rate, performance_category)
+    SELECT
+        s.user_id,
+        s.element,
+        least(s.attempts, c_int_max)::integer,
+        least(s.successes, c_int_max)::integer,
+        s.rate,
+        private.performance_category(s.rate)
+    FROM (
+        SELECT
+            t.user_id,
+            t.element,
+            sum(t.attempts) AS attempts,
+            sum(t.successes) AS successes,
+            CASE WHEN sum(t.attempts) = 0 THEN 0
+                ELSE sum(t.successes)::double precision / sum(t.attempts)
+            END AS rate
+        FROM public.continuity_telemetry AS t
+        GROUP BY t.user_id, t.element
+    ) AS s
+    ORDER BY s.user_id, s.element
+    ON CONFLICT (user_id, element) DO UPDATE
+    SET attempts = excluded.attempts,
+        successes = excluded.successes,
+        rate = excluded.rate,
+        performance_category = excluded.performance_category,
+        last_updated = now()
+    WHERE (p.attempts, p.successes, p.rate, p.performance_category)
+        IS DISTINCT FROM
+        (excluded.attempts, excluded.successes, excluded.rate, excluded.performance_category);
+    GET DIAGNOSTICS v_performance = ROW_COUNT;
+
+    INSERT INTO public.user_statistics AS us (
+        user_id, email, credits, total_scenes, total_screenplays, completed_videos,
+        last_activity
+    )
+    SELECT
+        u.id,
+        u.email,
+        least(coalesce(c.credits, 0), c_int_max)::integer,
+        coalesce(s.live, 0),
+        coalesce(sp.live, 0),
+        coalesce(j.completed, 0),
+        greatest(po.latest, s.latest, sp.latest, ss.latest, j.latest, l.latest, t.latest)
+    FROM public.app_users AS u
+    LEFT JOIN (
+        SELECT cl.user_id, sum(cl.credits) AS credits
+        FROM public.credits_ledger AS cl GROUP BY cl.user_id
+    ) AS c ON c.user_id = u.id
+    LEFT JOIN (
+        SELECT p.user_id, max(p.last_updated) AS latest
+        FROM public.project_overview AS p GROUP BY p.user_id
+    ) AS po ON po.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            sd.user_id,
+            count(*) FILTER (WHERE NOT sd.archived AND sd.deleted_at IS NULL) AS live,
+            max(sd.updated_at) AS latest
+        FROM public.scene_drafts AS sd GROUP BY sd.user_id
+    ) AS s ON s.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            sc.user_id,
+            count(*) FILTER (WHERE NOT sc.archived AND sc.deleted_at IS NULL) AS live,
+            max(sc.updated_at) AS latest
+        FROM public.screenplays AS sc GROUP BY sc.user_id
+    ) AS sp ON sp.user_id = u.id
+    LEFT JOIN (
+        SELECT se.user_id, max(se.updated_at) AS latest
+        FROM public.screenplay_sections AS se GROUP BY se.user_id
+    ) AS ss ON ss.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            cj.user_id,
+            count(*) FILTER (WHERE cj.status = 'completed') AS completed,
+            max(cj.updated_at) AS latest
+        FROM public.clip_jobs AS cj GROUP BY cj.user_id
+    ) AS j ON j.user_id = u.id
+    LEFT JOIN (
+        SELECT lg.user_id, max(lg.created_at) AS latest
+        FROM public.continuity_logs AS lg GROUP BY lg.user_id
+    ) AS l ON l.user_id = u.id
+    LEFT JOIN (
+        SELECT ct.user_id, max(ct.updated_at) AS latest
+        FROM public.continuity_telemetry AS ct GROUP BY ct.user_id
+    ) AS t ON t.user_id = u.id
+    ORDER BY u.id
+    ON CONFLICT (user_id) DO UPDATE
+    SET email = excluded.email,
+        credits = excluded.credits,
+        total_scenes = excluded.total_scenes,
+        total_screenplays = excluded.total_screenplays,
+        completed_videos = excluded.completed_videos,
+        last_activity = excluded.last_activity,
+        updated_at = now()
+    WHERE (us.email, us.credits, us.total_scenes, us.total_screenplays, us.completed_videos,
+        us.last_activity)
+        IS DISTINCT FROM
+        (excluded.email, excluded.credits, excluded.total_scenes, excluded.total_screenplays,
+            excluded.completed_videos, excluded.last_activity);
+    GET DIAGNOSTICS v_statistics = ROW_COUNT;
+
+    RETURN jsonb_build_object(
+        'day', p_day,
+        'continuity_daily_analytics', v_daily,
+        'continuity_recent_validations', v_recent,
+        'continuity_telemetry_performance', v_performance,
+        'user_statistics', v_statistics,
+        'project_overview', v_projects
+    );
+END;
+$$;
+
+REVOKE ALL ON FUNCTION public.run_daily_rollups(date) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.run_daily_rollups(date) TO service_role;
+
+CREATE OR REPLACE FUNCTION public.run_due_rollups()
+RETURNS jsonb
+LANGUAGE sql
+SET search_path = ''
+AS $$
+    SELECT jsonb_build_array(
+        public.run_daily_rollups((now() AT TIME ZONE 'UTC')::date - 1),
+        public.run_daily_rollups((now() AT TIME ZONE 'UTC')::date)
+    )
+$$;
+
+REVOKE ALL ON FUNCTION public.run_due_rollups() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION public.run_due_rollups() TO service_role;
+
 -- source: sql/functions/50_sync_pull.sql
 -- Delta pull: the caller's rows of every synced table that changed since a cursor, in pages,
 -- tombstones included.

@@ -1,0 +1,140 @@
+"""Hot queries use their indexes, shown by the plans PostgreSQL really runs inside the functions.
+
+auto_explain reports the plan of every statement nested in a function call; with a realistic
+spread of other users' rows and fresh statistics, a hot path must never scan a whole table.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import psycopg
+import pytest
+
+from directorstudio.db.context import claims_for_user, request_transaction
+
+Conn = psycopg.Connection[Any]
+USERS = 150
+PROJECTS_PER_USER = 6
+SCENES_PER_PROJECT = 8
+LARGE_TABLES = {"project_overview", "scene_drafts"}
+
+
+@pytest.fixture
+def populated(admin_conn: Conn) -> tuple[uuid.UUID, uuid.UUID]:
+    """Many users with projects and scenes; returns one user and one of their projects."""
+    admin_conn.execute(
+        """
+        INSERT INTO auth.users (id, email)
+        SELECT gen_random_uuid(), 'user' || n || '@example.com' FROM generate_series(1, %s) n
+        """,
+        (USERS,),
+    )
+    admin_conn.execute(
+        """
+        INSERT INTO public.project_overview (project_id, user_id, title)
+        SELECT gen_random_uuid(), u.id, 'Project ' || n
+        FROM public.app_users u, generate_series(1, %s) n
+        """,
+        (PROJECTS_PER_USER,),
+    )
+    admin_conn.execute(
+        """
+        INSERT INTO public.scene_drafts
+            (id, user_id, project_id, order_index, prompt_text, duration)
+        SELECT gen_random_uuid(), p.user_id, p.project_id, n, 'Scene ' || n, 3
+        FROM public.project_overview p, generate_series(0, %s - 1) n
+        """,
+        (SCENES_PER_PROJECT,),
+    )
+    admin_conn.execute("ANALYZE")
+    row = admin_conn.execute(
+        "SELECT user_id, project_id FROM public.project_overview LIMIT 1"
+    ).fetchone()
+    assert row is not None
+    return row[0], row[1]
+
+
+@pytest.fixture
+def plan_capture(database_url: str) -> Iterator[tuple[Conn, list[dict[str, Any]]]]:
+    """A connection whose nested statement plans are collected as JSON."""
+    plans: list[dict[str, Any]] = []
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("LOAD 'auto_explain'")
+        for setting, value in (
+            ("auto_explain.log_min_duration", "0"),
+            ("auto_explain.log_nested_statements", "on"),
+            ("auto_explain.log_format", "json"),
+            ("auto_explain.log_level", "notice"),
+            ("client_min_messages", "notice"),
+        ):
+            conn.execute("SELECT set_config(%s, %s, false)", (setting, value))
+
+        def collect(diagnostic: psycopg.errors.Diagnostic) -> None:
+            text = diagnostic.message_primary or ""
+            if "{" in text:
+                plans.append(json.loads(text[text.index("{") :]))
+
+        conn.add_notice_handler(collect)
+        yield conn, plans
+
+
+def _scanned(plans: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """(node type, relation) of every scan in the collected plans."""
+    found: list[tuple[str, str]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if "Relation Name" in node:
+            found.append((node["Node Type"], node["Relation Name"]))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for plan in plans:
+        walk(plan["Plan"])
+    return found
+
+
+def _call_as(
+    capture: tuple[Conn, list[dict[str, Any]]], user: uuid.UUID, query: str, *args: Any
+) -> list[tuple[str, str]]:
+    conn, plans = capture
+    plans.clear()
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        conn.execute(query, args)  # type: ignore[arg-type]
+    return _scanned(plans)
+
+
+def test_listing_project_overviews_reads_the_users_rows_through_an_index(
+    populated: tuple[uuid.UUID, uuid.UUID], plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    user, _ = populated
+    scans = _call_as(plan_capture, user, "SELECT * FROM public.list_project_overviews()")
+    assert ("Seq Scan", "project_overview") not in scans
+    assert any(rel == "project_overview" for _, rel in scans), scans
+
+
+def test_listing_scene_drafts_reads_one_projects_rows_through_an_index(
+    populated: tuple[uuid.UUID, uuid.UUID], plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    user, project = populated
+    scans = _call_as(plan_capture, user, "SELECT * FROM public.list_scene_drafts(%s)", project)
+    assert ("Seq Scan", "scene_drafts") not in scans
+    assert any(rel == "scene_drafts" for _, rel in scans), scans
+
+
+def test_creating_a_scene_never_scans_the_large_tables(
+    populated: tuple[uuid.UUID, uuid.UUID], plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    user, project = populated
+    scans = _call_as(
+        plan_capture,
+        user,
+        "SELECT * FROM public.create_scene_draft(%s, %s, 'New scene', 2.5)",
+        uuid.uuid4(),
+        project,
+    )
+    assert [s for s in scans if s[0] == "Seq Scan" and s[1] in LARGE_TABLES] == []
+    assert any(rel == "scene_drafts" for _, rel in scans), scans

@@ -130,6 +130,18 @@ class SupabaseTransport:
             raise DirectorStudioError(str(error), code=ErrorCode.NOT_AUTHENTICATED) from error
         return str(response.user.id)
 
+    def sign_up(self, email: str, password: str) -> str:
+        """Create an account and sign in; returns the user id."""
+        try:
+            response = self.client.auth.sign_up({"email": email, "password": password})
+        except Exception as error:
+            raise DirectorStudioError(str(error), code=ErrorCode.INVALID_INPUT) from error
+        if response.user is None or response.session is None:
+            raise DirectorStudioError(
+                "sign-up needs confirmation", code=ErrorCode.NOT_AUTHENTICATED
+            )
+        return str(response.user.id)
+
     def sign_in_anonymously(self) -> str:
         """Sign in as a new anonymous user; returns the user id."""
         try:

@@ -1,7 +1,8 @@
 """One contract for every transport: answers, errors and change hints as PostgREST gives them.
 
-Run here for PostgresTransport against a real database. SupabaseTransport needs an HTTP server
-speaking PostgREST and realtime (the local stack's gateway); its run is added with the stack.
+PostgresTransport runs against the test database directly; SupabaseTransport (supabase-py)
+runs against the local stack's gateway (PostgREST rpc, GoTrue sign-up, realtime) over the same
+database once that gateway is available (until then only its unreachable-server case runs).
 """
 
 from __future__ import annotations
@@ -9,52 +10,67 @@ from __future__ import annotations
 import threading
 import uuid
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack
+from pathlib import Path
 from typing import Any
 
 import psycopg
 import pytest
 from directorstudio_client.transport.postgres import PostgresTransport
 from directorstudio_client.transport.protocol import Transport
+from directorstudio_client.transport.supabase import SupabaseTransport
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from tests.support.client import create_user
 
-Connect = Callable[[str], Transport]
+SignUp = Callable[[str], tuple[Transport, str]]
 
 
+# SupabaseTransport joins this list once the local stack's gateway is on main.
 @pytest.fixture(params=["postgres"])
-def connect(request: pytest.FixtureRequest, database_url: str) -> Iterator[Connect]:
-    """Opens a transport signed in as a given user."""
+def sign_up(
+    request: pytest.FixtureRequest,
+    database_url: str,
+    admin_conn: psycopg.Connection[Any],
+    tmp_path: Path,
+) -> Iterator[SignUp]:
+    """Signs up a new user and returns a transport acting as that user, and the user's id."""
     opened: list[Transport] = []
+    with ExitStack() as stack:
+        if request.param == "supabase":
+            from tests.support.gateway import running_gateway
 
-    def opener(user_id: str) -> Transport:
-        transport: Transport = PostgresTransport.for_user(database_url, user_id)
-        opened.append(transport)
-        return transport
+            gateway = stack.enter_context(running_gateway(database_url, tmp_path / "renders"))
 
-    yield opener
-    for transport in opened:
-        transport.close()
+        def signer(email: str) -> tuple[Transport, str]:
+            transport: Transport
+            if request.param == "postgres":
+                user_id = create_user(admin_conn, email)
+                transport = PostgresTransport.for_user(database_url, user_id)
+            else:
+                supabase = SupabaseTransport(gateway.url, gateway.keys.anon_key)
+                user_id = supabase.sign_up(email, "correct horse battery")
+                transport = supabase
+            opened.append(transport)
+            return transport, user_id
+
+        yield signer
+        for transport in opened:
+            transport.close()
 
 
-@pytest.fixture
-def owner(admin_conn: psycopg.Connection[Any]) -> str:
-    return create_user(admin_conn, "owner@example.com")
-
-
-def test_a_function_returning_a_row_answers_a_json_object(connect: Connect, owner: str):
+def test_a_function_returning_a_row_answers_a_json_object(sign_up: SignUp):
+    transport, owner = sign_up("owner@example.com")
     project_id = str(uuid.uuid4())
-    row = connect(owner).rpc(
-        "upsert_project_overview", {"p_project_id": project_id, "p_title": "Film"}
-    )
+    row = transport.rpc("upsert_project_overview", {"p_project_id": project_id, "p_title": "Film"})
     assert row["project_id"] == project_id
     assert row["title"] == "Film"
     assert row["user_id"] == owner
     assert row["version"] == 1
 
 
-def test_a_set_returning_function_answers_a_json_array(connect: Connect, owner: str):
-    transport = connect(owner)
+def test_a_set_returning_function_answers_a_json_array(sign_up: SignUp):
+    transport, _owner = sign_up("owner@example.com")
     assert transport.rpc("list_project_overviews", {}) == []
     for title in ("One", "Two"):
         transport.rpc(
@@ -63,27 +79,27 @@ def test_a_set_returning_function_answers_a_json_array(connect: Connect, owner: 
     assert sorted(p["title"] for p in transport.rpc("list_project_overviews", {})) == ["One", "Two"]
 
 
-def test_a_jsonb_function_answers_its_document(connect: Connect, owner: str):
-    page = connect(owner).rpc("sync_pull", {"p_cursor": None, "p_limit": 10})
+def test_a_jsonb_function_answers_its_document(sign_up: SignUp):
+    transport, _owner = sign_up("owner@example.com")
+    page = transport.rpc("sync_pull", {"p_cursor": None, "p_limit": 10})
     assert page["changes"] == []
     assert isinstance(page["cursor"], str)
     assert page["has_more"] is False
 
 
-def test_calls_run_as_the_signed_in_user_under_row_level_security(
-    connect: Connect, owner: str, admin_conn: psycopg.Connection[Any]
-):
-    other = create_user(admin_conn, "other@example.com")
+def test_calls_run_as_the_signed_in_user_under_row_level_security(sign_up: SignUp):
+    mine, _owner = sign_up("owner@example.com")
+    theirs, _other = sign_up("other@example.com")
     project_id = str(uuid.uuid4())
-    connect(owner).rpc("upsert_project_overview", {"p_project_id": project_id, "p_title": "Mine"})
-    assert connect(other).rpc("list_project_overviews", {}) == []
+    mine.rpc("upsert_project_overview", {"p_project_id": project_id, "p_title": "Mine"})
+    assert theirs.rpc("list_project_overviews", {}) == []
     with pytest.raises(DirectorStudioError) as raised:
-        connect(other).rpc("rename_project", {"p_project_id": project_id, "p_title": "Theirs"})
+        theirs.rpc("rename_project", {"p_project_id": project_id, "p_title": "Theirs"})
     assert raised.value.code == ErrorCode.NOT_FOUND
 
 
-def test_a_contract_error_carries_its_code_message_and_json_detail(connect: Connect, owner: str):
-    transport = connect(owner)
+def test_a_contract_error_carries_its_code_message_and_json_detail(sign_up: SignUp):
+    transport, _owner = sign_up("owner@example.com")
     project_id = str(uuid.uuid4())
     scene_id = str(uuid.uuid4())
     transport.rpc("upsert_project_overview", {"p_project_id": project_id})
@@ -106,24 +122,29 @@ def test_a_contract_error_carries_its_code_message_and_json_detail(connect: Conn
     assert raised.value.detail["current"]["prompt_text"] == "b"
 
 
-def test_invalid_input_is_reported_as_invalid_input(connect: Connect, owner: str):
+def test_invalid_input_is_reported_as_invalid_input(sign_up: SignUp):
+    transport, _owner = sign_up("owner@example.com")
     with pytest.raises(DirectorStudioError) as raised:
-        connect(owner).rpc(
-            "upsert_project_overview", {"p_project_id": str(uuid.uuid4()), "p_title": ""}
-        )
+        transport.rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4()), "p_title": ""})
     assert raised.value.code == ErrorCode.INVALID_INPUT
     assert raised.value.permanent
 
 
-def test_an_unknown_function_is_not_found(connect: Connect, owner: str):
+def test_an_unknown_function_is_not_found(sign_up: SignUp):
+    transport, _owner = sign_up("owner@example.com")
     with pytest.raises(DirectorStudioError) as raised:
-        connect(owner).rpc("no_such_function", {})
+        transport.rpc("no_such_function", {})
     assert raised.value.code == ErrorCode.NOT_FOUND
 
 
-def test_an_unreachable_server_is_unavailable_and_transient():
-    transport = PostgresTransport.for_user(
-        "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", str(uuid.uuid4())
+@pytest.mark.parametrize("kind", ["postgres", "supabase"])
+def test_an_unreachable_server_is_unavailable_and_transient(kind: str):
+    transport: Transport = (
+        PostgresTransport.for_user(
+            "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", str(uuid.uuid4())
+        )
+        if kind == "postgres"
+        else SupabaseTransport("http://127.0.0.1:1", "anon-key")
     )
     with pytest.raises(DirectorStudioError) as raised:
         transport.rpc("list_project_overviews", {})
@@ -132,9 +153,10 @@ def test_an_unreachable_server_is_unavailable_and_transient():
 
 
 def test_a_change_of_the_users_row_arrives_as_a_hint_and_another_users_does_not(
-    connect: Connect, owner: str, admin_conn: psycopg.Connection[Any]
+    sign_up: SignUp,
 ):
-    other = create_user(admin_conn, "other@example.com")
+    mine, owner = sign_up("owner@example.com")
+    theirs, _other = sign_up("other@example.com")
     hints: list[str] = []
     arrived = threading.Event()
 
@@ -142,11 +164,11 @@ def test_a_change_of_the_users_row_arrives_as_a_hint_and_another_users_does_not(
         hints.append(topic)
         arrived.set()
 
-    subscription = connect(owner).subscribe_hints(owner, on_hint)
+    subscription = mine.subscribe_hints(owner, on_hint)
     try:
         assert subscription.active
-        connect(other).rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
-        connect(owner).rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
+        theirs.rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
+        mine.rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
         assert arrived.wait(timeout=10)
         assert hints == [f"user:{owner}"]
     finally:

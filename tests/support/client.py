@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from directorstudio_client import ManualClock, SQLiteStorage, SyncService
+from directorstudio_client import Clock, ManualClock, SQLiteStorage, SyncService
 from directorstudio_client.transport.postgres import PostgresTransport
 
 from tests.support.client_network import FlakyNetwork
@@ -58,7 +58,7 @@ def open_device(
     path: Path,
     database_url: str,
     user_id: str,
-    clock: ManualClock,
+    clock: Clock,
     *,
     client_id: str | None = None,
     offline: bool = False,

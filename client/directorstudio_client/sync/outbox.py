@@ -98,13 +98,15 @@ class OutboxDrainer:
     def push_once(self) -> PushReport:
         """Send one batch; returns what happened (nothing sent when nothing is due)."""
         report = PushReport()
-        batch = self.next_batch()
-        if not batch:
-            return report
+        # Chosen and marked in one transaction, so no local write can fold into an entry
+        # between the moment it is chosen and the moment it is in flight.
         with self._storage.transaction():
+            batch = self.next_batch()
             for entry in batch:
                 entry.state = EntryState.IN_FLIGHT
                 self._storage.update_sync_entry(entry)
+        if not batch:
+            return report
         mutations = [
             {
                 "mutation_id": e.mutation_id,

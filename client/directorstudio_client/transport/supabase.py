@@ -112,13 +112,19 @@ class _RealtimeSubscription:
 class SupabaseTransport:
     """Calls the database API through supabase-py as the signed-in user."""
 
-    def __init__(self, url: str, key: str, client: Any | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        key: str,
+        client: Any | None = None,
+        *,
+        auto_refresh_token: bool = True,
+    ) -> None:
         from supabase import ClientOptions, create_client
 
         self.url, self.key = url, key
-        self.client: Any = client or create_client(
-            url, key, options=ClientOptions(auto_refresh_token=False, persist_session=False)
-        )
+        options = ClientOptions(auto_refresh_token=auto_refresh_token, persist_session=False)
+        self.client: Any = client or create_client(url, key, options=options)
 
     def sign_in_with_password(self, email: str, password: str) -> str:
         """Sign in; returns the user id."""

@@ -10,7 +10,7 @@ from typing import Any
 
 import psycopg
 import pytest
-from directorstudio_client import ManualClock
+from directorstudio_client import ManualClock, SystemClock
 from directorstudio_client.storage import EntryState
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -216,3 +216,18 @@ def test_queue_health_reports_latency_and_last_success(device: Device, clock: Ma
     assert health.oldest_pending_age is None
     assert health.last_success_at == clock.now()
     assert health.last_latency == 0.0
+
+
+def test_a_started_service_pushes_a_write_as_soon_as_it_is_made(
+    tmp_path: Path, database_url: str, user: str, admin_conn: Conn
+):
+    dev = open_device(tmp_path / "live.db", database_url, user, SystemClock(), realtime=True)
+    dev.sync.start()
+    try:
+        handle = dev.sync.create_project("Live")
+        assert handle.result(timeout=30).outcome == "applied"
+        assert server_rows(admin_conn, "SELECT title FROM project_overview") == [("Live",)]
+    finally:
+        dev.sync.stop()
+        dev.network.close()
+    assert not dev.sync.health().realtime_active

@@ -48,7 +48,9 @@ def sign_up(
                 user_id = create_user(admin_conn, email)
                 transport = PostgresTransport.for_user(database_url, user_id)
             else:
-                supabase = SupabaseTransport(gateway.url, gateway.keys.anon_key)
+                supabase = SupabaseTransport(
+                    gateway.url, gateway.keys.anon_key, auto_refresh_token=False
+                )
                 user_id = supabase.sign_up(email, "correct horse battery")
                 transport = supabase
             opened.append(transport)
@@ -144,7 +146,7 @@ def test_an_unreachable_server_is_unavailable_and_transient(kind: str):
             "postgresql://nobody@127.0.0.1:1/none?connect_timeout=2", str(uuid.uuid4())
         )
         if kind == "postgres"
-        else SupabaseTransport("http://127.0.0.1:1", "anon-key")
+        else SupabaseTransport("http://127.0.0.1:1", "anon-key", auto_refresh_token=False)
     )
     with pytest.raises(DirectorStudioError) as raised:
         transport.rpc("list_project_overviews", {})

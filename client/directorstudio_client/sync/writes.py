@@ -218,13 +218,15 @@ class LocalWrites:
         if not row_id:
             raise DirectorStudioError("the record needs its id", code=ErrorCode.INVALID_INPUT)
         cached = self.storage.get_row(table, row_id)
-        known = cached is not None and (cached.server_row is not None or cached.row)
+        entries = self.reconciler.open_for(table, row_id)
+        creating = any(e.op in ("create", "upsert", "duplicate") for e in entries)
+        on_server = cached is not None and (cached.server_row is not None or creating)
         if table == "project_overview":
-            if cached is not None and cached.server_row is not None:
+            if on_server:
                 return self.rename_project(row_id, str(record.get("title")))
             return self.create_project(record.get("title"), row_id)
         if table == "scene_drafts":
-            if not known or cached is None:
+            if not on_server or cached is None:
                 return self.create_scene_draft(
                     str(record["project_id"]),
                     str(record["prompt_text"]),
@@ -234,10 +236,13 @@ class LocalWrites:
                     order_index=record.get("order_index"),
                     scene_id=row_id,
                 )
+            # Compare with what the server will hold once the queue drains, not with the local
+            # view (the app may already have written the record into the cache).
+            expected = ops.overlay(cached.server_row, entries, table, row_id) or {}
             patch = {
                 k: record[k]
                 for k in ops.SCENE_PATCH_FIELDS
-                if k in record and record[k] != cached.row.get(k)
+                if k in record and record[k] != expected.get(k)
             }
             return self.update_scene_draft(row_id, patch)
         if table == "clip_jobs":

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import random
 
+import pytest
 from directorstudio_client import ManualClock, MemoryStorage, SyncService
+from directorstudio_client.storage import ConflictRecord
 
+from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from tests.support.client_network import FlakyNetwork
 
 USER = "11111111-1111-1111-1111-111111111111"
@@ -81,3 +84,43 @@ def test_a_local_reorder_shows_the_new_order_before_it_is_sent():
         "two",
         "one",
     ]
+
+
+def test_a_resolution_queues_the_chosen_values_on_the_remote_version_and_a_log_entry():
+    sync = offline_service()
+    project = sync.create_project("P")
+    scene = sync.create_scene_draft(project.row_id, "mine", 2.0)
+    conflict = ConflictRecord(
+        conflict_id="c1",
+        table="scene_drafts",
+        id=scene.row_id,
+        local={"prompt_text": "mine", "shot_type": "wide"},
+        remote={"prompt_text": "theirs", "shot_type": "close", "version": 4},
+        diff_fields=["prompt_text", "shot_type"],
+        resolution_choices=["keep_local", "keep_remote", "merge"],
+        remote_version=4,
+    )
+    sync.storage.add_conflict(conflict)
+    with pytest.raises(DirectorStudioError) as raised:
+        sync.resolve_conflict("c1", "merge", {"prompt_text": "local"})
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert [c.conflict_id for c in sync.conflicts()] == ["c1"]
+
+    sync.resolve_conflict("c1", "merge", {"prompt_text": "local", "shot_type": "remote"})
+    assert sync.conflicts() == []
+    update, log = sync.storage.get_pending_sync_entries()[-2:]
+    assert (update.op, update.base_version, update.args) == (
+        "update",
+        4,
+        {"patch": {"prompt_text": "mine"}},
+    )
+    assert (log.table, log.op, log.args) == (
+        "continuity_logs",
+        "resolve_conflict",
+        {
+            "table": "scene_drafts",
+            "row_id": scene.row_id,
+            "resolution": "merge",
+            "fields": ["prompt_text", "shot_type"],
+        },
+    )

@@ -6,11 +6,13 @@ one migrated template built once, and a fresh database cloned from it for every 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
 import psycopg
 import pytest
+from pytest_pgtap.pgtap import Runner
 
 from tests.support.cluster import Server, build_template, fresh_database, test_server
 
@@ -49,3 +51,25 @@ def pgtap_connection(pg_server: Server, template_db: str) -> Iterator[psycopg.Co
     """pytest-pgtap runs every tests/sql/test*.sql file (each rolls back) on this connection."""
     with fresh_database(pg_server, template_db) as url, psycopg.connect(url) as conn:
         yield conn
+
+
+# What pgTAP itself prints: results, the plan, diagnostics and bail-outs.
+_TAP_LINE = re.compile(r"^(ok |not ok |1\.\.\d+$|\s*#|Bail out!)")
+
+
+class TapOnlyRunner(Runner):
+    """Keeps only the rows pgTAP printed.
+
+    A test file's set-up statements print rows too (a generated id, a function's result, NULL
+    from a void helper); pytest-pgtap would hand them to the TAP parser, whose plan pattern
+    mistakes e.g. an id starting with ``1e253`` for a plan of 53 tests.
+    """
+
+    def run(self, query: Any) -> list[str]:
+        rows = super().run(query)
+        return [row for row in rows if isinstance(row, str) and _TAP_LINE.match(row)]
+
+
+@pytest.fixture(scope="session")
+def _pgtap_runner(pgtap_connection: psycopg.Connection[Any]) -> Runner:
+    return TapOnlyRunner(pgtap_connection)

@@ -3035,7 +3035,9 @@ BEGIN
 END;
 $$;
 
--- Screenplays: insert, or update the given columns of the caller's screenplay.
+-- Screenplays: insert, or update the given columns of the caller's screenplay. These helpers run
+-- as the caller under RLS and also filter on the owner themselves, so a caller that bypasses RLS
+-- (service_role acting for a user) still touches only that user's rows.
 DROP FUNCTION IF EXISTS private.sync_upsert_screenplay(uuid, bigint, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_upsert_screenplay(
     p_id uuid, p_base_version bigint, p_values jsonb
@@ -3050,7 +3052,9 @@ DECLARE
     v_fields text[];
 BEGIN
     PERFORM private.sync_check_columns(p_values, ARRAY['title', 'content', 'archived']);
-    SELECT * INTO v_row FROM public.screenplays AS s WHERE s.id = p_id FOR UPDATE;
+    SELECT * INTO v_row FROM public.screenplays AS s
+    WHERE s.id = p_id AND s.user_id = v_user
+    FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO public.screenplays (id, user_id, title, content, archived)
         VALUES (
@@ -3062,7 +3066,9 @@ BEGIN
             RETURN v_row;
         END IF;
         -- Someone inserted it meanwhile: ours (then update it) or not (then it is not found).
-        SELECT * INTO v_row FROM public.screenplays AS s WHERE s.id = p_id FOR UPDATE;
+        SELECT * INTO v_row FROM public.screenplays AS s
+        WHERE s.id = p_id AND s.user_id = v_user
+        FOR UPDATE;
         IF NOT FOUND THEN
             PERFORM private.raise_error('not_found', 'no such screenplay');
         END IF;
@@ -3082,7 +3088,7 @@ BEGIN
         archived = CASE
             WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
         END
-    WHERE s.id = p_id
+    WHERE s.id = p_id AND s.user_id = v_user
     RETURNING * INTO v_row;
     RETURN v_row;
 END;
@@ -3104,7 +3110,9 @@ DECLARE
 BEGIN
     PERFORM private.sync_check_columns(
         p_values, ARRAY['screenplay_id', 'heading', 'content', 'order_index', 'archived']);
-    SELECT * INTO v_row FROM public.screenplay_sections AS s WHERE s.id = p_id FOR UPDATE;
+    SELECT * INTO v_row FROM public.screenplay_sections AS s
+    WHERE s.id = p_id AND s.user_id = v_user
+    FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO public.screenplay_sections (
             id, user_id, screenplay_id, heading, content, order_index, archived
@@ -3118,7 +3126,9 @@ BEGIN
         IF v_row.id IS NOT NULL THEN
             RETURN v_row;
         END IF;
-        SELECT * INTO v_row FROM public.screenplay_sections AS s WHERE s.id = p_id FOR UPDATE;
+        SELECT * INTO v_row FROM public.screenplay_sections AS s
+        WHERE s.id = p_id AND s.user_id = v_user
+        FOR UPDATE;
         IF NOT FOUND THEN
             PERFORM private.raise_error('not_found', 'no such screenplay section');
         END IF;
@@ -3146,7 +3156,7 @@ BEGIN
         archived = CASE
             WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
         END
-    WHERE s.id = p_id
+    WHERE s.id = p_id AND s.user_id = v_user
     RETURNING * INTO v_row;
     RETURN v_row;
 END;
@@ -3160,23 +3170,23 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
+    v_user uuid := private.require_user();
     v_row jsonb;
 BEGIN
-    PERFORM private.require_user();
     IF p_table = 'screenplays' THEN
         UPDATE public.screenplays AS s
         SET archived = true, deleted_at = coalesce(s.deleted_at, now())
-        WHERE s.id = p_id
+        WHERE s.id = p_id AND s.user_id = v_user
         RETURNING to_jsonb(s.*) INTO v_row;
         IF v_row IS NOT NULL THEN
             UPDATE public.screenplay_sections AS x
             SET archived = true, deleted_at = now()
-            WHERE x.screenplay_id = p_id AND x.deleted_at IS NULL;
+            WHERE x.screenplay_id = p_id AND x.user_id = v_user AND x.deleted_at IS NULL;
         END IF;
     ELSE
         UPDATE public.screenplay_sections AS x
         SET archived = true, deleted_at = coalesce(x.deleted_at, now())
-        WHERE x.id = p_id
+        WHERE x.id = p_id AND x.user_id = v_user
         RETURNING to_jsonb(x.*) INTO v_row;
     END IF;
     IF v_row IS NULL THEN
@@ -3251,7 +3261,8 @@ BEGIN
                 SELECT e::uuid FROM jsonb_array_elements_text(p_args -> 'ordered_ids') AS e
             )) AS r;
         SELECT to_jsonb(p) INTO v_row
-        FROM public.project_overview AS p WHERE p.project_id = v_project;
+        FROM public.project_overview AS p
+        WHERE p.project_id = v_project AND p.user_id = auth.uid();
         RETURN jsonb_build_object('row', v_row, 'rows', v_rows);
     ELSIF p_table = 'clip_jobs' AND p_op = 'enqueue' THEN
         SELECT to_jsonb(r) INTO v_row
@@ -3302,10 +3313,10 @@ BEGIN
         RETURN NULL;
     END IF;
     EXECUTE format(
-        'SELECT to_jsonb(t) FROM public.%I AS t WHERE t.%I = $1',
+        'SELECT to_jsonb(t) FROM public.%I AS t WHERE t.%I = $1 AND t.user_id = $2',
         p_table, CASE WHEN p_table = 'project_overview' THEN 'project_id' ELSE 'id' END)
     INTO v_row
-    USING p_id;
+    USING p_id, auth.uid();
     RETURN v_row;
 END;
 $$;
@@ -3647,13 +3658,16 @@ USING (user_id = (SELECT auth.uid()))
 WITH CHECK (user_id = (SELECT auth.uid()));
 
 -- source: sql/policies/realtime_messages.sql
--- Private realtime topics: a signed-in user may join only the topic user:<own id>.
+-- Private realtime topics: a signed-in user may join only the topic user:<own id>, and reads
+-- only that topic's messages (hosted Realtime authorises a join by reading a probe message of the
+-- topic with realtime.topic() set to it).
 
 DROP POLICY IF EXISTS user_topic_select_own ON realtime.messages;
 CREATE POLICY user_topic_select_own ON realtime.messages
 FOR SELECT TO authenticated
 USING (
     realtime.messages.extension = 'broadcast'
+    AND realtime.messages.topic = (SELECT realtime.topic())
     AND (SELECT realtime.topic()) = 'user:' || (SELECT auth.uid())::text
 );
 

@@ -3,8 +3,8 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(17);
 
-SELECT set_config('t.owner', tests.create_user('puller@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('other@example.com')::text, true);
+SELECT '# setup ' || set_config('t.owner', tests.create_user('puller@example.com')::text, true);
+SELECT '# setup ' || set_config('t.other', tests.create_user('other@example.com')::text, true);
 
 INSERT INTO public.project_overview (project_id, user_id, title)
 VALUES

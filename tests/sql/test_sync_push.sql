@@ -1,13 +1,13 @@
 -- Push: per-mutation outcomes, exactly-once replay, conflicts, RLS, batch validation.
 SET LOCAL search_path = extensions, public;
-SELECT plan(22);
+SELECT plan(27);
 
-SELECT set_config('t.owner', tests.create_user('pusher@example.com')::text, true);
-SELECT set_config('t.other', tests.create_user('intruder@example.com')::text, true);
+SELECT '# setup ' || set_config('t.owner', tests.create_user('pusher@example.com')::text, true);
+SELECT '# setup ' || set_config('t.other', tests.create_user('intruder@example.com')::text, true);
 SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
 
 -- One batch: a screenplay, a mutation of an unknown table, a section of the screenplay.
-SELECT set_config('t.first', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.first', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": null,
      "args": {"title": "Draft", "content": "FADE IN."}},
@@ -39,12 +39,12 @@ SELECT is(
     1::bigint, 'the mutations around a rejected one are applied');
 
 -- A later mutation changes the title; then the first batch is replayed (lost acknowledgement).
-SELECT set_config('t.second', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.second', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 4, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": 1,
      "args": {"title": "Second draft"}}
 ]')::text, true);
-SELECT set_config('t.replay', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.replay', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": null,
      "args": {"title": "Draft", "content": "FADE IN."}},
@@ -78,7 +78,7 @@ SELECT is(
 SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
 
 -- Conflicts: the title changed in version 2; a write based on version 1 touches it.
-SELECT set_config('t.conflict', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.conflict', public.sync_push('5c000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 5, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001", "base_version": 1,
      "args": {"title": "My draft"}},
@@ -108,7 +108,7 @@ SELECT is(
 
 -- Another user: cannot touch the owner's rows, nor claim the owner's mutation ids.
 SELECT coalesce(tests.authenticate_as(current_setting('t.other')::uuid)::text, '');
-SELECT set_config('t.intrusion', public.sync_push('5d000000-0000-0000-0000-000000000001', '[
+SELECT '# setup ' || set_config('t.intrusion', public.sync_push('5d000000-0000-0000-0000-000000000001', '[
     {"mutation_id": 1, "table": "screenplays", "op": "upsert",
      "id": "56000000-0000-0000-0000-000000000001",
      "args": {"title": "Mine now", "content": "Overwritten."}},
@@ -182,6 +182,66 @@ SELECT throws_ok(
          "id": "56000000-0000-0000-0000-000000000001"}]')$$,
     '22023', 'mutation ids must be non-negative and strictly increasing',
     'mutation ids must increase within a batch');
+
+-- Mutations of the other tables go through their contract functions, rules included.
+SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
+SELECT '# setup ' || set_config('t.film', public.sync_push('5c000000-0000-0000-0000-000000000002', '[
+    {"mutation_id": 1, "table": "project_overview", "op": "upsert",
+     "id": "58000000-0000-0000-0000-000000000001", "args": {"title": "Film"}},
+    {"mutation_id": 2, "table": "scene_drafts", "op": "create",
+     "id": "59000000-0000-0000-0000-000000000001",
+     "args": {"project_id": "58000000-0000-0000-0000-000000000001",
+              "prompt_text": "Opening", "duration": 4}},
+    {"mutation_id": 3, "table": "scene_drafts", "op": "update",
+     "id": "59000000-0000-0000-0000-000000000001", "base_version": 1,
+     "args": {"patch": {"prompt_text": "Opening, revised"}}},
+    {"mutation_id": 4, "table": "scene_drafts", "op": "update",
+     "id": "59000000-0000-0000-0000-000000000001", "base_version": 1,
+     "args": {"patch": {"prompt_text": "Opening, my way"}}},
+    {"mutation_id": 5, "table": "clip_jobs", "op": "enqueue",
+     "id": "5a000000-0000-0000-0000-000000000001",
+     "args": {"prompt": "Opening", "scene_draft_id": "59000000-0000-0000-0000-000000000001"}},
+    {"mutation_id": 6, "table": "continuity_logs", "op": "resolve_conflict",
+     "id": "5b000000-0000-0000-0000-000000000001",
+     "args": {"table": "scene_drafts", "row_id": "59000000-0000-0000-0000-000000000001",
+              "resolution": "keep_remote", "fields": ["prompt_text"]}}
+]')::text, true);
+
+SELECT is(
+    (SELECT array_agg(r ->> 'outcome' ORDER BY (r ->> 'mutation_id')::int)
+     FROM jsonb_array_elements(current_setting('t.film')::jsonb -> 'results') AS r),
+    ARRAY['applied', 'applied', 'applied', 'conflict', 'applied', 'applied'],
+    'project, scene, update, clip and resolution mutations reach their contract functions');
+
+SELECT results_eq(
+    $$SELECT r -> 'current' ->> 'prompt_text', r -> 'fields'
+      FROM jsonb_array_elements(current_setting('t.film')::jsonb -> 'results') AS r
+      WHERE (r ->> 'mutation_id')::int = 4$$,
+    $$VALUES ('Opening, revised', '["prompt_text"]'::jsonb)$$,
+    'a version_conflict from update_scene_draft becomes a conflict with the current scene');
+
+SELECT is(
+    (SELECT count(*) FROM public.continuity_logs
+     WHERE kind = 'conflict_resolution'
+       AND scene_draft_id = '59000000-0000-0000-0000-000000000001'),
+    1::bigint, 'a pushed conflict resolution is recorded in continuity_logs');
+
+SELECT is(
+    public.sync_push('5c000000-0000-0000-0000-000000000002', '[
+        {"mutation_id": 5, "table": "clip_jobs", "op": "enqueue",
+         "id": "5a000000-0000-0000-0000-000000000001",
+         "args": {"prompt": "Opening",
+                  "scene_draft_id": "59000000-0000-0000-0000-000000000001"}}
+    ]') -> 'results' -> 0 ->> 'outcome',
+    'duplicate', 'a replayed enqueue answers duplicate');
+
+SELECT results_eq(
+    $$SELECT first_clip_consumed, credits,
+             (SELECT count(*) FROM public.credit_transactions AS t
+              WHERE t.user_key = l.user_key)
+      FROM public.credits_ledger AS l WHERE l.user_key = current_setting('t.owner')$$,
+    $$VALUES (true, 0, 1::bigint)$$,
+    'the replayed enqueue charged nothing more: one free first clip, one transaction');
 
 SELECT coalesce(tests.authenticate_as_anon()::text, '');
 SELECT throws_ok(

@@ -1,0 +1,167 @@
+"""Database access for the functions: a small connection pool and contract-function calls.
+
+Every call runs in one transaction with PostgREST's request context (directorstudio.db.context):
+as ``authenticated`` with the caller's verified claims, or as ``service_role``. Function names
+are constants of the calling code; arguments are always bound parameters.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio.db.context import request_transaction
+from directorstudio.server.auth import Caller
+
+SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
+
+
+class ConnectionPool:
+    """At most ``size`` autocommit connections, opened lazily and reused; broken ones dropped."""
+
+    def __init__(self, url: str, *, size: int = 4, timeout: float = 30.0) -> None:
+        self._url = url
+        self._timeout = timeout
+        self._idle: queue.LifoQueue[psycopg.Connection[Any]] = queue.LifoQueue()
+        self._slots = threading.BoundedSemaphore(size)
+        self._closed = False
+
+    @contextmanager
+    def connection(self) -> Iterator[psycopg.Connection[Any]]:
+        """A connection for the duration of the block."""
+        if self._closed:
+            raise DirectorStudioError("the connection pool is closed", code=ErrorCode.UNAVAILABLE)
+        if not self._slots.acquire(timeout=self._timeout):
+            raise DirectorStudioError("no database connection free", code=ErrorCode.UNAVAILABLE)
+        conn: psycopg.Connection[Any] | None = None
+        try:
+            conn = self._checkout()
+            yield conn
+        finally:
+            if conn is not None:
+                self._checkin(conn)
+            self._slots.release()
+
+    def _checkout(self) -> psycopg.Connection[Any]:
+        while True:
+            try:
+                conn = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            if (
+                not conn.closed
+                and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            ):
+                return conn
+            conn.close()
+        try:
+            return psycopg.connect(self._url, autocommit=True, connect_timeout=10)
+        except psycopg.OperationalError:
+            raise DirectorStudioError(
+                "the database is unreachable", code=ErrorCode.UNAVAILABLE
+            ) from None
+
+    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
+        healthy = (
+            not conn.closed
+            and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+            and not self._closed
+        )
+        if healthy:
+            self._idle.put(conn)
+        else:
+            conn.close()
+
+    def close(self) -> None:
+        """Close every idle connection; later checkouts fail."""
+        self._closed = True
+        while True:
+            try:
+                self._idle.get_nowait().close()
+            except queue.Empty:
+                return
+
+
+def _call_sql(function: str, args: Mapping[str, Any], *, shape: str) -> sql.Composed:
+    call = sql.SQL("{}.{}({})").format(
+        sql.Identifier("public"),
+        sql.Identifier(function),
+        sql.SQL(", ").join(
+            sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in args
+        ),
+    )
+    if shape == "row":
+        return sql.SQL("SELECT to_jsonb(r) FROM {} AS r").format(call)
+    if shape == "rows":
+        return sql.SQL("SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM {} AS r").format(
+            call
+        )
+    return sql.SQL("SELECT {}").format(call)
+
+
+class Database:
+    """Contract-function calls over a :class:`ConnectionPool`."""
+
+    def __init__(self, pool: ConnectionPool) -> None:
+        self.pool = pool
+
+    @classmethod
+    def from_url(cls, url: str, *, size: int = 4) -> Database:
+        """A database reached at ``url`` (PostgREST's ``authenticator``-like login role)."""
+        return cls(ConnectionPool(url, size=size))
+
+    @contextmanager
+    def transaction(
+        self, role: str, claims: Mapping[str, Any] | None = None
+    ) -> Iterator[psycopg.Connection[Any]]:
+        """One request transaction as ``role`` with ``claims``; errors come out translated."""
+        with self.pool.connection() as conn, request_transaction(conn, role, claims):
+            yield conn
+
+    def call(
+        self,
+        conn: psycopg.Connection[Any],
+        function: str,
+        args: Mapping[str, Any],
+        shape: str = "row",
+    ) -> Any:
+        """Call ``public.<function>`` inside ``conn``'s open request transaction."""
+        row = conn.execute(_call_sql(function, args, shape=shape), dict(args)).fetchone()
+        return None if row is None else row[0]
+
+    def call_as_user(
+        self, caller: Caller, function: str, args: Mapping[str, Any], *, shape: str = "row"
+    ) -> Any:
+        """Call ``public.<function>`` as the signed-in ``caller``.
+
+        ``shape`` is ``row`` (a composite result as a dict), ``rows`` (a set as a list) or
+        ``value`` (a scalar or jsonb result as is).
+        """
+        with self.transaction("authenticated", caller.claims) as conn:
+            return self.call(conn, function, args, shape)
+
+    def call_as_service(
+        self,
+        function: str,
+        args: Mapping[str, Any],
+        *,
+        shape: str = "row",
+        conn: psycopg.Connection[Any] | None = None,
+    ) -> Any:
+        """Call ``public.<function>`` as ``service_role`` (inside ``conn``'s open transaction
+        when given, else in a transaction of its own)."""
+        if conn is not None:
+            return self.call(conn, function, args, shape)
+        with self.transaction("service_role", SERVICE_CLAIMS) as own:
+            return self.call(own, function, args, shape)
+
+    def close(self) -> None:
+        """Release the pool's connections."""
+        self.pool.close()

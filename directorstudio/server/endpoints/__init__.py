@@ -1,0 +1,1 @@
+"""The functions' request handlers; ``functions/<name>/main.py`` and the dispatcher call them."""

@@ -121,6 +121,67 @@ $$;
 GRANT EXECUTE ON FUNCTION auth.uid(), auth.role(), auth.email(), auth.jwt()
 TO anon, authenticated, service_role;
 
+-- Sessions, rotating refresh tokens and identities, as GoTrue keeps them (the local auth server
+-- writes these; hosted Supabase has the same tables).
+DO $$
+BEGIN
+    IF NOT EXISTS (
+        SELECT FROM pg_type AS t
+        JOIN pg_namespace AS n ON n.oid = t.typnamespace
+        WHERE n.nspname = 'auth' AND t.typname = 'aal_level'
+    ) THEN
+        CREATE TYPE auth.aal_level AS ENUM ('aal1', 'aal2', 'aal3');
+    END IF;
+END
+$$;
+
+CREATE TABLE IF NOT EXISTS auth.sessions (
+    id uuid PRIMARY KEY,
+    user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    created_at timestamptz,
+    updated_at timestamptz,
+    factor_id uuid,
+    aal auth.aal_level,
+    not_after timestamptz,
+    refreshed_at timestamp without time zone,
+    user_agent text,
+    ip inet,
+    tag text
+);
+
+CREATE INDEX IF NOT EXISTS sessions_user_id_idx ON auth.sessions (user_id);
+
+CREATE TABLE IF NOT EXISTS auth.refresh_tokens (
+    instance_id uuid,
+    id bigserial PRIMARY KEY,
+    token varchar(255) UNIQUE,
+    user_id varchar(255),
+    revoked boolean,
+    created_at timestamptz,
+    updated_at timestamptz,
+    parent varchar(255),
+    session_id uuid REFERENCES auth.sessions (id) ON DELETE CASCADE
+);
+
+CREATE INDEX IF NOT EXISTS refresh_tokens_parent_idx ON auth.refresh_tokens (parent);
+CREATE INDEX IF NOT EXISTS refresh_tokens_session_id_revoked_idx
+ON auth.refresh_tokens (session_id, revoked);
+
+CREATE TABLE IF NOT EXISTS auth.identities (
+    provider_id text NOT NULL,
+    user_id uuid NOT NULL REFERENCES auth.users (id) ON DELETE CASCADE,
+    identity_data jsonb NOT NULL,
+    provider text NOT NULL,  -- noqa: RF04
+    last_sign_in_at timestamptz,
+    created_at timestamptz,
+    updated_at timestamptz,
+    email text GENERATED ALWAYS AS (lower(identity_data ->> 'email')) STORED,
+    id uuid PRIMARY KEY DEFAULT gen_random_uuid(),
+    CONSTRAINT identities_provider_id_provider_unique UNIQUE (provider_id, provider)
+);
+
+CREATE INDEX IF NOT EXISTS identities_user_id_idx ON auth.identities (user_id);
+
 -- realtime ----------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS realtime.messages (
     id uuid NOT NULL DEFAULT gen_random_uuid(),

@@ -3,34 +3,6 @@
 SET LOCAL search_path = extensions, public;
 SELECT plan(66);
 
--- (Void helpers are called FROM a SELECT of a label: the runner reads every result as text.)
-
--- The error a statement raises, as {"sqlstate", "code" (the hint), "detail"}; NULL if none.
-CREATE OR REPLACE FUNCTION tests.error_of(p_sql text)
-RETURNS jsonb
-LANGUAGE plpgsql
-SET search_path = ''
-AS $$
-DECLARE
-    v_state text;
-    v_hint text;
-    v_detail text;
-BEGIN
-    EXECUTE p_sql;
-    RETURN NULL;
-EXCEPTION
-    WHEN OTHERS THEN
-        GET STACKED DIAGNOSTICS
-            v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT, v_detail = PG_EXCEPTION_DETAIL;
-        RETURN jsonb_build_object(
-            'sqlstate', v_state,
-            'code', nullif(v_hint, ''),
-            'detail', CASE WHEN v_detail LIKE '{%' THEN v_detail::jsonb END
-        );
-END;
-$$;
-GRANT EXECUTE ON FUNCTION tests.error_of(text) TO anon, authenticated, service_role;
-
 SELECT set_config('t.owner', tests.create_user('scenes@example.com')::text, true);
 SELECT set_config('t.other', tests.create_user('neighbour@example.com')::text, true);
 

@@ -1,0 +1,141 @@
+"""``/auth/v1``: the GoTrue subset supabase-py uses, with GoTrue's shapes, claims and errors.
+
+Users live in ``auth.users`` (so the database's sign-up trigger runs), sessions in
+``auth.sessions`` and rotating refresh tokens in ``auth.refresh_tokens``. Passwords are hashed
+with bcrypt by pgcrypto's ``crypt``, the hash format GoTrue stores.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from directorstudio.stack import tokens
+from directorstudio.stack.common import (
+    CONFIG_KEY,
+    POOL_KEY,
+    GatewayConfig,
+    api_key_error,
+    bearer_token,
+    json_response,
+)
+from directorstudio.stack.db import AsyncConn
+from directorstudio.stack.gotrue import (
+    API_VERSION_HEADER,
+    AuthError,
+    load_user,
+    logout,
+    password_grant,
+    refresh_grant,
+    signup,
+)
+
+
+async def _read_json(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await request.json() if request.can_read_body else {}
+    except ValueError as error:
+        raise AuthError(400, "bad_json", "Could not parse request body as JSON") from error
+    if not isinstance(body, dict):
+        raise AuthError(400, "bad_json", "Could not parse request body as JSON")
+    return body
+
+
+def verified_claims(request: web.Request, config: GatewayConfig) -> dict[str, Any]:
+    """The claims of the request's user access token, or GoTrue's ``bad_jwt`` refusal."""
+    token = bearer_token(request)
+    if token is None:
+        raise AuthError(401, "no_authorization", "This endpoint requires a Bearer token")
+    try:
+        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+    except tokens.TokenError as error:
+        detail = "token has invalid claims: token is expired" if error.expired else error.message
+        raise AuthError(
+            403, "bad_jwt", f"invalid JWT: unable to parse or verify signature, {detail}"
+        ) from error
+    if not claims.get("sub"):
+        raise AuthError(403, "bad_jwt", "invalid claim: missing sub claim")
+    return claims
+
+
+async def _require_session(conn: AsyncConn, claims: dict[str, Any]) -> None:
+    session_id = claims.get("session_id")
+    cursor = await conn.execute(
+        "SELECT 1 FROM auth.sessions WHERE id = %s::uuid AND user_id = %s::uuid",
+        (session_id, claims["sub"]),
+    )
+    if session_id is None or await cursor.fetchone() is None:
+        raise AuthError(
+            403, "session_not_found", "Session from session_id claim in JWT does not exist"
+        )
+
+
+async def _handle(request: web.Request, action: str) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    if (refusal := api_key_error(request, config)) is not None:
+        return refusal
+    try:
+        async with request.app[POOL_KEY].connection() as conn, conn.transaction():
+            if action == "logout":
+                claims = verified_claims(request, config)
+                await logout(conn, claims, request.query.get("scope", "global"))
+                return web.Response(status=204, headers=API_VERSION_HEADER)
+            if action == "user":
+                claims = verified_claims(request, config)
+                user = await load_user(conn, str(claims["sub"]))
+                if user is None:
+                    raise AuthError(
+                        403, "user_not_found", "User from sub claim in JWT does not exist"
+                    )
+                await _require_session(conn, claims)
+                return json_response(user, headers=API_VERSION_HEADER)
+            body = await _read_json(request)
+            if action == "signup":
+                reply = await signup(conn, config, body)
+            else:
+                grant = request.query.get("grant_type")
+                if grant == "password":
+                    reply = await password_grant(conn, config, body)
+                elif grant == "refresh_token":
+                    reply = await refresh_grant(conn, config, body)
+                else:
+                    raise AuthError(400, "validation_failed", "unsupported_grant_type")
+            return json_response(reply, headers=API_VERSION_HEADER)
+    except AuthError as error:
+        return error.response()
+
+
+async def _signup(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "signup")
+
+
+async def _token(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "token")
+
+
+async def _user(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "user")
+
+
+async def _logout(request: web.Request) -> web.StreamResponse:
+    return await _handle(request, "logout")
+
+
+async def _health(request: web.Request) -> web.StreamResponse:
+    return json_response({"version": "local", "name": "GoTrue", "description": "local stack"})
+
+
+async def _jwks(request: web.Request) -> web.StreamResponse:
+    # Signed with the symmetric (legacy) JWT secret only: no public keys to publish.
+    return json_response({"keys": []})
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the auth endpoints on ``app``."""
+    app.router.add_post("/auth/v1/signup", _signup)
+    app.router.add_post("/auth/v1/token", _token)
+    app.router.add_get("/auth/v1/user", _user)
+    app.router.add_post("/auth/v1/logout", _logout)
+    app.router.add_get("/auth/v1/health", _health)
+    app.router.add_get("/auth/v1/.well-known/jwks.json", _jwks)

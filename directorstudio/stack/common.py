@@ -1,0 +1,87 @@
+"""What every part of the gateway shares: its settings, the API-key check and JSON replies."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from directorstudio.stack.db import ConnectionPool
+from directorstudio.stack.keys import StackKeys
+
+API_ROLES = frozenset({"anon", "authenticated", "service_role"})
+
+
+@dataclass
+class GatewayConfig:
+    """Settings of one gateway: keys, where it is reachable and where its parts live."""
+
+    keys: StackKeys
+    public_url: str
+    database_url: str
+    functions_url: str | None = None
+    render_dir: Path | None = None
+    access_token_ttl: int = 3600
+    clock: Callable[[], float] = field(default=time.time)
+
+    @property
+    def auth_issuer(self) -> str:
+        return f"{self.public_url}/auth/v1"
+
+
+CONFIG_KEY = web.AppKey("config", GatewayConfig)
+POOL_KEY = web.AppKey("pool", ConnectionPool)
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    """A JSON reply with the content type PostgREST and GoTrue use."""
+    return web.Response(
+        text=json.dumps(body, default=str),
+        status=status,
+        content_type="application/json",
+        charset="utf-8",
+        headers=dict(headers or {}),
+    )
+
+
+def bearer_token(request: web.Request) -> str | None:
+    """The token of an ``Authorization: Bearer`` header, if any."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def api_key_of(request: web.Request) -> str | None:
+    """The ``apikey`` header (or query parameter) the Supabase API gateway requires."""
+    return request.headers.get("apikey") or request.query.get("apikey")
+
+
+def api_key_error(request: web.Request, config: GatewayConfig) -> web.Response | None:
+    """The API gateway's refusal when the request carries no valid API key, else None."""
+    key = api_key_of(request)
+    if not key:
+        return json_response(
+            {
+                "message": "No API key found in request",
+                "hint": "No `apikey` request header or url param was found.",
+            },
+            status=401,
+        )
+    if key not in (config.keys.anon_key, config.keys.service_role_key):
+        return json_response(
+            {
+                "message": "Invalid API key",
+                "hint": "Double check your Supabase `anon` or `service_role` API key.",
+            },
+            status=401,
+        )
+    return None

@@ -1,0 +1,79 @@
+"""The one HTTP server of the local stack: auth, rest, functions, realtime and rendered clips."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from directorstudio.stack import auth, functions, realtime, rest
+from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig, json_response
+from directorstudio.stack.db import ConnectionPool
+
+log = logging.getLogger("directorstudio.stack.gateway")
+HUB_KEY = web.AppKey("realtime_hub", realtime.RealtimeHub)
+RENDERS_PATH = "/storage/v1/object/public/renders"
+CORS_HEADERS = {
+    "Access-Control-Allow-Origin": "*",
+    "Access-Control-Allow-Headers": (
+        "authorization, apikey, content-type, x-client-info, prefer, accept-profile, "
+        "content-profile, range, x-supabase-api-version"
+    ),
+    "Access-Control-Allow-Methods": "GET, POST, PUT, PATCH, DELETE, OPTIONS",
+    "Access-Control-Expose-Headers": "Content-Range, X-Supabase-Api-Version",
+}
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def log_requests(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """One log line per request: method, path, status and duration."""
+    started = time.monotonic()
+    status = 500
+    try:
+        if request.method == "OPTIONS":
+            response: web.StreamResponse = web.Response(status=204)
+        else:
+            response = await handler(request)
+        status = response.status
+        if not response.prepared:
+            response.headers.update(CORS_HEADERS)
+        return response
+    except web.HTTPException as error:
+        status = error.status
+        raise
+    finally:
+        elapsed = (time.monotonic() - started) * 1000
+        log.info("%s %s %s %.1fms", request.method, request.path, status, elapsed)
+
+
+async def rendered_clip(request: web.Request) -> web.StreamResponse:
+    """A rendered clip from the render output folder, as a public storage object."""
+    folder = request.app[CONFIG_KEY].render_dir
+    if folder is not None:
+        root = folder.resolve()
+        path = (root / request.match_info["path"]).resolve()
+        if path.is_relative_to(root) and path.is_file():
+            return web.FileResponse(path)
+    return json_response(
+        {"statusCode": "404", "error": "not_found", "message": "Object not found"}, status=404
+    )
+
+
+def build_app(
+    config: GatewayConfig, pool: ConnectionPool, hub: realtime.RealtimeHub
+) -> web.Application:
+    """The gateway application over ``pool``'s database."""
+    app = web.Application(middlewares=[log_requests])
+    app[CONFIG_KEY] = config
+    app[POOL_KEY] = pool
+    app[HUB_KEY] = hub
+    auth.add_routes(app)
+    rest.add_routes(app)
+    functions.add_routes(app)
+    app.router.add_get("/realtime/v1/websocket", hub.handle)
+    app.router.add_get(RENDERS_PATH + "/{path:.+}", rendered_clip)
+    return app

@@ -1,0 +1,324 @@
+"""``/rest/v1/rpc/<function>``: PostgREST's function calls, context and error mapping.
+
+Each call runs in one transaction that first sets what PostgREST sets (search path, role,
+``request.jwt.claims``, method, path and headers, all transaction-local), then calls the function
+in schema ``public`` whose argument names match the request, and answers with PostgREST's
+response shapes and SQLSTATE → HTTP mapping.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from aiohttp import web
+from psycopg import sql
+
+from directorstudio.stack import tokens
+from directorstudio.stack.common import (
+    API_ROLES,
+    CONFIG_KEY,
+    POOL_KEY,
+    GatewayConfig,
+    api_key_error,
+    bearer_token,
+    json_response,
+)
+from directorstudio.stack.db import AsyncConn
+
+EXPOSED_SCHEMA = "public"
+SEARCH_PATH = '"public", "extensions"'
+INPUT_MODES = frozenset({"i", "b", "v"})
+
+FUNCTIONS_QUERY = """
+SELECT
+    p.proretset,
+    t.typname = 'void' AND t.typnamespace = 'pg_catalog'::regnamespace AS returns_void,
+    coalesce(p.proargnames, ARRAY[]::text[]) AS arg_names,
+    coalesce(p.proargmodes::text[], ARRAY[]::text[]) AS arg_modes,
+    ARRAY(
+        SELECT format_type(u.type_oid, NULL)
+        FROM unnest(coalesce(p.proallargtypes, p.proargtypes::oid[]))
+            WITH ORDINALITY AS u (type_oid, position)
+        ORDER BY u.position
+    ) AS arg_types,
+    p.pronargdefaults
+FROM pg_proc AS p
+JOIN pg_type AS t ON t.oid = p.prorettype
+WHERE p.pronamespace = %s::regnamespace AND p.proname = %s AND p.prokind = 'f'
+"""
+
+
+@dataclass(frozen=True)
+class Routine:
+    """One candidate function: its input arguments and how it returns."""
+
+    name: str
+    arguments: list[tuple[str, str]]
+    required: frozenset[str]
+    returns_set: bool
+    returns_void: bool
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the database role and the JWT claims PostgREST would set."""
+
+    role: str
+    claims: dict[str, Any]
+
+
+class RestError(Exception):
+    """An error PostgREST itself reports (before or instead of calling the function)."""
+
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: str | None = None,
+        hint: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.status = status
+        self.body = {"code": code, "details": details, "hint": hint, "message": message}
+        self.headers = headers or {}
+
+    def response(self) -> web.Response:
+        return json_response(self.body, status=self.status, headers=self.headers)
+
+
+def caller_of(request: web.Request, config: GatewayConfig) -> Caller:
+    """The caller from the Bearer token (anon without one), as PostgREST authenticates."""
+    token = bearer_token(request)
+    if token is None:
+        return Caller("anon", {"role": "anon"})
+    try:
+        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+    except tokens.TokenError as error:
+        code = "PGRST303" if error.expired else "PGRST301"
+        raise RestError(
+            401,
+            code,
+            error.message,
+            headers={
+                "WWW-Authenticate": f'Bearer error="invalid_token", '
+                f'error_description="{error.message}"'
+            },
+        ) from error
+    role = claims.get("role") or "anon"
+    if role not in API_ROLES:
+        raise RestError(401, "PGRST301", f'role "{role}" is not an API role')
+    return Caller(str(role), claims)
+
+
+def sqlstate_status(sqlstate: str, role: str) -> int:
+    """PostgREST's HTTP status for a database error."""
+    if sqlstate.startswith("PT") and sqlstate[2:].isdigit():
+        return int(sqlstate[2:])
+    if sqlstate == "P0001":
+        return 400
+    if sqlstate.startswith("P0"):
+        return 500
+    if sqlstate in ("23505", "23503"):
+        return 409
+    if sqlstate == "42501":
+        return 401 if role == "anon" else 403
+    if sqlstate in ("42883", "42P01"):
+        return 404
+    if sqlstate == "25006":
+        return 405
+    if sqlstate.startswith(("28", "0P", "0L")):
+        return 403
+    if sqlstate.startswith(("08", "53")):
+        return 503
+    return 400
+
+
+def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
+    returns_set, returns_void, names, modes, types, n_defaults = row
+    modes = modes or ["i"] * len(types)
+    arguments = [
+        (arg_name, arg_type)
+        for arg_name, arg_type, mode in zip(names or [""] * len(types), types, modes, strict=False)
+        if mode in INPUT_MODES
+    ]
+    required_count = len(arguments) - int(n_defaults)
+    return Routine(
+        name=name,
+        arguments=arguments,
+        required=frozenset(arg for arg, _ in arguments[:required_count]),
+        returns_set=bool(returns_set),
+        returns_void=bool(returns_void),
+    )
+
+
+async def find_routine(conn: AsyncConn, name: str, given: set[str]) -> Routine:
+    """The function of schema public named ``name`` whose argument names fit ``given``."""
+    cursor = await conn.execute(FUNCTIONS_QUERY, (EXPOSED_SCHEMA, name))
+    candidates = [_routine_from_row(name, row) for row in await cursor.fetchall()]
+    fitting = [
+        routine
+        for routine in candidates
+        if routine.required <= given <= {arg for arg, _ in routine.arguments}
+        and all(arg for arg, _ in routine.arguments)
+    ]
+    if fitting:
+        return min(fitting, key=lambda routine: len(routine.arguments))
+    listed = ", ".join(sorted(given))
+    signature = f"{EXPOSED_SCHEMA}.{name}({listed})" if given else f"{EXPOSED_SCHEMA}.{name}"
+    suffix = "" if given else " without parameters"
+    raise RestError(
+        404,
+        "PGRST202",
+        f"Could not find the function {signature}{suffix} in the schema cache",
+        details=(
+            f"Searched for the function {EXPOSED_SCHEMA}.{name} with parameters {listed} or "
+            "with a single unnamed json/jsonb parameter, but no matches were found in the "
+            "schema cache."
+            if given
+            else f"Searched for the function {EXPOSED_SCHEMA}.{name} without parameters, but "
+            "no matches were found in the schema cache."
+        ),
+    )
+
+
+def call_statement(routine: Routine, given: set[str]) -> sql.Composed:
+    """``SELECT`` of the function with named arguments read from a JSON record (PostgREST's way)."""
+    used = [(arg, arg_type) for arg, arg_type in routine.arguments if arg in given]
+    call = sql.SQL("{}.{}({})").format(
+        sql.Identifier(EXPOSED_SCHEMA),
+        sql.Identifier(routine.name),
+        sql.SQL(", ").join(
+            sql.SQL("{} := _args.{}").format(sql.Identifier(arg), sql.Identifier(arg))
+            for arg, _ in used
+        ),
+    )
+    source: sql.Composable = sql.SQL("")
+    if used:
+        source = sql.SQL(" FROM json_to_record(%(args)s::json) AS _args({})").format(
+            sql.SQL(", ").join(
+                sql.SQL("{} {}").format(sql.Identifier(arg), sql.SQL(arg_type))
+                for arg, arg_type in used
+            )
+        )
+    if routine.returns_set:
+        lateral = sql.SQL(", LATERAL ") if used else sql.SQL(" FROM ")
+        return sql.SQL(
+            "SELECT coalesce(json_agg(_result), '[]'::json)::text, count(*){}{}{} AS _result"
+        ).format(source, lateral, call)
+    if routine.returns_void:
+        return sql.SQL("SELECT {}{}").format(call, source)
+    return sql.SQL("SELECT to_json({})::text{}").format(call, source)
+
+
+def request_args(request: web.Request, body: Any) -> dict[str, Any]:
+    """Named arguments: the JSON body of a POST, the query string of a GET."""
+    if request.method == "GET":
+        return {key: value for key, value in request.query.items() if key != "apikey"}
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise RestError(400, "PGRST102", "Empty or invalid json")
+    return body
+
+
+async def _apply_context(conn: AsyncConn, request: web.Request, caller: Caller) -> None:
+    headers = {key.lower(): value for key, value in request.headers.items()}
+    await conn.execute(
+        "SELECT set_config('search_path', %s, true), set_config('role', %s, true),"
+        " set_config('request.jwt.claims', %s, true), set_config('request.method', %s, true),"
+        " set_config('request.path', %s, true), set_config('request.headers', %s, true)",
+        (
+            SEARCH_PATH,
+            caller.role,
+            json.dumps(caller.claims),
+            request.method,
+            request.path,
+            json.dumps(headers),
+        ),
+    )
+
+
+def _error_response(error: psycopg.Error, caller: Caller) -> web.Response:
+    diag = error.diag
+    sqlstate = error.sqlstate or "XX000"
+    body = {
+        "code": sqlstate,
+        "details": diag.message_detail,
+        "hint": diag.message_hint,
+        "message": diag.message_primary or str(error).strip(),
+    }
+    return json_response(body, status=sqlstate_status(sqlstate, caller.role))
+
+
+async def rpc(request: web.Request) -> web.StreamResponse:
+    """``POST``/``GET /rest/v1/rpc/{name}``."""
+    config = request.app[CONFIG_KEY]
+    if (refusal := api_key_error(request, config)) is not None:
+        return refusal
+    try:
+        for header in ("Content-Profile", "Accept-Profile"):
+            profile = request.headers.get(header)
+            if profile is not None and profile != EXPOSED_SCHEMA:
+                raise RestError(
+                    406,
+                    "PGRST106",
+                    f"The schema must be one of the following: {EXPOSED_SCHEMA}",
+                )
+        caller = caller_of(request, config)
+        body: Any = None
+        if request.method == "POST" and request.can_read_body:
+            raw = await request.read()
+            if raw.strip():
+                try:
+                    body = json.loads(raw)
+                except ValueError as error:
+                    raise RestError(400, "PGRST102", "Empty or invalid json") from error
+        args = request_args(request, body)
+        async with request.app[POOL_KEY].connection() as conn:
+            routine = await find_routine(conn, request.match_info["name"], set(args))
+            statement = call_statement(routine, set(args))
+            try:
+                async with conn.transaction():
+                    if request.method == "GET":
+                        await conn.execute("SET TRANSACTION READ ONLY")
+                    await _apply_context(conn, request, caller)
+                    cursor = await conn.execute(statement, {"args": json.dumps(args)})
+                    row = await cursor.fetchone()
+            except psycopg.Error as error:
+                return _error_response(error, caller)
+    except RestError as error:
+        return error.response()
+    return _result_response(request, routine, row)
+
+
+def _result_response(
+    request: web.Request, routine: Routine, row: tuple[Any, ...] | None
+) -> web.Response:
+    if routine.returns_void:
+        return web.Response(status=204)
+    text = row[0] if row is not None and row[0] is not None else "null"
+    headers: dict[str, str] = {}
+    if routine.returns_set and row is not None:
+        count = int(row[1])
+        exact = "count=exact" in request.headers.get("Prefer", "")
+        total = str(count) if exact else "*"
+        headers["Content-Range"] = f"0-{count - 1}/{total}" if count else f"*/{total}"
+    return web.Response(
+        text=text,
+        status=200,
+        content_type="application/json",
+        charset="utf-8",
+        headers=headers,
+    )
+
+
+def add_routes(app: web.Application) -> None:
+    """Register the rpc endpoint on ``app``."""
+    app.router.add_route("POST", "/rest/v1/rpc/{name}", rpc)
+    app.router.add_route("GET", "/rest/v1/rpc/{name}", rpc)

@@ -1,0 +1,196 @@
+"""``directorstudio up``: PostgreSQL, migrations, seed, keys, functions, gateway and schedule."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import os
+import pwd
+import subprocess
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+from directorstudio import migrate, paths
+from directorstudio.pgcluster import LocalCluster, free_port
+from directorstudio.stack import functions, keys, schedule
+from directorstudio.stack.common import GatewayConfig
+from directorstudio.stack.gateway import RENDERS_PATH
+from directorstudio.stack.keys import StackKeys
+from directorstudio.stack.runner import Gateway
+from directorstudio.stack.state import StackState
+
+log = logging.getLogger("directorstudio.stack")
+DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Where the stack keeps its data and listens."""
+
+    data_dir: Path
+    port: int = 54321
+    db_port: int = 54322
+    host: str = "127.0.0.1"
+    rollup_interval: float = 300.0
+    retry_interval: float = 60.0
+
+
+def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
+    """Run ``supabase/seed.sql`` (idempotent) against the database."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL(seed_file.read_text()))
+
+
+def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
+    """A secret for one purpose (render webhook, scheduler), derived from the JWT secret."""
+    return hashlib.sha256(f"{purpose}:{stack_keys.jwt_secret}".encode()).hexdigest()
+
+
+def functions_env(
+    stack_keys: StackKeys, api_url: str, database_url: str, render_dir: Path
+) -> dict[str, str]:
+    """The environment the HTTP functions read their settings from."""
+    return {
+        "SUPABASE_URL": api_url,
+        "SUPABASE_ANON_KEY": stack_keys.anon_key,
+        "SUPABASE_SERVICE_ROLE_KEY": stack_keys.service_role_key,
+        "SUPABASE_JWT_SECRET": stack_keys.jwt_secret,
+        "SUPABASE_JWT_ISSUER": f"{api_url}/auth/v1",
+        "DATABASE_URL": database_url,
+        "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
+        "CLIP_WEBHOOK_SECRET": derived_secret(stack_keys, "clip-webhook"),
+        "CLIP_WEBHOOK_URL": f"{api_url}/functions/v1/clip_webhook",
+        "RENDER_PROVIDER": "local",
+        "RENDER_OUTPUT_DIR": str(render_dir),
+        "RENDER_HOST": "127.0.0.1",
+        "RENDER_PORT": "0",
+        # Download URLs point at the gateway, which serves the output folder: they stay valid
+        # across restarts.
+        "RENDER_PUBLIC_URL": f"{api_url}{RENDERS_PATH}",
+    }
+
+
+def _postgres_user_reaches(folder: Path) -> bool:
+    result = subprocess.run(
+        ["runuser", "-u", "postgres", "--", "test", "-x", str(folder)],
+        capture_output=True,
+        check=False,
+    )
+    return result.returncode == 0
+
+
+def cluster_dir(data_dir: Path) -> Path:
+    """Where the PostgreSQL cluster of ``data_dir`` lives: inside it, unless the server must run
+    as the ``postgres`` OS user (we are root) and a private parent folder (e.g. ``/root``) keeps
+    that user out; then in that user's home, in a folder named after ``data_dir``."""
+    inside = data_dir / "postgres"
+    if os.geteuid() != 0 or _postgres_user_reaches(data_dir):
+        return inside
+    digest = hashlib.sha256(str(data_dir).encode()).hexdigest()[:12]
+    return Path(pwd.getpwnam("postgres").pw_dir) / "directorstudio" / digest
+
+
+class LocalStack:
+    """One local stack in ``settings.data_dir``."""
+
+    def __init__(self, settings: StackSettings) -> None:
+        self.settings = settings
+        self.data_dir = settings.data_dir.resolve()
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        # The postgres OS user (when run as root) must reach its folder inside.
+        os.chmod(self.data_dir, 0o755)  # noqa: S103
+        self.cluster = LocalCluster(cluster_dir(self.data_dir), settings.db_port)
+        if self.cluster.base_dir != self.data_dir / "postgres":
+            log.warning(
+                "PostgreSQL data kept in %s (reachable by the postgres user)",
+                self.cluster.base_dir,
+            )
+        self.render_dir = self.data_dir / "renders"
+        self.api_url = f"http://{settings.host}:{settings.port}"
+        self.keys: StackKeys | None = None
+        self._functions: functions.FunctionsServer | None = None
+
+    @property
+    def database_url(self) -> str:
+        return self.cluster.url("postgres")
+
+    def prepare(self, step: Callable[[str], None] = lambda _: None) -> StackKeys:
+        """Start PostgreSQL and bring the database, seed and keys up to date."""
+        step("starting PostgreSQL")
+        self.cluster.start(DURABLE_SETTINGS)
+        step("applying migrations")
+        migrate.migrate(self.database_url)
+        step("applying seed")
+        apply_seed(self.database_url)
+        self.keys = keys.load_or_create(self.data_dir)
+        self.render_dir.mkdir(parents=True, exist_ok=True)
+        return self.keys
+
+    def start_functions(self) -> str | None:
+        """Start the HTTP functions (with the local render provider), if this checkout has them."""
+        if not functions.available() or self.keys is None:
+            log.warning("HTTP functions not found; /functions/v1 answers 404")
+            return None
+        server = functions.FunctionsServer(
+            free_port(),
+            functions_env(self.keys, self.api_url, self.database_url, self.render_dir),
+            self.data_dir / "functions.log",
+        )
+        server.start()
+        self._functions = server
+        return server.url
+
+    async def serve(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
+        """Serve until ``stop`` is set, then shut every part down in order."""
+        assert self.keys is not None, "prepare() first"
+        functions_url = await asyncio.to_thread(self.start_functions)
+        config = GatewayConfig(
+            keys=self.keys,
+            public_url=self.api_url,
+            database_url=self.database_url,
+            functions_url=functions_url,
+            render_dir=self.render_dir,
+        )
+        gateway = Gateway(config, self.settings.host, self.settings.port)
+        background: list[asyncio.Task[None]] = []
+        try:
+            await gateway.start()
+            background.append(
+                asyncio.create_task(
+                    schedule.run_periodically(gateway.pool, self.settings.rollup_interval)
+                )
+            )
+            if functions_url is not None:
+                background.append(
+                    asyncio.create_task(
+                        schedule.retry_dispatch_periodically(
+                            functions_url,
+                            derived_secret(self.keys, "scheduler"),
+                            self.settings.retry_interval,
+                        )
+                    )
+                )
+            StackState(os.getpid(), self.api_url, self.database_url, functions_url).write(
+                self.data_dir
+            )
+            if on_ready is not None:
+                on_ready()
+            await stop.wait()
+        finally:
+            for task in background:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            await gateway.stop()
+            if self._functions is not None:
+                await asyncio.to_thread(self._functions.stop)
+
+    def shutdown(self) -> None:
+        """Stop PostgreSQL (fast shutdown: every committed transaction is kept)."""
+        self.cluster.stop()

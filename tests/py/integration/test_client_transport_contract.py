@@ -2,7 +2,7 @@
 
 PostgresTransport runs against the test database directly; SupabaseTransport (supabase-py)
 runs against the local stack's gateway (PostgREST rpc, GoTrue sign-up, realtime) over the same
-database once that gateway is available (until then only its unreachable-server case runs).
+database.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from directorstudio_client.transport.supabase import SupabaseTransport
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from tests.support.client import create_user
+from tests.support.gateway import running_gateway
 
 SignUp = Callable[[str], tuple[Transport, str]]
 
 
-# SupabaseTransport joins this list once the local stack's gateway is on main.
-@pytest.fixture(params=["postgres"])
+@pytest.fixture(params=["postgres", "supabase"])
 def sign_up(
     request: pytest.FixtureRequest,
     database_url: str,
@@ -38,9 +38,9 @@ def sign_up(
     opened: list[Transport] = []
     with ExitStack() as stack:
         if request.param == "supabase":
-            from tests.support.gateway import running_gateway
-
-            gateway = stack.enter_context(running_gateway(database_url, tmp_path / "renders"))
+            gateway = stack.enter_context(
+                running_gateway(database_url, render_dir=tmp_path / "renders")
+            )
 
         def signer(email: str) -> tuple[Transport, str]:
             transport: Transport

@@ -1,0 +1,230 @@
+"""What every store shares: pub/sub, the handoff's row methods and id remapping."""
+
+from __future__ import annotations
+
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from typing import Any
+
+from directorstudio_client.storage.models import OPEN_STATES, CachedRow, OutboxEntry
+from directorstudio_client.storage.protocol import Listener, Unsubscribe
+
+ID_COLUMN = {"project_overview": "project_id"}
+# Argument keys that may hold another row's id (remapped together with the row).
+_REFERENCE_KEYS = {
+    "project_overview": ("project_id", "source_project_id"),
+    "scene_drafts": ("scene_draft_id", "row_id"),
+    "screenplays": ("screenplay_id",),
+}
+
+
+def row_id_of(table: str, row: dict[str, Any]) -> str:
+    """The id of a row of ``table`` (``project_id`` for projects)."""
+    value = row.get(ID_COLUMN.get(table, "id"))
+    if value is None:
+        raise ValueError(f"a {table} row needs its id")
+    return str(value)
+
+
+def _live(cached: CachedRow) -> bool:
+    return not cached.deleted and cached.row.get("deleted_at") is None
+
+
+class StoreBase(ABC):
+    """Pub/sub and the table-specific methods, on top of a few storage primitives."""
+
+    def __init__(self) -> None:
+        self._listeners: dict[str, list[Listener]] = {}
+        self._listener_lock = threading.Lock()
+        self._lock = threading.RLock()
+        self._depth = 0
+        self._dirty: list[str] = []
+
+    # --- primitives the stores provide -----------------------------------------------------
+    @abstractmethod
+    def _rows(self, table: str) -> list[CachedRow]: ...
+
+    @abstractmethod
+    def get_row(self, table: str, row_id: str) -> CachedRow | None: ...
+
+    @abstractmethod
+    def _write_row(self, cached: CachedRow) -> None: ...
+
+    @abstractmethod
+    def _delete_row(self, table: str, row_id: str) -> None: ...
+
+    @abstractmethod
+    def get_pending_sync_entries(self) -> list[OutboxEntry]: ...
+
+    @abstractmethod
+    def update_sync_entry(self, entry: OutboxEntry) -> None: ...
+
+    @abstractmethod
+    def _begin(self) -> None: ...
+
+    @abstractmethod
+    def _commit(self) -> None: ...
+
+    @abstractmethod
+    def _rollback(self) -> None: ...
+
+    # --- transactions and notifications ----------------------------------------------------
+    @contextmanager
+    def _transaction(self) -> Iterator[None]:
+        with self._lock:
+            outermost = self._depth == 0
+            if outermost:
+                self._begin()
+            self._depth += 1
+            try:
+                yield
+            except BaseException:
+                self._depth -= 1
+                if outermost:
+                    self._dirty.clear()
+                    self._rollback()
+                raise
+            self._depth -= 1
+            if not outermost:
+                return
+            self._commit()
+            keys, self._dirty = list(dict.fromkeys(self._dirty)), []
+        for key in keys:
+            self._notify(key)
+
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes atomically (nestable); notifications go out after the outermost one."""
+        return self._transaction()
+
+    def _changed(self, *keys: str) -> None:
+        self._dirty.extend(keys)
+
+    def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
+        """Call ``callback(key)`` after each local change of ``key``."""
+        with self._listener_lock:
+            self._listeners.setdefault(key, []).append(callback)
+
+        def unsubscribe() -> None:
+            with self._listener_lock:
+                listeners = self._listeners.get(key, [])
+                if callback in listeners:
+                    listeners.remove(callback)
+
+        return unsubscribe
+
+    def _notify(self, key: str) -> None:
+        with self._listener_lock:
+            listeners = list(self._listeners.get(key, []))
+        for listener in listeners:
+            listener(key)
+
+    # --- rows --------------------------------------------------------------------------------
+    def put_row(self, cached: CachedRow) -> None:
+        """Store a cached row (local view, server row, version, tombstone)."""
+        with self.transaction():
+            self._write_row(cached)
+            self._changed(cached.table, f"{cached.table}:{cached.id}")
+
+    def _upsert_local(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
+        row_id = row_id_of(table, row)
+        with self.transaction():
+            cached = self.get_row(table, row_id) or CachedRow(table=table, id=row_id, row={})
+            cached.row = {**cached.row, **row}
+            self.put_row(cached)
+            return dict(cached.row)
+
+    def upsert_project_overview(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a project locally (the local view; the server row is untouched)."""
+        return self._upsert_local("project_overview", row)
+
+    def upsert_scene_draft(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a scene draft locally."""
+        return self._upsert_local("scene_drafts", row)
+
+    def upsert_clip_job(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a clip job locally."""
+        return self._upsert_local("clip_jobs", row)
+
+    def mark_scene_draft_archived(self, scene_id: str) -> None:
+        """Archive a scene draft locally."""
+        with self.transaction():
+            cached = self.get_row("scene_drafts", scene_id)
+            if cached is None:
+                raise KeyError(scene_id)
+            cached.row["archived"] = True
+            self.put_row(cached)
+
+    def get_project_overviews(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[dict[str, Any]]:
+        """The user's live projects, most recently updated first."""
+        rows = [
+            c.row
+            for c in self._rows("project_overview")
+            if _live(c)
+            and str(c.row.get("user_id")) == user_id
+            and (include_archived or not c.row.get("archived"))
+        ]
+        rows.sort(key=lambda r: str(r.get("last_updated") or ""), reverse=True)
+        return [dict(r) for r in rows]
+
+    def get_scene_drafts(self, project_id: str) -> list[dict[str, Any]]:
+        """A project's live scene drafts in order."""
+        rows = [
+            c.row
+            for c in self._rows("scene_drafts")
+            if _live(c) and str(c.row.get("project_id")) == project_id and not c.row.get("archived")
+        ]
+        rows.sort(key=lambda r: (int(r.get("order_index") or 0), str(r.get("created_at") or "")))
+        return [dict(r) for r in rows]
+
+    def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's clip jobs, newest first."""
+        rows = [
+            c.row
+            for c in self._rows("clip_jobs")
+            if _live(c) and str(c.row.get("user_id")) == user_id
+        ]
+        rows.sort(key=lambda r: str(r.get("submitted_at") or ""), reverse=True)
+        return [dict(r) for r in rows]
+
+    def remap_id(self, table: str, old_id: str, new_id: str) -> None:
+        """Replace a local id by the one the server assigned, in rows and open outbox entries."""
+        id_column = ID_COLUMN.get(table, "id")
+        reference_keys = _REFERENCE_KEYS.get(table, ())
+        with self.transaction():
+            cached = self.get_row(table, old_id)
+            if cached is not None:
+                self._delete_row(table, old_id)
+                cached.id = new_id
+                cached.row[id_column] = new_id
+                if cached.server_row is not None:
+                    cached.server_row[id_column] = new_id
+                self.put_row(cached)
+            for other_table in ("scene_drafts", "clip_jobs", "screenplay_sections"):
+                for row in self._rows(other_table):
+                    if any(row.row.get(k) == old_id for k in reference_keys):
+                        for key in reference_keys:
+                            if row.row.get(key) == old_id:
+                                row.row[key] = new_id
+                        self.put_row(row)
+            for entry in self.get_pending_sync_entries():
+                if entry.state not in OPEN_STATES:
+                    continue
+                changed = False
+                if entry.table == table and entry.row_id == old_id:
+                    entry.row_id = new_id
+                    changed = True
+                for key in (*reference_keys, "row_id"):
+                    if entry.args.get(key) == old_id:
+                        entry.args[key] = new_id
+                        changed = True
+                ordered = entry.args.get("ordered_ids")
+                if isinstance(ordered, list) and old_id in ordered:
+                    entry.args["ordered_ids"] = [new_id if i == old_id else i for i in ordered]
+                    changed = True
+                if changed:
+                    self.update_sync_entry(entry)
+            self._changed(table, "outbox")

@@ -1,0 +1,153 @@
+"""The local store's interface (``LocalStorageService`` of the handoff, in Python naming)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any, Protocol
+
+from directorstudio_client.storage.models import (
+    CachedRow,
+    ConflictRecord,
+    OutboxEntry,
+    TelemetryRecord,
+)
+
+Listener = Callable[[str], None]
+
+
+class Unsubscribe(Protocol):
+    """Handle returned by :meth:`Storage.subscribe`; call it to stop notifications."""
+
+    def __call__(self) -> None: ...
+
+
+class Storage(Protocol):
+    """Local cache of the synced tables plus outbox, cursor, conflict inbox and telemetry buffer.
+
+    Local writes notify subscribers of the keys ``<table>``, ``<table>:<id>``, ``outbox``,
+    ``conflicts`` and ``telemetry``.
+    """
+
+    # --- rows ------------------------------------------------------------------------------
+    def get_project_overviews(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[dict[str, Any]]:
+        """The user's live projects, most recently updated first."""
+        ...
+
+    def get_scene_drafts(self, project_id: str) -> list[dict[str, Any]]:
+        """A project's live scene drafts in order."""
+        ...
+
+    def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's clip jobs, newest first."""
+        ...
+
+    def upsert_project_overview(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a project locally (the local view; the server row is untouched)."""
+        ...
+
+    def upsert_scene_draft(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a scene draft locally."""
+        ...
+
+    def mark_scene_draft_archived(self, scene_id: str) -> None:
+        """Archive a scene draft locally."""
+        ...
+
+    def upsert_clip_job(self, row: dict[str, Any]) -> dict[str, Any]:
+        """Write a clip job locally."""
+        ...
+
+    def get_row(self, table: str, row_id: str) -> CachedRow | None:
+        """A cached row with its server state, or ``None``."""
+        ...
+
+    def put_row(self, cached: CachedRow) -> None:
+        """Store a cached row (local view, server row, version, tombstone)."""
+        ...
+
+    def remap_id(self, table: str, old_id: str, new_id: str) -> None:
+        """Replace a local id by the one the server assigned, in rows and open outbox entries."""
+        ...
+
+    # --- outbox ----------------------------------------------------------------------------
+    def enqueue_sync(self, entry: OutboxEntry) -> OutboxEntry:
+        """Append an entry, assigning its mutation id (strictly increasing, never reused)."""
+        ...
+
+    def next_mutation_id(self) -> int:
+        """Reserve a fresh mutation id."""
+        ...
+
+    def get_pending_sync_entries(self) -> list[OutboxEntry]:
+        """Every entry not yet done (including dead ones), in mutation id order."""
+        ...
+
+    def get_sync_entry(self, entry_id: str) -> OutboxEntry | None:
+        """One entry by id."""
+        ...
+
+    def update_sync_entry(self, entry: OutboxEntry) -> None:
+        """Store an entry's new state."""
+        ...
+
+    def remove_sync_entry(self, entry_id: str) -> None:
+        """Delete an entry."""
+        ...
+
+    # --- cursor, conflicts, telemetry, metadata --------------------------------------------
+    def get_cursor(self) -> str | None:
+        """The pull cursor, ``None`` before the first pull."""
+        ...
+
+    def set_cursor(self, cursor: str | None) -> None:
+        """Store the pull cursor."""
+        ...
+
+    def add_conflict(self, conflict: ConflictRecord) -> None:
+        """Put a conflict in the inbox, replacing an open one for the same row."""
+        ...
+
+    def get_conflicts(self) -> list[ConflictRecord]:
+        """Open conflicts, oldest first."""
+        ...
+
+    def remove_conflict(self, conflict_id: str) -> None:
+        """Take a resolved conflict out of the inbox."""
+        ...
+
+    def add_telemetry(self, record: TelemetryRecord) -> None:
+        """Buffer one telemetry increment."""
+        ...
+
+    def claim_telemetry_batch(self, batch_id: str, limit: int) -> tuple[str, list[TelemetryRecord]]:
+        """The unacknowledged batch if there is one, else up to ``limit`` records under
+        ``batch_id``; returns the batch id in use and its records."""
+        ...
+
+    def remove_telemetry_batch(self, batch_id: str) -> None:
+        """Drop an acknowledged batch."""
+        ...
+
+    def get_meta(self, key: str) -> str | None:
+        """A stored setting."""
+        ...
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Store a setting."""
+        ...
+
+    # --- plumbing ---------------------------------------------------------------------------
+    def transaction(self) -> AbstractContextManager[None]:
+        """Group writes atomically (nestable); notifications go out after the outermost one."""
+        ...
+
+    def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
+        """Call ``callback(key)`` after each local change of ``key``."""
+        ...
+
+    def close(self) -> None:
+        """Release the store."""
+        ...

@@ -9,9 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
 from directorstudio_client import Clock, ManualClock, SQLiteStorage, SyncService
 from directorstudio_client.transport.postgres import PostgresTransport
-
 from tests.support.client_network import FlakyNetwork
 
 Conn = psycopg.Connection[Any]

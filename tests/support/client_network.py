@@ -11,9 +11,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from directorstudio_client.transport.protocol import HintCallback, HintSubscription, Transport
-
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio_client.transport.protocol import HintCallback, HintSubscription, Transport
 
 
 def _unreachable(what: str) -> DirectorStudioError:

@@ -8,8 +8,8 @@ from typing import Any
 
 import psycopg
 import pytest
-from directorstudio_client import ManualClock
 
+from directorstudio_client import ManualClock
 from tests.support.client import Device, create_user, open_device, server_rows
 
 Conn = psycopg.Connection[Any]

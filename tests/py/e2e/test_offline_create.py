@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from directorstudio_client import ManualClock
 
 from directorstudio.db.context import request_transaction
+from directorstudio_client import ManualClock
 from tests.support.client import create_user, open_device, server_rows
 
 Conn = psycopg.Connection[Any]

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
+
 from directorstudio_client import ManualClock, SQLiteStorage, SyncService
 from directorstudio_client.transport.supabase import SupabaseTransport
-
 from tests.support.client import server_rows
 from tests.support.client_network import FlakyNetwork
 from tests.support.gateway import running_gateway

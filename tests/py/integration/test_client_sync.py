@@ -10,11 +10,11 @@ from typing import Any
 
 import psycopg
 import pytest
-from directorstudio_client import ManualClock, SystemClock
-from directorstudio_client.storage import EntryState
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.db.context import claims_for_user, request_transaction
+from directorstudio_client import ManualClock, SystemClock
+from directorstudio_client.storage import EntryState
 from tests.support.client import Device, create_user, open_device, server_rows
 
 Conn = psycopg.Connection[Any]

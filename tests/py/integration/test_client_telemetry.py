@@ -6,8 +6,8 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from directorstudio_client import ManualClock
 
+from directorstudio_client import ManualClock
 from tests.support.client import create_user, open_device, server_rows
 
 Conn = psycopg.Connection[Any]

@@ -16,11 +16,11 @@ from typing import Any
 
 import psycopg
 import pytest
+
+from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio_client.transport.postgres import PostgresTransport
 from directorstudio_client.transport.protocol import Transport
 from directorstudio_client.transport.supabase import SupabaseTransport
-
-from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from tests.support.client import create_user
 from tests.support.gateway import running_gateway
 

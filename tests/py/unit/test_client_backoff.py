@@ -6,10 +6,10 @@ import random
 from pathlib import Path
 
 import tenacity
+
 from directorstudio_client import ManualClock, SQLiteStorage, SyncService
 from directorstudio_client.storage import EntryState
 from directorstudio_client.sync.backoff import BackoffPolicy
-
 from tests.support.client_network import FlakyNetwork
 
 USER = "11111111-1111-1111-1111-111111111111"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import random
 
 import pytest
-from directorstudio_client import ManualClock, MemoryStorage, SyncService
-from directorstudio_client.storage import ConflictRecord
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio_client import ManualClock, MemoryStorage, SyncService
+from directorstudio_client.storage import ConflictRecord
 from tests.support.client_network import FlakyNetwork
 
 USER = "11111111-1111-1111-1111-111111111111"

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+
 from directorstudio_client.storage import (
     CachedRow,
     ConflictRecord,

@@ -652,9 +652,9 @@ GRANT EXECUTE ON FUNCTION public.rename_project(uuid, text, bigint) TO authentic
 -- source's title followed by ' (copy)'. Copied scene ids come from
 -- private.duplicated_scene_id(new project, source scene).
 --
--- Replay: when p_new_project_id is already the caller's project and holds a scene copied from
--- this source, or holds no scene at all, the call is a replay and returns that project
--- unchanged. Any other project with that id (the caller's or another user's) is id_conflict;
+-- Replay: when p_new_project_id is already the caller's copy of this source (its
+-- duplicated_from), the call is a replay and returns that project unchanged, whatever was done
+-- to it since. Any other project with that id (the caller's or another user's) is id_conflict;
 -- a deleted one is not_found.
 CREATE OR REPLACE FUNCTION public.duplicate_project(
     p_source_project_id uuid, p_new_project_id uuid, p_title text DEFAULT NULL
@@ -693,19 +693,7 @@ BEGIN
                 'not_found', format('project %s was deleted', p_new_project_id)
             );
         END IF;
-        IF (
-            NOT EXISTS (
-                SELECT FROM public.scene_drafts AS c
-                WHERE c.project_id = v_copy.project_id AND c.user_id = v_user
-            )
-            OR EXISTS (
-                SELECT FROM public.scene_drafts AS s
-                INNER JOIN public.scene_drafts AS c
-                    ON c.id = private.duplicated_scene_id(p_new_project_id, s.id)
-                WHERE s.project_id = p_source_project_id AND s.user_id = v_user
-                    AND c.project_id = p_new_project_id AND c.user_id = v_user
-            )
-        ) THEN
+        IF v_copy.duplicated_from = p_source_project_id THEN
             RETURN v_copy;
         END IF;
         PERFORM private.raise_error(
@@ -713,11 +701,12 @@ BEGIN
         );
     END IF;
 
-    INSERT INTO public.project_overview AS p (project_id, user_id, title)
+    INSERT INTO public.project_overview AS p (project_id, user_id, title, duplicated_from)
     VALUES (
         p_new_project_id,
         v_user,
-        coalesce(p_title, left(v_source.title, 193) || ' (copy)')
+        coalesce(p_title, left(v_source.title, 193) || ' (copy)'),
+        p_source_project_id
     )
     ON CONFLICT (project_id) DO NOTHING;
     IF NOT found THEN

@@ -1,7 +1,7 @@
 -- The project contract functions: list, upsert, rename, duplicate and archive.
 -- Runs in one transaction that is rolled back.
 SET LOCAL search_path = extensions, public;
-SELECT plan(48);
+SELECT plan(50);
 
 SELECT set_config('t.owner', tests.create_user('owner@example.com')::text, true);
 SELECT set_config('t.other', tests.create_user('other@example.com')::text, true);
@@ -250,6 +250,22 @@ SELECT is(
         '11111111-0000-0000-0000-000000000002', '11111111-0000-0000-0000-000000000001')$$)
     ->> 'code',
     'id_conflict', 'duplicating onto an unrelated project of the caller is an id conflict');
+
+SELECT is(
+    tests.error_of($$SELECT public.duplicate_project(
+        '11111111-0000-0000-0000-000000000003', '11111111-0000-0000-0000-000000000006')$$)
+    ->> 'code',
+    'id_conflict', 'duplicating another source onto an existing copy is an id conflict');
+
+SELECT 'scene added to the copy' FROM public.create_scene_draft(
+    '33333333-0000-0000-0000-0000000000c1', '11111111-0000-0000-0000-000000000006',
+    'Added after copying', 2);
+SELECT is(
+    (SELECT project_id FROM public.duplicate_project('11111111-0000-0000-0000-000000000002',
+                                                     '11111111-0000-0000-0000-000000000006',
+                                                     'Revival')),
+    '11111111-0000-0000-0000-000000000006'::uuid,
+    'replaying a duplication after the copy was edited still returns the copy');
 
 SELECT is(
     tests.error_of($$SELECT public.duplicate_project(

@@ -138,7 +138,11 @@ class OutboxDrainer:
             self._schedule_retry(batch, failure)
             report.failed, report.error = True, failure
             return report
-        report.latency = self._clock.now() - started
+        finished = self._clock.now()
+        report.latency = finished - started
+        # Recorded before any handle resolves, so health read on confirmation is current.
+        self._storage.set_meta("last_success_at", repr(finished))
+        self._storage.set_meta("last_latency", repr(report.latency))
         for entry, result in zip(batch, response.results, strict=True):
             self._settle(entry, result, report)
         return report

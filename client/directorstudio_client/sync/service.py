@@ -217,10 +217,7 @@ class SyncService(LocalWrites):
         if push.failed:
             self._last_error = push.error
             return
-        now = self.clock.now()
-        self.storage.set_meta("last_success_at", repr(now))
         if push.latency is not None:
-            self.storage.set_meta("last_latency", repr(push.latency))
             self.telemetry.sync_latency(push.latency)
         self.telemetry.record("sync_push", push.sent, push.applied + push.conflicts)
         health = self.health()

@@ -218,6 +218,19 @@ def test_queue_health_reports_latency_and_last_success(device: Device, clock: Ma
     assert health.last_latency == 0.0
 
 
+def test_health_read_when_a_write_is_confirmed_already_shows_that_success(
+    device: Device, clock: ManualClock
+):
+    sync = device.sync
+    seen: list[float | None] = []
+    handle = sync.create_project("Confirmed")
+    handle.future.add_done_callback(lambda _: seen.append(sync.health().last_success_at))
+    clock.advance(3)
+    sync.run_once()
+    assert handle.future.result(timeout=0).outcome == "applied"
+    assert seen == [clock.now()]
+
+
 def test_a_started_service_pushes_a_write_as_soon_as_it_is_made(
     tmp_path: Path, database_url: str, user: str, admin_conn: Conn
 ):

@@ -12,20 +12,15 @@ import psycopg
 
 from directorstudio_client import Clock, ManualClock, SQLiteStorage, SyncService
 from directorstudio_client.transport.postgres import PostgresTransport
+from tests.support import users
 from tests.support.client_network import FlakyNetwork
 
 Conn = psycopg.Connection[Any]
 
 
 def create_user(admin: Conn, email: str) -> str:
-    """A signed-up user (the sign-up trigger opens app_users and the credits account)."""
-    user_id = uuid.uuid4()
-    admin.execute(
-        "INSERT INTO auth.users (id, email, aud, role, is_anonymous)"
-        " VALUES (%s, %s, 'authenticated', 'authenticated', false)",
-        (user_id, email),
-    )
-    return str(user_id)
+    """A signed-up user's id as the client library names users (text)."""
+    return str(users.create_user(admin, email))
 
 
 @dataclass

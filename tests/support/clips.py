@@ -13,21 +13,11 @@ from psycopg.rows import dict_row
 
 from directorstudio.contracts.errors import DirectorStudioError
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user as create_user
 
 Conn = psycopg.Connection[Any]
 Row = dict[str, Any]
 T = TypeVar("T")
-
-
-def create_user(admin_conn: Conn, email: str) -> uuid.UUID:
-    """A Supabase user; the sign-up trigger opens its credits account keyed by its id."""
-    user_id = uuid.uuid4()
-    admin_conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role) VALUES (%s, %s, 'authenticated',"
-        " 'authenticated')",
-        (user_id, email),
-    )
-    return user_id
 
 
 def call_as_user(conn: Conn, user_id: uuid.UUID, query: str, params: tuple[Any, ...]) -> Row:

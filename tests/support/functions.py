@@ -26,6 +26,7 @@ from directorstudio.server.render.files import FileServer
 from directorstudio.server.render.local import LocalRenderProvider
 from directorstudio.server.render.transport import HttpReply, Post
 from directorstudio.server.render.video import VideoSpec
+from tests.support.users import create_user as create_user
 
 ROOT = Path(__file__).resolve().parents[2]
 FUNCTIONS = ROOT / "functions"
@@ -47,16 +48,6 @@ class FakeClock:
 
     def __call__(self) -> float:
         return self.now
-
-
-def create_user(conn: psycopg.Connection[Any], email: str | None = None) -> uuid.UUID:
-    """A Supabase user (the sign-up trigger opens a credits account keyed by the user id)."""
-    user_id = uuid.uuid4()
-    conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role) VALUES (%s, %s, %s, %s)",
-        (user_id, email or f"{user_id.hex[:8]}@example.test", "authenticated", "authenticated"),
-    )
-    return user_id
 
 
 def user_token(

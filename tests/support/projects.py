@@ -9,20 +9,10 @@ import psycopg
 from psycopg.rows import dict_row
 
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user as create_user
 
 Conn = psycopg.Connection[Any]
 Row = dict[str, Any]
-
-
-def create_user(admin_conn: Conn, email: str) -> uuid.UUID:
-    """A Supabase user (the sign-up trigger opens its app_users row and credits account)."""
-    user_id = uuid.uuid4()
-    admin_conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role)"
-        " VALUES (%s, %s, 'authenticated', 'authenticated')",
-        (user_id, email),
-    )
-    return user_id
 
 
 def call_as(conn: Conn, user_id: uuid.UUID, query: LiteralString, params: Any = None) -> list[Row]:

@@ -9,19 +9,9 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user as create_user
 
 Conn = psycopg.Connection[Any]
-
-
-def create_user(admin: Conn, email: str) -> uuid.UUID:
-    """A signed-up user (the sign-up trigger opens the app_users row and credits account)."""
-    user_id = uuid.uuid4()
-    admin.execute(
-        "INSERT INTO auth.users (id, email, aud, role, is_anonymous)"
-        " VALUES (%s, %s, 'authenticated', 'authenticated', false)",
-        (user_id, email),
-    )
-    return user_id
 
 
 def call_as(conn: Conn, user_id: uuid.UUID, sql: str, params: tuple[Any, ...] = ()) -> Any:

@@ -12,6 +12,7 @@ from psycopg.types.json import Jsonb
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user
 
 Conn = psycopg.Connection[Any]
 DAY = "2026-11-20"
@@ -22,16 +23,6 @@ ROLLUP_TABLES = (
     "user_statistics",
     "project_overview",
 )
-
-
-def _create_user(admin_conn: Conn, email: str) -> uuid.UUID:
-    user_id = uuid.uuid4()
-    admin_conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role) VALUES (%s, %s, 'authenticated', "
-        "'authenticated')",
-        (user_id, email),
-    )
-    return user_id
 
 
 def _as_user(conn: Conn, user_id: uuid.UUID, query: str, params: tuple[Any, ...]) -> Any:
@@ -67,7 +58,7 @@ def _snapshot(admin_conn: Conn) -> dict[str, list[str]]:
 @pytest.fixture
 def user_with_activity(admin_conn: Conn, database_url: str) -> uuid.UUID:
     """A user with a project whose stored totals are wrong, a validation log and telemetry."""
-    user_id = _create_user(admin_conn, "active@example.com")
+    user_id = create_user(admin_conn, "active@example.com")
     project = uuid.uuid4()
     admin_conn.execute(
         "INSERT INTO public.project_overview (project_id, user_id, title) VALUES (%s, %s, 'P')",
@@ -127,7 +118,7 @@ def test_a_rollup_repeated_in_a_later_transaction_rewrites_no_row(
 
 
 def test_a_signed_in_user_cannot_run_the_rollups(admin_conn: Conn, database_url: str) -> None:
-    user_id = _create_user(admin_conn, "curious@example.com")
+    user_id = create_user(admin_conn, "curious@example.com")
     with (
         psycopg.connect(database_url, autocommit=True) as conn,
         pytest.raises(DirectorStudioError) as caught,
@@ -139,7 +130,7 @@ def test_a_signed_in_user_cannot_run_the_rollups(admin_conn: Conn, database_url:
 def test_an_invalid_event_is_reported_as_invalid_input_naming_the_event(
     admin_conn: Conn, database_url: str
 ) -> None:
-    user_id = _create_user(admin_conn, "sloppy@example.com")
+    user_id = create_user(admin_conn, "sloppy@example.com")
     events = [
         {"element": "lighting", "attempts": 1, "successes": 1},
         {"element": "lighting", "attempts": 1, "successes": 3},
@@ -162,7 +153,7 @@ def test_an_invalid_event_is_reported_as_invalid_input_naming_the_event(
 def test_another_id_for_a_day_with_analytics_is_an_id_conflict(
     admin_conn: Conn, database_url: str
 ) -> None:
-    user_id = _create_user(admin_conn, "daily@example.com")
+    user_id = create_user(admin_conn, "daily@example.com")
     query = "SELECT id FROM public.append_daily_analytics(%s, %s, 2, 0.5, 1, 1, 0.25, 0.75, 0.25)"
     first_id = uuid.uuid4()
     with psycopg.connect(database_url, autocommit=True) as conn:

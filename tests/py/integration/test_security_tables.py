@@ -14,18 +14,9 @@ from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user
 
 Conn = psycopg.Connection[Any]
-
-
-def _create_user(conn: Conn, email: str) -> uuid.UUID:
-    user_id = uuid.uuid4()
-    conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role) VALUES (%s, %s, 'authenticated',"
-        " 'authenticated')",
-        (user_id, email),
-    )
-    return user_id
 
 
 def _owned_tables(conn: Conn) -> list[tuple[str, str]]:
@@ -45,8 +36,8 @@ def _owned_tables(conn: Conn) -> list[tuple[str, str]]:
 @pytest.fixture
 def two_users_with_rows(admin_conn: Conn) -> tuple[uuid.UUID, uuid.UUID]:
     """User A owns one row in every table that has an owner; user B owns nothing but an account."""
-    owner = _create_user(admin_conn, "a@example.com")
-    other = _create_user(admin_conn, "b@example.com")
+    owner = create_user(admin_conn, "a@example.com")
+    other = create_user(admin_conn, "b@example.com")
     project, scene, job = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     screenplay = uuid.uuid4()
     psycopg.ClientCursor(admin_conn).execute(

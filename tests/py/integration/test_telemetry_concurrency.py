@@ -12,6 +12,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user
 
 Conn = psycopg.Connection[Any]
 T = TypeVar("T")
@@ -20,16 +21,6 @@ WRITERS = 8
 BATCHES_PER_WRITER = 5
 DAY = "2026-11-20"
 BARRIER_TIMEOUT = 60.0
-
-
-def _create_user(admin_conn: Conn, email: str) -> uuid.UUID:
-    user_id = uuid.uuid4()
-    admin_conn.execute(
-        "INSERT INTO auth.users (id, email, aud, role) VALUES (%s, %s, 'authenticated', "
-        "'authenticated')",
-        (user_id, email),
-    )
-    return user_id
 
 
 def _send_batch(conn: Conn, user_id: uuid.UUID, batch_id: uuid.UUID, events: Any) -> Any:
@@ -79,7 +70,7 @@ def _totals(admin_conn: Conn, user_id: uuid.UUID) -> dict[str, tuple[int, int, f
 
 
 def test_eight_concurrent_writers_lose_no_increment(database_url: str, admin_conn: Conn) -> None:
-    user_id = _create_user(admin_conn, "busy@example.com")
+    user_id = create_user(admin_conn, "busy@example.com")
 
     def writer(conn: Conn, barrier: threading.Barrier, index: int) -> list[bool]:
         applied = []
@@ -114,7 +105,7 @@ def test_eight_concurrent_writers_lose_no_increment(database_url: str, admin_con
 def test_a_batch_replayed_by_concurrent_writers_applies_exactly_once(
     database_url: str, admin_conn: Conn
 ) -> None:
-    user_id = _create_user(admin_conn, "replay@example.com")
+    user_id = create_user(admin_conn, "replay@example.com")
     batch_id = uuid.uuid4()
     events = [{"element": "lighting", "attempts": 4, "successes": 3, "day": DAY}]
 

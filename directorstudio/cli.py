@@ -72,6 +72,18 @@ def _cmd_routines_write(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from directorstudio.bench import BenchOptions, runner
+
+    options = BenchOptions(quick=args.quick)
+    suites = runner.select(runner.discover(), args.suite)
+    rows = runner.run(suites, options)
+    runner.render(rows, Console(width=None if sys.stdout.isatty() else 160))
+    if args.json:
+        runner.write_json(rows, Path(args.json))
+    return runner.verdict(rows, options)
+
+
 def _require_free_port(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -257,6 +269,12 @@ def build_parser() -> argparse.ArgumentParser:
     write = routines_sub.add_parser("write", help="rewrite the newest routines migration")
     write.add_argument("--new", action="store_true", help="start a new routines migration")
     write.set_defaults(handler=_cmd_routines_write)
+
+    bench = sub.add_parser("bench", help="measure the speed targets next to their baselines")
+    bench.add_argument("--quick", action="store_true", help="small sizes; fail only on errors")
+    bench.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    bench.add_argument("suite", nargs="*", help="suites to run (default: all)")
+    bench.set_defaults(handler=_cmd_bench)
     return parser
 
 

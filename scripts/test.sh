@@ -16,3 +16,7 @@ echo "== sqlfluff"
 sqlfluff lint --processes 2 sql supabase tests/sql directorstudio/platform
 echo "== tests"
 python -m pytest "$@"
+if (($# == 0)); then
+    echo "== bench (quick)"
+    directorstudio bench --quick
+fi

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian/Ubuntu machine: PostgreSQL 15 server binaries,
 # pgTAP and psql (system packages, only when missing), then a virtual environment in .venv with
-# the project and its development dependencies.
+# the project and its development dependencies, then the npm tools the tests drive (the Supabase
+# CLI) in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap)
+SYSTEM_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap postgresql-15-plpgsql-check)
+command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(nodejs npm)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do
@@ -32,3 +34,10 @@ if [[ ! -x .venv/bin/python ]]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+
+# npm tools, pinned: the Supabase CLI (its binary ships inside the npm package).
+if [[ ! -x .tools/node_modules/.bin/supabase ]] || ! cmp -s tools/package.json .tools/package.json; then
+    mkdir -p .tools
+    cp tools/package.json .tools/package.json
+    (cd .tools && npm install --no-audit --no-fund --loglevel=error >/dev/null)
+fi

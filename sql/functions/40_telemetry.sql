@@ -20,7 +20,6 @@ DECLARE
     c_int_max constant numeric := 2147483647;
     v_attempts numeric;
     v_successes numeric;
-    v_day date;
 BEGIN
     IF p_event IS NULL OR jsonb_typeof(p_event) <> 'object' THEN
         RETURN 'an event must be an object';
@@ -56,7 +55,7 @@ BEGIN
             RETURN 'day must be an ISO date (YYYY-MM-DD)';
         END IF;
         BEGIN
-            v_day := (p_event ->> 'day')::date;
+            PERFORM (p_event ->> 'day')::date;
         EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
             RETURN 'day must be an ISO date (YYYY-MM-DD)';
         END;

@@ -119,12 +119,11 @@ DECLARE
     v_user uuid := auth.uid();
     v_until pg_snapshot;
     v_low xid8;
-    v_branches text[] := '{}';
+    v_branches text[] := ARRAY[]::text[];
     v_sql text;
     v_changes jsonb;
     v_count integer;
     v_last jsonb;
-    i integer;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
         PERFORM private.raise_error('invalid_input', 'p_limit must be between 1 and 1000');

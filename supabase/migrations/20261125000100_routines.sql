@@ -1891,7 +1891,6 @@ DECLARE
     c_int_max constant numeric := 2147483647;
     v_attempts numeric;
     v_successes numeric;
-    v_day date;
 BEGIN
     IF p_event IS NULL OR jsonb_typeof(p_event) <> 'object' THEN
         RETURN 'an event must be an object';
@@ -1927,7 +1926,7 @@ BEGIN
             RETURN 'day must be an ISO date (YYYY-MM-DD)';
         END IF;
         BEGIN
-            v_day := (p_event ->> 'day')::date;
+            PERFORM (p_event ->> 'day')::date;
         EXCEPTION WHEN datetime_field_overflow OR invalid_datetime_format THEN
             RETURN 'day must be an ISO date (YYYY-MM-DD)';
         END;
@@ -2801,12 +2800,11 @@ DECLARE
     v_user uuid := auth.uid();
     v_until pg_snapshot;
     v_low xid8;
-    v_branches text[] := '{}';
+    v_branches text[] := ARRAY[]::text[];
     v_sql text;
     v_changes jsonb;
     v_count integer;
     v_last jsonb;
-    i integer;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
         PERFORM private.raise_error('invalid_input', 'p_limit must be between 1 and 1000');

@@ -87,8 +87,8 @@ def build_template(server: Server) -> str:
 
 
 @contextmanager
-def fresh_database(server: Server, template: str) -> Iterator[str]:
-    """A new database cloned from the template; dropped afterwards."""
+def fresh_database(server: Server, template: str | None) -> Iterator[str]:
+    """A new database cloned from the template (empty without one); dropped afterwards."""
     name = f"ds_test_{uuid.uuid4().hex[:12]}"
     janitor = server.janitor(name, template=template)
     janitor.init()

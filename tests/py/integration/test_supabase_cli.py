@@ -17,7 +17,7 @@ import pytest
 
 from directorstudio import paths
 from directorstudio.migrate import apply_bootstrap, migrate, migration_files, version_of
-from tests.support.cluster import Server
+from tests.support.cluster import Server, fresh_database
 
 SUPABASE_CLI = paths.PROJECT_ROOT / ".tools" / "node_modules" / ".bin" / "supabase"
 LINTED_SCHEMAS = "public,private"
@@ -36,19 +36,10 @@ def supabase(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-def _fresh_database(pg_server: Server, name: str) -> Iterator[str]:
-    janitor = pg_server.janitor(name)
-    janitor.init()
-    try:
-        yield pg_server.url(name)
-    finally:
-        janitor.drop()
-
-
 @pytest.fixture
 def bootstrapped_url(pg_server: Server) -> Iterator[str]:
     """A database holding only the platform bootstrap, as the CLI's URL."""
-    for url in _fresh_database(pg_server, "ds_supabase_cli_push"):
+    with fresh_database(pg_server, None) as url:
         with psycopg.connect(url, autocommit=True) as conn:
             apply_bootstrap(conn)
         yield url + "?sslmode=disable"
@@ -57,7 +48,7 @@ def bootstrapped_url(pg_server: Server) -> Iterator[str]:
 @pytest.fixture
 def migrated_url(pg_server: Server) -> Iterator[str]:
     """A database with the bootstrap and every migration, as the CLI's URL."""
-    for url in _fresh_database(pg_server, "ds_supabase_cli_lint"):
+    with fresh_database(pg_server, None) as url:
         migrate(url, bootstrap=True)
         yield url + "?sslmode=disable"
 

@@ -221,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     def data_dir_option(command: argparse.ArgumentParser) -> None:
         command.add_argument(
-            "--data-dir", default=DEFAULT_DATA_DIR, help="the local stack's folder"
+            "--data-dir",
+            default=os.environ.get("DIRECTORSTUDIO_DATA_DIR", DEFAULT_DATA_DIR),
+            help="the local stack's folder (default: $DIRECTORSTUDIO_DATA_DIR or .directorstudio)",
         )
 
     up = sub.add_parser("up", help="start the local stack (PostgreSQL, API gateway, functions)")

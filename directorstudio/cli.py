@@ -92,10 +92,20 @@ def _require_free_port(port: int, what: str) -> None:
 
 def _cmd_up(args: argparse.Namespace) -> int:
     from directorstudio.pgcluster import find_bindir
-    from directorstudio.stack.stack import LocalStack, StackSettings
+    from directorstudio.stack.lock import StackLock
 
     find_bindir()
     _require_free_port(args.port, "API")
+    lock = StackLock.acquire(Path(args.data_dir))
+    try:
+        return _run_stack(args)
+    finally:
+        lock.release()
+
+
+def _run_stack(args: argparse.Namespace) -> int:
+    from directorstudio.stack.stack import LocalStack, StackSettings
+
     settings = StackSettings(
         data_dir=Path(args.data_dir),
         port=args.port,

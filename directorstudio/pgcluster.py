@@ -15,6 +15,10 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
+
+import psycopg
+from psycopg import sql
 
 from directorstudio.errors import DirectorStudioError, ErrorCode
 
@@ -25,6 +29,13 @@ SERVER_SETTINGS = {
     "max_connections": "200",
     "shared_buffers": "128MB",
 }
+
+SCRAM_HBA_RULES = """\
+# Written by directorstudio: the OS user of the server on the socket, a password over TCP.
+local all all peer
+host all all 127.0.0.1/32 scram-sha-256
+host all all ::1/128 scram-sha-256
+"""
 
 INSTALL_HINT = (
     "PostgreSQL server binaries were not found. On Debian/Ubuntu: "
@@ -69,11 +80,17 @@ def _running_as_root() -> bool:
 
 @dataclass
 class LocalCluster:
-    """A PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port``."""
+    """A PostgreSQL cluster in ``data_dir``, listening on 127.0.0.1:``port``.
+
+    With a ``password``, connections over TCP need it (scram-sha-256) and the Unix socket admits
+    only the server's own OS user (peer); without one (throwaway test clusters) every local
+    connection is trusted.
+    """
 
     base_dir: Path
     port: int
     superuser: str = "postgres"
+    password: str | None = None
 
     @property
     def data_dir(self) -> Path:
@@ -88,7 +105,14 @@ class LocalCluster:
         return self.base_dir / "server.log"
 
     def url(self, dbname: str = "postgres") -> str:
-        return f"postgresql://{self.superuser}@127.0.0.1:{self.port}/{dbname}"
+        auth = self.superuser
+        if self.password is not None:
+            auth += ":" + quote(self.password, safe="")
+        return f"postgresql://{auth}@127.0.0.1:{self.port}/{dbname}"
+
+    @property
+    def hba_file(self) -> Path:
+        return self.data_dir / "pg_hba.conf"
 
     def _run(self, args: Sequence[str]) -> subprocess.CompletedProcess[str]:
         command = list(args)
@@ -119,18 +143,54 @@ class LocalCluster:
         if self.initialized():
             return
         bindir = find_bindir()
-        self._run(
-            [
-                str(bindir / "initdb"),
-                "-D",
-                str(self.data_dir),
-                "-U",
-                self.superuser,
-                "--auth=trust",
-                "--encoding=UTF8",
-                "--no-sync",
-            ]
-        )
+        command = [
+            str(bindir / "initdb"),
+            "-D",
+            str(self.data_dir),
+            "-U",
+            self.superuser,
+            "--encoding=UTF8",
+            "--no-sync",
+        ]
+        if self.password is None:
+            self._run([*command, "--auth=trust"])
+            return
+        password_file = self.base_dir / "initdb.pw"
+        password_file.write_text(self.password + "\n")
+        if _running_as_root():
+            shutil.chown(password_file, "postgres")
+        password_file.chmod(0o600)
+        try:
+            self._run(
+                [
+                    *command,
+                    "--auth-local=peer",
+                    "--auth-host=scram-sha-256",
+                    f"--pwfile={password_file}",
+                ]
+            )
+        finally:
+            password_file.unlink(missing_ok=True)
+        self.hba_file.write_text(SCRAM_HBA_RULES)
+
+    def require_password(self) -> None:
+        """Make a running cluster created without a password (an older release's) require it.
+
+        Sets the superuser's password over the still-trusted TCP connection, then rewrites
+        ``pg_hba.conf`` (peer on the socket, scram-sha-256 over TCP) and reloads.
+        """
+        if self.password is None or self.hba_file.read_text() == SCRAM_HBA_RULES:
+            return
+        trusted = f"postgresql://{self.superuser}@127.0.0.1:{self.port}/postgres"
+        with psycopg.connect(trusted, autocommit=True) as conn:
+            conn.execute("SET password_encryption = 'scram-sha-256'")
+            conn.execute(
+                sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                    sql.Identifier(self.superuser), sql.Literal(self.password)
+                )
+            )
+            self.hba_file.write_text(SCRAM_HBA_RULES)
+            conn.execute("SELECT pg_reload_conf()")
 
     def running(self) -> bool:
         bindir = find_bindir()

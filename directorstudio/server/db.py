@@ -7,13 +7,13 @@ are constants of the calling code; arguments are always bound parameters.
 
 from __future__ import annotations
 
-import queue
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+import psycopg_pool
 from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -24,69 +24,52 @@ SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
 
 
 class ConnectionPool:
-    """At most ``size`` autocommit connections, opened lazily and reused; broken ones dropped."""
+    """At most ``size`` autocommit connections (psycopg_pool), opened lazily and reused.
+
+    Each connection is checked when handed out, so one found broken (e.g. after PostgreSQL
+    restarted) is replaced instead of failing the call that drew it. No free connection within
+    ``timeout``, or an unreachable database, is ``unavailable``.
+    """
 
     def __init__(self, url: str, *, size: int = 4, timeout: float = 30.0) -> None:
-        self._url = url
         self._timeout = timeout
-        self._idle: queue.LifoQueue[psycopg.Connection[Any]] = queue.LifoQueue()
-        self._slots = threading.BoundedSemaphore(size)
+        self._pool: psycopg_pool.ConnectionPool[psycopg.Connection[Any]] = (
+            psycopg_pool.ConnectionPool(
+                url,
+                min_size=0,
+                max_size=size,
+                open=False,
+                kwargs={"autocommit": True, "connect_timeout": 10},
+                check=psycopg_pool.ConnectionPool.check_connection,
+                name="functions",
+            )
+        )
+        self._open_lock = threading.Lock()
+        self._opened = False
         self._closed = False
 
     @contextmanager
     def connection(self) -> Iterator[psycopg.Connection[Any]]:
-        """A connection for the duration of the block."""
+        """A healthy connection for the duration of the block."""
         if self._closed:
             raise DirectorStudioError("the connection pool is closed", code=ErrorCode.UNAVAILABLE)
-        if not self._slots.acquire(timeout=self._timeout):
-            raise DirectorStudioError("no database connection free", code=ErrorCode.UNAVAILABLE)
-        conn: psycopg.Connection[Any] | None = None
+        with self._open_lock:
+            if not self._opened:
+                self._pool.open(wait=False)
+                self._opened = True
         try:
-            conn = self._checkout()
-            yield conn
-        finally:
-            if conn is not None:
-                self._checkin(conn)
-            self._slots.release()
-
-    def _checkout(self) -> psycopg.Connection[Any]:
-        while True:
-            try:
-                conn = self._idle.get_nowait()
-            except queue.Empty:
-                break
-            if (
-                not conn.closed
-                and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-            ):
-                return conn
-            conn.close()
-        try:
-            return psycopg.connect(self._url, autocommit=True, connect_timeout=10)
-        except psycopg.OperationalError:
+            with self._pool.connection(timeout=self._timeout) as conn:
+                yield conn
+        except psycopg_pool.PoolTimeout:
             raise DirectorStudioError(
-                "the database is unreachable", code=ErrorCode.UNAVAILABLE
+                "no database connection could be had", code=ErrorCode.UNAVAILABLE
             ) from None
 
-    def _checkin(self, conn: psycopg.Connection[Any]) -> None:
-        healthy = (
-            not conn.closed
-            and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-            and not self._closed
-        )
-        if healthy:
-            self._idle.put(conn)
-        else:
-            conn.close()
-
     def close(self) -> None:
-        """Close every idle connection; later checkouts fail."""
+        """Close every connection; later checkouts fail."""
         self._closed = True
-        while True:
-            try:
-                self._idle.get_nowait().close()
-            except queue.Empty:
-                return
+        if self._opened:
+            self._pool.close()
 
 
 def _call_sql(function: str, args: Mapping[str, Any], *, shape: str) -> sql.Composed:

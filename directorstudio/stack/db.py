@@ -1,54 +1,52 @@
-"""A small pool of async PostgreSQL connections for the gateway."""
+"""The gateway's pool of async PostgreSQL connections (psycopg_pool).
+
+Each connection is checked when it is handed out, so one found broken (e.g. after PostgreSQL
+restarted) is replaced by a new one instead of failing the request that drew it.
+"""
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from psycopg.pq import TransactionStatus
+from psycopg_pool import AsyncConnectionPool
 
 AsyncConn = psycopg.AsyncConnection[Any]
+CHECKOUT_TIMEOUT = 30.0
 
 
 class ConnectionPool:
-    """At most ``size`` connections to ``url``, opened on demand and reused while healthy."""
+    """At most ``size`` autocommit connections to ``url``, opened on demand and reused."""
 
     def __init__(self, url: str, size: int = 10) -> None:
         self.url = url
-        self._idle: list[AsyncConn] = []
-        self._slots = asyncio.Semaphore(size)
+        self._pool: AsyncConnectionPool[AsyncConn] = AsyncConnectionPool(
+            url,
+            min_size=0,
+            max_size=size,
+            open=False,
+            kwargs={"autocommit": True},
+            check=AsyncConnectionPool.check_connection,
+            name="gateway",
+        )
+        self._opened = False
         self._closed = False
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[AsyncConn]:
-        """A connection in autocommit mode; use ``conn.transaction()`` for one request."""
+        """A healthy connection in autocommit mode; use ``conn.transaction()`` for a request."""
         if self._closed:
             raise RuntimeError("the connection pool is closed")
-        async with self._slots:
-            conn = self._idle.pop() if self._idle else None
-            if conn is None or conn.closed:
-                conn = await psycopg.AsyncConnection.connect(self.url, autocommit=True)
-            healthy = False
-            try:
-                yield conn
-                healthy = True
-            finally:
-                if (
-                    healthy
-                    and not self._closed
-                    and not conn.closed
-                    and conn.info.transaction_status == TransactionStatus.IDLE
-                ):
-                    self._idle.append(conn)
-                else:
-                    await conn.close()
+        if not self._opened:
+            self._opened = True
+            await self._pool.open(wait=False)
+        async with self._pool.connection(timeout=CHECKOUT_TIMEOUT) as conn:
+            yield conn
 
     async def close(self) -> None:
-        """Close every idle connection; connections in use close when returned."""
+        """Close every connection; the pool refuses further use."""
         self._closed = True
-        idle, self._idle = self._idle, []
-        for conn in idle:
-            await conn.close()
+        if self._opened:
+            await self._pool.close()

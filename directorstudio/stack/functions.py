@@ -6,7 +6,9 @@ headers through and hands the function's status, headers and body back unchanged
 
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +22,7 @@ from aiohttp import web
 
 from directorstudio import paths
 from directorstudio.errors import DirectorStudioError, ErrorCode
-from directorstudio.stack.common import CONFIG_KEY, json_response
+from directorstudio.stack.common import CONFIG_KEY, api_key_error, json_response
 
 DISPATCHER_SOURCE = paths.PACKAGE_DIR / "server" / "dispatcher.py"
 DISPATCHER_TARGET = "route"
@@ -39,6 +41,7 @@ HOP_BY_HOP = frozenset(
     }
 )
 SESSION_KEY = web.AppKey("functions_session", aiohttp.ClientSession)
+STOP_GRACE_SECONDS = 10.0
 
 
 class FunctionsStartError(DirectorStudioError):
@@ -53,7 +56,12 @@ def available() -> bool:
 
 
 class FunctionsServer:
-    """functions-framework serving the dispatcher target on a local port."""
+    """functions-framework serving the dispatcher target on a local port.
+
+    The server runs in a process group of its own (gunicorn's arbiter and its workers), which
+    :meth:`stop` signals as a whole; it ends itself when the stack process is gone, even killed
+    (:mod:`directorstudio.stack.functions_process`).
+    """
 
     def __init__(self, port: int, env: Mapping[str, str], log_file: Path) -> None:
         self.port = port
@@ -70,7 +78,7 @@ class FunctionsServer:
         command = [
             sys.executable,
             "-m",
-            "functions_framework",
+            "directorstudio.stack.functions_process",
             "--target",
             DISPATCHER_TARGET,
             "--source",
@@ -87,6 +95,7 @@ class FunctionsServer:
             stdout=log,
             stderr=subprocess.STDOUT,
             cwd=str(paths.PROJECT_ROOT),
+            start_new_session=True,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -102,15 +111,23 @@ class FunctionsServer:
         raise FunctionsStartError(f"the functions server did not start; see {self.log_file}")
 
     def stop(self) -> None:
-        """Stop the server (SIGTERM, then SIGKILL after a grace period)."""
-        if self.process is None or self.process.poll() is not None:
+        """Stop the server's whole process group (SIGTERM, then SIGKILL after a grace period)."""
+        if self.process is None:
             return
-        self.process.terminate()
+        group = self.process.pid
+        self._signal_group(group, signal.SIGTERM)
         try:
-            self.process.wait(timeout=10)
+            self.process.wait(timeout=STOP_GRACE_SECONDS)
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        # Workers that outlived their arbiter are in the same group.
+        self._signal_group(group, signal.SIGKILL)
+
+    @staticmethod
+    def _signal_group(group: int, signum: signal.Signals) -> None:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(group, signum)
 
 
 async def proxy(request: web.Request) -> web.StreamResponse:
@@ -124,6 +141,8 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     headers = {
         key: value for key, value in request.headers.items() if key.lower() not in HOP_BY_HOP
     }
+    if (refusal := api_key_error(request, config)) is not None:
+        return refusal
     body = await request.read()
     session = request.app[SESSION_KEY]
     try:
@@ -150,7 +169,12 @@ async def proxy(request: web.Request) -> web.StreamResponse:
 
 
 async def _session_context(app: web.Application):  # type: ignore[no-untyped-def]
-    app[SESSION_KEY] = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=300))
+    # A fresh connection per call: reusing a keep-alive connection that the functions server
+    # is closing at that moment fails the call.
+    app[SESSION_KEY] = aiohttp.ClientSession(
+        timeout=aiohttp.ClientTimeout(total=300),
+        connector=aiohttp.TCPConnector(force_close=True, limit=0),
+    )
     yield
     await app[SESSION_KEY].close()
 

@@ -6,7 +6,7 @@ import json
 import os
 import secrets
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 from directorstudio.stack import tokens
@@ -23,6 +23,7 @@ class StackKeys:
     jwt_secret: str
     anon_key: str
     service_role_key: str
+    db_password: str
 
 
 def api_key(role: str, secret: str, *, issued_at: int | None = None) -> str:
@@ -40,6 +41,7 @@ def generate() -> StackKeys:
         jwt_secret=secret,
         anon_key=api_key("anon", secret),
         service_role_key=api_key("service_role", secret),
+        db_password=secrets.token_urlsafe(24),
     )
 
 
@@ -53,19 +55,27 @@ def load(data_dir: Path) -> StackKeys | None:
         jwt_secret=raw["jwt_secret"],
         anon_key=raw["anon_key"],
         service_role_key=raw["service_role_key"],
+        # Keys written before the database had a password get one on the next start.
+        db_password=raw.get("db_password", ""),
     )
 
 
 def load_or_create(data_dir: Path) -> StackKeys:
     """The stack's keys, created (readable by the owner only) on first use."""
     existing = load(data_dir)
-    if existing is not None:
+    if existing is not None and existing.db_password:
         return existing
     data_dir.mkdir(parents=True, exist_ok=True)
     created = generate()
+    if existing is not None:
+        created = replace(existing, db_password=created.db_password)
+    _write(data_dir, created)
+    return created
+
+
+def _write(data_dir: Path, created: StackKeys) -> None:
     path = data_dir / KEYS_FILE
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(asdict(created), handle, indent=2)
     path.chmod(0o600)
-    return created

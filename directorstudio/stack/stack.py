@@ -65,7 +65,9 @@ def functions_env(
         "DATABASE_URL": database_url,
         "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
         "CLIP_WEBHOOK_SECRET": derived_secret(stack_keys, "clip-webhook"),
-        "CLIP_WEBHOOK_URL": f"{api_url}/functions/v1/clip_webhook",
+        # The render provider calls back through the gateway, which wants an API key on every
+        # path; the webhook itself is authenticated by its signature.
+        "CLIP_WEBHOOK_URL": f"{api_url}/functions/v1/clip_webhook?apikey={stack_keys.anon_key}",
         "RENDER_PROVIDER": "local",
         "RENDER_OUTPUT_DIR": str(render_dir),
         "RENDER_HOST": "127.0.0.1",
@@ -105,7 +107,10 @@ class LocalStack:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         # The postgres OS user (when run as root) must reach its folder inside.
         os.chmod(self.data_dir, 0o755)  # noqa: S103
-        self.cluster = LocalCluster(cluster_dir(self.data_dir), settings.db_port)
+        self.keys: StackKeys = keys.load_or_create(self.data_dir)
+        self.cluster = LocalCluster(
+            cluster_dir(self.data_dir), settings.db_port, password=self.keys.db_password
+        )
         if self.cluster.base_dir != self.data_dir / "postgres":
             log.warning(
                 "PostgreSQL data kept in %s (reachable by the postgres user)",
@@ -113,7 +118,6 @@ class LocalStack:
             )
         self.render_dir = self.data_dir / "renders"
         self.api_url = f"http://{settings.host}:{settings.port}"
-        self.keys: StackKeys | None = None
         self._functions: functions.FunctionsServer | None = None
 
     @property
@@ -124,17 +128,17 @@ class LocalStack:
         """Start PostgreSQL and bring the database, seed and keys up to date."""
         step("starting PostgreSQL")
         self.cluster.start(DURABLE_SETTINGS)
+        self.cluster.require_password()
         step("applying migrations")
         migrate.migrate(self.database_url)
         step("applying seed")
         apply_seed(self.database_url)
-        self.keys = keys.load_or_create(self.data_dir)
         self.render_dir.mkdir(parents=True, exist_ok=True)
         return self.keys
 
     def start_functions(self) -> str | None:
         """Start the HTTP functions (with the local render provider), if this checkout has them."""
-        if not functions.available() or self.keys is None:
+        if not functions.available():
             log.warning("HTTP functions not found; /functions/v1 answers 404")
             return None
         server = functions.FunctionsServer(
@@ -148,7 +152,6 @@ class LocalStack:
 
     async def serve(self, stop: asyncio.Event, on_ready: Callable[[], None] | None = None) -> None:
         """Serve until ``stop`` is set, then shut every part down in order."""
-        assert self.keys is not None, "prepare() first"
         functions_url = await asyncio.to_thread(self.start_functions)
         config = GatewayConfig(
             keys=self.keys,

@@ -95,10 +95,21 @@ def test_a_webhook_with_a_forged_signature_is_refused(functions_gateway: Running
     reply = httpx.post(
         f"{functions_gateway.url}/functions/v1/clip_webhook",
         json={"event_id": "e1", "job_id": str(uuid.uuid4()), "status": "processing"},
-        headers={"X-DirectorStudio-Signature": "t=1,v1=00"},
+        headers={
+            "X-DirectorStudio-Signature": "t=1,v1=00",
+            "apikey": functions_gateway.keys.anon_key,
+        },
         timeout=30,
     )
     assert reply.status_code == 401
+
+
+def test_a_function_call_without_an_api_key_is_refused_by_the_gateway(
+    functions_gateway: RunningGateway,
+) -> None:
+    reply = httpx.post(f"{functions_gateway.url}/functions/v1/enqueue_clip", json={}, timeout=30)
+    assert reply.status_code == 401
+    assert reply.json()["message"] == "No API key found in request"
 
 
 def test_an_unknown_function_is_404(functions_gateway: RunningGateway) -> None:

@@ -66,9 +66,41 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _routines_layout(args: argparse.Namespace) -> sqlsource.Layout:
+    layout = sqlsource.Layout()
+    if args.sql_dir:
+        sql_dir = Path(args.sql_dir)
+        layout = sqlsource.Layout(
+            sql_dir / "functions", sql_dir / "policies", layout.migrations_dir
+        )
+    if args.migrations_dir:
+        layout = sqlsource.Layout(
+            layout.functions_dir, layout.policies_dir, Path(args.migrations_dir)
+        )
+    return layout
+
+
 def _cmd_routines_write(args: argparse.Namespace) -> int:
-    path = sqlsource.write_routines(new=args.new, now=dt.datetime.now(dt.UTC))
-    console.print(f"wrote {path}")
+    path, plan = sqlsource.write_routines(
+        now=dt.datetime.now(dt.UTC), layout=_routines_layout(args), scratch_url=args.scratch_url
+    )
+    if path is None:
+        console.print("sources and migrations agree: nothing to write")
+        return 0
+    for line in plan.differences:
+        console.print(f"  {line}", soft_wrap=True)
+    console.print(f"wrote {path} ({len(plan.statements)} statements)")
+    return 0
+
+
+def _cmd_routines_check(args: argparse.Namespace) -> int:
+    found = sqlsource.run_check(layout=_routines_layout(args), scratch_url=args.scratch_url)
+    for line in found:
+        console.print(f"[red]differs[/] {line}", soft_wrap=True)
+    if found:
+        console.print(f"{len(found)} differences: run `directorstudio routines write`")
+        return 1
+    console.print("sources and migrations agree")
     return 0
 
 
@@ -254,9 +286,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     routines = sub.add_parser("routines", help="keep routines migrations in step with sql/")
     routines_sub = routines.add_subparsers(dest="routines_command", required=True)
-    write = routines_sub.add_parser("write", help="rewrite the newest routines migration")
-    write.add_argument("--new", action="store_true", help="start a new routines migration")
+    write = routines_sub.add_parser("write", help="write a migration with what sql/ changed")
     write.set_defaults(handler=_cmd_routines_write)
+    check = routines_sub.add_parser("check", help="fail when sql/ and the migrations differ")
+    check.set_defaults(handler=_cmd_routines_check)
+    for command in (write, check):
+        command.add_argument(
+            "--scratch-url",
+            help="superuser URL of a server for scratch databases (default: start one)",
+        )
+        command.add_argument("--sql-dir", help="the sources' folder (default: the package's)")
+        command.add_argument("--migrations-dir", help="default: the package's migrations")
     return parser
 
 

@@ -104,6 +104,21 @@ def _cmd_routines_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_check(args: argparse.Namespace) -> int:
+    from directorstudio.ops.check import run_check
+
+    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
+    if not url:
+        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+        return 2
+    report = run_check(url)
+    if args.json:
+        print(report.as_json())
+    else:
+        report.print(Console(), console)
+    return 0 if report.passed else 1
+
+
 def _require_free_port(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -272,6 +287,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     data_dir_option(seed)
     seed.set_defaults(handler=_cmd_seed)
+
+    check = sub.add_parser("check", help="migration integrity, catalog and foreign key checks")
+    check.add_argument(
+        "--database-url", help="defaults to $DATABASE_URL, then the running local stack"
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable findings")
+    data_dir_option(check)
+    check.set_defaults(handler=_cmd_check)
 
     status = sub.add_parser("status", help="health of the stack, database, queue and jobs")
     status.add_argument("--json", action="store_true", help="machine-readable output")

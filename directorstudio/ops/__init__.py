@@ -1,0 +1,1 @@
+"""Operations commands: checks and reports run against a deployment's database."""

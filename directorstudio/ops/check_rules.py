@@ -184,7 +184,12 @@ def fk_orphans(conn: Conn) -> list[Finding]:
         row = conn.execute(query).fetchone()
         if row and row[0]:
             findings.append(
-                Finding(name, "fk_orphans", f"{row[0]} rows point at no {ref_schema}.{ref_table}")
+                Finding(
+                    name,
+                    "fk_orphans",
+                    f"{row[0]} {'row points' if row[0] == 1 else 'rows point'}"
+                    f" at no {ref_schema}.{ref_table} row",
+                )
             )
     return findings
 

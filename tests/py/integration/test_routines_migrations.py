@@ -226,3 +226,17 @@ def test_routines_write_adds_nothing_when_nothing_changed_and_check_names_differ
     output = capsys.readouterr().err
     assert "function public.import_sample_project(uuid): only in the migrations" in output
     assert "relation public.clip_jobs: grants differs" in output
+
+
+def test_a_function_create_or_replace_cannot_change_is_dropped_and_granted_again(
+    scratch: ScratchServer, layout: sqlsource.Layout
+) -> None:
+    rollups = layout.functions_dir / "42_rollups.sql"
+    rollups.write_text(rollups.read_text().replace("p_rate", "p_ratio"))
+    statements = sqlsource.plan_routines(scratch, layout).statements
+    signature = "private.performance_category(double precision)"
+    assert [s.split("\n")[0] for s in statements] == [
+        f"DROP FUNCTION {signature};",
+        "CREATE OR REPLACE FUNCTION private.performance_category(p_ratio double precision)",
+        f"GRANT EXECUTE ON FUNCTION {signature} TO service_role;",
+    ]

@@ -209,4 +209,4 @@ def write_routines(
     path = next_migration_path(layout.migrations_dir, now)
     with path.open("x") as out:  # never overwrite
         out.write(plan.render())
-    return path, plan
+    return path.resolve(), plan

@@ -142,7 +142,12 @@ def test_a_branch_with_a_table_migration_moved_functions_and_new_grants_gets_one
         "DROP POLICY IF EXISTS widgets_select_own ON public.widgets;\n"
         "CREATE POLICY widgets_select_own ON public.widgets FOR SELECT TO authenticated\n"
         "USING (user_id = (SELECT auth.uid()));\n"
+        "COMMENT ON POLICY widgets_select_own ON public.widgets IS 'owner''s rows';\n"
     )
+    with (layout.policies_dir / "00_defaults.sql").open("a") as defaults:
+        defaults.write(
+            "ALTER DEFAULT PRIVILEGES IN SCHEMA private GRANT SELECT ON TABLES TO service_role;\n"
+        )
     new_user = layout.functions_dir / "12_new_user.sql"
     new_user.write_text(
         "CREATE SCHEMA IF NOT EXISTS internal;\n"
@@ -181,6 +186,8 @@ def test_a_branch_with_a_table_migration_moved_functions_and_new_grants_gets_one
         "CREATE POLICY widgets_select_own ON public.widgets",
         "REVOKE EXECUTE ON FUNCTION public.import_sample_project(uuid) FROM authenticated;",
         "GRANT SELECT ON TABLE public.widgets TO authenticated;",
+        "COMMENT ON POLICY widgets_select_own ON public.widgets IS 'owner''s rows';",
+        " IN SCHEMA private GRANT SELECT ON TABLES TO service_role;",  # for the migrating role
     ):
         assert expected in text
     assert text.index("DROP TRIGGER on_auth_user_created") < text.index(

@@ -1,1 +1,1 @@
-"""Operations commands: checks and reports run against a deployment's database."""
+"""Operations commands: the rollout checklist as commands against a deployment."""

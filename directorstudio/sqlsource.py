@@ -6,8 +6,8 @@ migration is a *delta*: :func:`write_routines` builds two scratch databases, one
 existing migration (what production has) and one from the table migrations plus the sources
 (what production should have), compares their catalogs and writes a new migration holding only
 the functions, triggers, policies, grants and comments that differ, with DROPs for removed ones.
-The delta is applied to the first database and verified to make it equal to the second before
-it is written. Existing migrations are never modified; :func:`check_routines` names every
+The delta is applied to the first database, twice, and verified to make it equal to the second
+before it is written. Existing migrations are never modified; :func:`check_routines` names every
 difference left between the sources and the migrations.
 """
 
@@ -168,9 +168,12 @@ def plan_routines(server: ScratchServer, layout: Layout | None = None) -> Routin
         _execute(migrations_url, statements)
         privileges = delta.privileges(read_snapshot(migrations_url), target)
         _execute(migrations_url, privileges)
-        left = compare.differences(read_snapshot(migrations_url), target)
-        if left:
-            raise RoutinesError("the generated delta would leave differences: " + "; ".join(left))
+        for attempt in ("applied", "applied twice"):
+            if attempt == "applied twice":
+                _execute(migrations_url, statements + privileges)
+            left = compare.differences(read_snapshot(migrations_url), target)
+            if left:
+                raise RoutinesError(f"the delta, {attempt}, leaves differences: " + "; ".join(left))
         return RoutinesPlan(found, statements + privileges)
 
 

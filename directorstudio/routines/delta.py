@@ -1,12 +1,12 @@
 """The SQL that turns one catalog snapshot into another.
 
-Rendered in two steps. :func:`definitions` creates, replaces and drops schemas, functions,
-triggers and policies in an order that is safe for their dependencies: policies and triggers
-are dropped before the functions they use, functions are created before the triggers and
-policies that use them, and an unchanged object is never touched. :func:`privileges` then
-brings grants, default privileges, comments and trigger states in line; it is rendered against
-the database as it is after the definitions ran, because a created function starts with
-whatever default privileges the database has.
+Rendered in two steps, each statement safe to run twice. :func:`definitions` creates, replaces
+and drops schemas, functions, triggers and policies in an order that is safe for their
+dependencies: policies and triggers are dropped before the functions they use, functions are
+created before the triggers and policies that use them, and an unchanged object is never
+touched. :func:`privileges` then brings grants, default privileges, comments and trigger states
+in line; it is rendered against the database as it is after the definitions ran, because a
+created function starts with whatever default privileges the database has.
 """
 
 from __future__ import annotations
@@ -55,8 +55,10 @@ def _routine_word(kind: str) -> str:
     return "PROCEDURE" if kind == "p" else "FUNCTION"
 
 
-def _create_policy(policy: Policy) -> str:
-    parts = [
+def _create_policy(policy: Policy, guard: bool) -> str:
+    """CREATE POLICY; ``guard``: preceded by its DROP IF EXISTS, so that a re-run succeeds."""
+    parts = [f"DROP POLICY IF EXISTS {policy.name} ON {policy.table};"] if guard else []
+    parts += [
         f"CREATE POLICY {policy.name} ON {policy.table}",
         f"AS {'PERMISSIVE' if policy.permissive else 'RESTRICTIVE'}",
         f"FOR {POLICY_COMMANDS[policy.command]}",
@@ -76,6 +78,13 @@ def _alter_policy(policy: Policy) -> str:
     if policy.check is not None:
         parts.append(f"WITH CHECK ({policy.check})")
     return "\n".join(parts) + ";"
+
+
+def _create_trigger(trigger: Trigger) -> str:
+    """A new trigger, created so that running the migration again changes nothing."""
+    if trigger.constraint:  # CREATE OR REPLACE does not apply to constraint triggers
+        return f"DROP TRIGGER IF EXISTS {trigger.name} ON {trigger.table};\n{trigger.definition};"
+    return _replace_trigger(trigger)
 
 
 def _replace_trigger(trigger: Trigger) -> str:
@@ -127,18 +136,26 @@ def definitions(current: Snapshot, target: Snapshot) -> list[str]:
     policy_creates += [p for k, p in tgt_p.items() if k not in cur_p]
 
     out: list[str] = []
-    out += [f"DROP POLICY {p.name} ON {p.table};" for p in _sorted(policy_drops)]
-    out += [f"DROP TRIGGER {t.name} ON {t.table};" for t in _sorted(trigger_drops)]
-    out += [f"DROP {_routine_word(cur_f[s].kind)} {s};" for s in sorted(set(dropped_functions))]
-    out += [f"DROP {_routine_word(cur_f[s].kind)} {s};" for s in sorted(recreated)]
-    out += [f"CREATE SCHEMA {s};" for s in sorted(target.schemas) if s not in current.schemas]
+    out += [f"DROP POLICY IF EXISTS {p.name} ON {p.table};" for p in _sorted(policy_drops)]
+    out += [f"DROP TRIGGER IF EXISTS {t.name} ON {t.table};" for t in _sorted(trigger_drops)]
+    out += [
+        f"DROP {_routine_word(cur_f[s].kind)} IF EXISTS {s};"
+        for s in sorted(set(dropped_functions)) + sorted(recreated)
+    ]
+    out += [
+        f"CREATE SCHEMA IF NOT EXISTS {s};"
+        for s in sorted(target.schemas)
+        if s not in current.schemas
+    ]
     created = [tgt_f[s] for s in tgt_f if s not in cur_f or s in changed_functions]
     out += [_function_ddl(f) for f in sorted(created, key=lambda f: f.order)]
-    out += [t.definition + ";" for t in _sorted(trigger_creates)]
+    out += [_create_trigger(t) for t in _sorted(trigger_creates)]
     out += [_replace_trigger(t) for t in _sorted(trigger_replaces)]
-    out += [_create_policy(p) for p in _sorted(policy_creates)]
+    out += [_create_policy(p, p.key not in cur_p) for p in _sorted(policy_creates)]
     out += [_alter_policy(p) for p in _sorted(policy_alters)]
-    out += [f"DROP SCHEMA {s};" for s in sorted(current.schemas) if s not in target.schemas]
+    out += [
+        f"DROP SCHEMA IF EXISTS {s};" for s in sorted(current.schemas) if s not in target.schemas
+    ]
     return out
 
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from directorstudio import cli, paths, sqlsource
+from directorstudio.migrate import migrate, migration_files
 from directorstudio.routines.scratch import ScratchServer
 from tests.support.cluster import Server
 
@@ -98,17 +99,23 @@ def test_two_source_changes_give_two_small_migrations_that_rebuild_the_sources(
     assert "FUNCTION" not in second.replace("EXECUTE FUNCTION", "")
     assert second.count("POLICY") == 1
     assert "ALTER POLICY project_overview_update_own ON public.project_overview" in second
-    assert second.count("CREATE TRIGGER") == 1
-    assert "CREATE TRIGGER t90_touch_updated_at BEFORE UPDATE ON public.app_users" in second
+    assert second.count("CREATE OR REPLACE TRIGGER") == 1
+    assert "TRIGGER t90_touch_updated_at BEFORE UPDATE ON public.app_users" in second
 
     # Every migration replayed in order builds the same catalog as the sources.
     assert sqlsource.check_routines(scratch, layout) == []
+    # And every one of them, the deltas included, is safe to run twice.
+    with scratch.database("ds_test_twice") as url:
+        migrate(url, bootstrap=True, files=[])
+        files = migration_files(layout.migrations_dir)
+        for _ in range(2):
+            sqlsource.apply_sources(url, files)
 
 
 def test_a_removed_function_gets_a_drop(scratch: ScratchServer, layout: sqlsource.Layout) -> None:
     (layout.functions_dir / "60_sample_project.sql").unlink()
     statements = sqlsource.plan_routines(scratch, layout).statements
-    assert statements == ["DROP FUNCTION public.import_sample_project(uuid);"]
+    assert statements == ["DROP FUNCTION IF EXISTS public.import_sample_project(uuid);"]
 
 
 def test_an_unchanged_policy_is_not_recreated_and_a_changed_command_is(
@@ -121,7 +128,7 @@ def test_an_unchanged_policy_is_not_recreated_and_a_changed_command_is(
     )
     statements = sqlsource.plan_routines(scratch, layout).statements
     assert [s.split("\n")[0] for s in statements] == [
-        "DROP POLICY video_uploads_update_own ON public.video_uploads;",
+        "DROP POLICY IF EXISTS video_uploads_update_own ON public.video_uploads;",
         "CREATE POLICY video_uploads_update_own ON public.video_uploads",
     ]
 
@@ -175,23 +182,25 @@ def test_a_branch_with_a_table_migration_moved_functions_and_new_grants_gets_one
     )
     text = _write(scratch, layout, NOW)
     for expected in (
-        "DROP TRIGGER on_auth_user_created ON auth.users;",
-        "DROP TRIGGER t10_forbid_credit_transaction_change ON public.credit_transactions;",
-        "DROP FUNCTION private.handle_new_user();",
-        "CREATE SCHEMA internal;",
+        "DROP TRIGGER IF EXISTS on_auth_user_created ON auth.users;",
+        "DROP TRIGGER IF EXISTS t10_forbid_credit_transaction_change"
+        " ON public.credit_transactions;",
+        "DROP FUNCTION IF EXISTS private.handle_new_user();",
+        "CREATE SCHEMA IF NOT EXISTS internal;",
         "CREATE OR REPLACE FUNCTION internal.handle_new_user()",
         "EXECUTE FUNCTION internal.handle_new_user();",
-        "CREATE TRIGGER t11_forbid_credit_transaction_change",
-        "CREATE TRIGGER t90_touch_updated_at BEFORE UPDATE ON public.widgets",
-        "CREATE POLICY widgets_select_own ON public.widgets",
+        "CREATE OR REPLACE TRIGGER t11_forbid_credit_transaction_change",
+        "CREATE OR REPLACE TRIGGER t90_touch_updated_at BEFORE UPDATE ON public.widgets",
+        "DROP POLICY IF EXISTS widgets_select_own ON public.widgets;\n"
+        "CREATE POLICY widgets_select_own",
         "REVOKE EXECUTE ON FUNCTION public.import_sample_project(uuid) FROM authenticated;",
         "GRANT SELECT ON TABLE public.widgets TO authenticated;",
         "COMMENT ON POLICY widgets_select_own ON public.widgets IS 'owner''s rows';",
         " IN SCHEMA private GRANT SELECT ON TABLES TO service_role;",  # for the migrating role
     ):
         assert expected in text
-    assert text.index("DROP TRIGGER on_auth_user_created") < text.index(
-        "DROP FUNCTION private.handle_new_user()"
+    assert text.index("DROP TRIGGER IF EXISTS on_auth_user_created") < text.index(
+        "DROP FUNCTION IF EXISTS private.handle_new_user()"
     )
     assert text.index("CREATE OR REPLACE FUNCTION internal.handle_new_user()") < text.index(
         "EXECUTE FUNCTION internal.handle_new_user();"
@@ -243,7 +252,7 @@ def test_a_function_create_or_replace_cannot_change_is_dropped_and_granted_again
     statements = sqlsource.plan_routines(scratch, layout).statements
     signature = "private.performance_category(double precision)"
     assert [s.split("\n")[0] for s in statements] == [
-        f"DROP FUNCTION {signature};",
+        f"DROP FUNCTION IF EXISTS {signature};",
         "CREATE OR REPLACE FUNCTION private.performance_category(p_ratio double precision)",
         f"GRANT EXECUTE ON FUNCTION {signature} TO service_role;",
     ]

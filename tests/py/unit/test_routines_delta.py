@@ -61,7 +61,7 @@ def test_a_policy_losing_its_with_check_is_recreated_and_one_changing_roles_is_a
     assert [
         s.split("\n")[0]
         for s in delta.definitions(before, Snapshot(policies={"public.t.p": _policy()}))
-    ] == ["DROP POLICY p ON public.t;", "CREATE POLICY p ON public.t"]
+    ] == ["DROP POLICY IF EXISTS p ON public.t;", "CREATE POLICY p ON public.t"]
     altered = delta.definitions(
         before, Snapshot(policies={"public.t.p": _policy(check="true", roles=("anon",))})
     )
@@ -76,4 +76,7 @@ def test_a_changed_result_type_drops_before_it_creates() -> None:
     after = Snapshot(
         functions={"public.f(uuid)": _function(result="bigint", definition="CREATE f2")}
     )
-    assert delta.definitions(before, after) == ["DROP FUNCTION public.f(uuid);", "CREATE f2;"]
+    assert delta.definitions(before, after) == [
+        "DROP FUNCTION IF EXISTS public.f(uuid);",
+        "CREATE f2;",
+    ]

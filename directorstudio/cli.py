@@ -66,10 +66,57 @@ def _cmd_seed(args: argparse.Namespace) -> int:
     return 0
 
 
+def _routines_layout(args: argparse.Namespace) -> sqlsource.Layout:
+    layout = sqlsource.Layout()
+    if args.sql_dir:
+        sql_dir = Path(args.sql_dir)
+        layout = sqlsource.Layout(
+            sql_dir / "functions", sql_dir / "policies", layout.migrations_dir
+        )
+    if args.migrations_dir:
+        layout = sqlsource.Layout(
+            layout.functions_dir, layout.policies_dir, Path(args.migrations_dir)
+        )
+    return layout
+
+
 def _cmd_routines_write(args: argparse.Namespace) -> int:
-    path = sqlsource.write_routines(new=args.new, now=dt.datetime.now(dt.UTC))
-    console.print(f"wrote {path}")
+    path, plan = sqlsource.write_routines(
+        now=dt.datetime.now(dt.UTC), layout=_routines_layout(args), scratch_url=args.scratch_url
+    )
+    if path is None:
+        console.print("sources and migrations agree: nothing to write")
+        return 0
+    for line in plan.differences:
+        console.print(f"  {line}", soft_wrap=True)
+    console.print(f"wrote {path} ({len(plan.statements)} statements)")
     return 0
+
+
+def _cmd_routines_check(args: argparse.Namespace) -> int:
+    found = sqlsource.run_check(layout=_routines_layout(args), scratch_url=args.scratch_url)
+    for line in found:
+        console.print(f"[red]differs[/] {line}", soft_wrap=True)
+    if found:
+        console.print(f"{len(found)} differences: run `directorstudio routines write`")
+        return 1
+    console.print("sources and migrations agree")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    from directorstudio.ops.check import run_check
+
+    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
+    if not url:
+        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+        return 2
+    report = run_check(url)
+    if args.json:
+        print(report.as_json())
+    else:
+        report.print(Console(), console)
+    return 0 if report.passed else 1
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
@@ -265,6 +312,14 @@ def build_parser() -> argparse.ArgumentParser:
     data_dir_option(seed)
     seed.set_defaults(handler=_cmd_seed)
 
+    check = sub.add_parser("check", help="migration integrity, catalog and foreign key checks")
+    check.add_argument(
+        "--database-url", help="defaults to $DATABASE_URL, then the running local stack"
+    )
+    check.add_argument("--json", action="store_true", help="machine-readable findings")
+    data_dir_option(check)
+    check.set_defaults(handler=_cmd_check)
+
     status = sub.add_parser("status", help="health of the stack, database, queue and jobs")
     status.add_argument("--json", action="store_true", help="machine-readable output")
     data_dir_option(status)
@@ -278,9 +333,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     routines = sub.add_parser("routines", help="keep routines migrations in step with sql/")
     routines_sub = routines.add_subparsers(dest="routines_command", required=True)
-    write = routines_sub.add_parser("write", help="rewrite the newest routines migration")
-    write.add_argument("--new", action="store_true", help="start a new routines migration")
+    write = routines_sub.add_parser("write", help="write a migration with what sql/ changed")
     write.set_defaults(handler=_cmd_routines_write)
+    check = routines_sub.add_parser("check", help="fail when sql/ and the migrations differ")
+    check.set_defaults(handler=_cmd_routines_check)
+    for command in (write, check):
+        command.add_argument(
+            "--scratch-url",
+            help="superuser URL of a server for scratch databases (default: start one)",
+        )
+        command.add_argument("--sql-dir", help="the sources' folder (default: the package's)")
+        command.add_argument("--migrations-dir", help="default: the package's migrations")
 
     bench = sub.add_parser("bench", help="measure the speed targets next to their baselines")
     bench.add_argument("--quick", action="store_true", help="small sizes; fail only on errors")

@@ -40,6 +40,10 @@ def migration_files(migrations_dir: Path = paths.MIGRATIONS_DIR) -> list[Path]:
     return sorted(migrations_dir.glob("[0-9]*_*.sql"))
 
 
+def _name(path: Path) -> str:
+    return path.name
+
+
 def version_of(path: Path) -> str:
     return path.name.split("_", 1)[0]
 
@@ -59,10 +63,12 @@ def migrate(
     *,
     bootstrap: bool | None = None,
     migrations_dir: Path = paths.MIGRATIONS_DIR,
+    files: list[Path] | None = None,
 ) -> MigrationReport:
     """Bring the database at ``database_url`` up to date; safe to run any number of times.
 
     ``bootstrap`` None means: apply the platform bootstrap unless the database is a Supabase one.
+    ``files`` (default: every migration in ``migrations_dir``) are applied in name order.
     """
     report = MigrationReport()
     with psycopg.connect(database_url, autocommit=True) as conn:
@@ -78,7 +84,8 @@ def migrate(
             row[0]
             for row in conn.execute("SELECT version FROM supabase_migrations.schema_migrations")
         }
-        for path in migration_files(migrations_dir):
+        chosen = migration_files(migrations_dir) if files is None else sorted(files, key=_name)
+        for path in chosen:
             version = version_of(path)
             if version in applied:
                 report.skipped.append(path.name)

@@ -13,40 +13,9 @@ import pytest
 
 from directorstudio import paths, sqlsource
 from directorstudio.migrate import migrate, migration_files
+from directorstudio.routines.catalog import read_snapshot
+from directorstudio.routines.compare import differences
 from tests.support.cluster import Server
-
-SNAPSHOT_QUERIES = {
-    "functions": """
-        SELECT n.nspname, p.proname, pg_get_function_identity_arguments(p.oid),
-               pg_get_functiondef(p.oid), coalesce(p.proacl::text, '')
-        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-        WHERE n.nspname IN ('public', 'private') AND p.prokind IN ('f', 'p')
-        ORDER BY 1, 2, 3
-    """,
-    "policies": """
-        SELECT schemaname, tablename, policyname, permissive, roles::text, cmd,
-               coalesce(qual, ''), coalesce(with_check, '')
-        FROM pg_policies ORDER BY 1, 2, 3
-    """,
-    "triggers": """
-        SELECT tgrelid::regclass::text, tgname, pg_get_triggerdef(oid)
-        FROM pg_trigger WHERE NOT tgisinternal ORDER BY 1, 2
-    """,
-    "table_grants": """
-        SELECT c.oid::regclass::text, coalesce(c.relacl::text, '')
-        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-        WHERE n.nspname IN ('public', 'private') ORDER BY 1
-    """,
-    "default_privileges": """
-        SELECT defaclrole::regrole::text, defaclnamespace, defaclobjtype, defaclacl::text
-        FROM pg_default_acl ORDER BY 1, 2, 3
-    """,
-}
-
-
-def snapshot(url: str) -> dict[str, list[tuple[Any, ...]]]:
-    with psycopg.connect(url) as conn:
-        return {name: conn.execute(q).fetchall() for name, q in SNAPSHOT_QUERIES.items()}
 
 
 @pytest.fixture
@@ -101,19 +70,10 @@ def test_migrate_is_idempotent_and_records_what_it_applied(empty_database: str) 
 
 
 def test_applying_the_sources_to_a_migrated_database_changes_nothing(database_url: str) -> None:
-    before = snapshot(database_url)
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        for path in sqlsource.source_files():
-            conn.execute(path.read_text())  # type: ignore[arg-type]
-    after = snapshot(database_url)
-    for name in SNAPSHOT_QUERIES:
-        assert after[name] == before[name], f"{name} drifted: regenerate the routines migration"
-
-
-def test_the_newest_routines_migration_is_the_sources_verbatim() -> None:
-    latest = sqlsource.latest_routines_migration()
-    assert latest is not None
-    assert latest.read_text() == sqlsource.render_routines()
+    before = read_snapshot(database_url)
+    sqlsource.apply_sources(database_url, sqlsource.source_files())
+    after = read_snapshot(database_url)
+    assert differences(before, after) == [], "run `directorstudio routines write`"
 
 
 def test_every_function_in_the_database_is_defined_in_the_sources(admin_conn: Any) -> None:

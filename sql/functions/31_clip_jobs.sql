@@ -2,7 +2,8 @@
 -- the owner; provider events, dispatch bookkeeping and the dispatch queue for the service role.
 --
 -- clip_jobs and credits_ledger are read-only to users, so the owner's writes (enqueue, cancel)
--- run as SECURITY DEFINER and check the caller themselves. Locks are always taken job first,
+-- run as SECURITY DEFINER in schema private (which the API does not expose) and check the caller
+-- themselves; their public functions are SECURITY INVOKER wrappers with the same arguments. Locks are always taken job first,
 -- then account, except by enqueue, which locks the account and then creates a new job.
 
 -- Gives back what a job was charged, exactly once: the free first clip becomes available again,
@@ -72,12 +73,12 @@ GRANT EXECUTE ON FUNCTION private.refund_clip_job(uuid) TO service_role;
 -- Creates the job and charges it: the account's first clip is free exactly once, later clips
 -- cost one credit, otherwise insufficient_credits and nothing is created. A replay of the same
 -- request returns the job and charges nothing.
-CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+CREATE OR REPLACE FUNCTION private.enqueue_clip_job(
     p_job_id uuid,
     p_user_key text,
     p_prompt text,
-    p_project_id uuid DEFAULT NULL,
-    p_scene_draft_id uuid DEFAULT NULL
+    p_project_id uuid,
+    p_scene_draft_id uuid
 )
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
@@ -188,6 +189,26 @@ BEGIN
 END;
 $$;
 
+REVOKE ALL ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid)
+TO authenticated, service_role;
+
+-- The API of private.enqueue_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+    p_job_id uuid,
+    p_user_key text,
+    p_prompt text,
+    p_project_id uuid DEFAULT NULL,
+    p_scene_draft_id uuid DEFAULT NULL
+)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.enqueue_clip_job(p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
+$$;
+
 REVOKE ALL ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
 GRANT EXECUTE ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid)
 TO authenticated, service_role;
@@ -246,7 +267,7 @@ GRANT EXECUTE ON FUNCTION public.list_clip_jobs(integer, integer) TO authenticat
 
 -- Cancels the caller's job while it is queued or processing and refunds it once; repeating the
 -- call returns the canceled job.
-CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+CREATE OR REPLACE FUNCTION private.cancel_clip_job(p_job_id uuid)
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -277,6 +298,19 @@ BEGIN
     UPDATE public.clip_jobs SET status = 'canceled' WHERE id = p_job_id;
     RETURN private.refund_clip_job(p_job_id);
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.cancel_clip_job(uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.cancel_clip_job(uuid) TO authenticated, service_role;
+
+-- The API of private.cancel_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.cancel_clip_job(p_job_id)
 $$;
 
 REVOKE ALL ON FUNCTION public.cancel_clip_job(uuid) FROM public, anon;

@@ -1387,7 +1387,8 @@ GRANT EXECUTE ON FUNCTION public.refund_credits(text, integer, text, text) TO se
 -- the owner; provider events, dispatch bookkeeping and the dispatch queue for the service role.
 --
 -- clip_jobs and credits_ledger are read-only to users, so the owner's writes (enqueue, cancel)
--- run as SECURITY DEFINER and check the caller themselves. Locks are always taken job first,
+-- run as SECURITY DEFINER in schema private (which the API does not expose) and check the caller
+-- themselves; their public functions are SECURITY INVOKER wrappers with the same arguments. Locks are always taken job first,
 -- then account, except by enqueue, which locks the account and then creates a new job.
 
 -- Gives back what a job was charged, exactly once: the free first clip becomes available again,
@@ -1457,12 +1458,12 @@ GRANT EXECUTE ON FUNCTION private.refund_clip_job(uuid) TO service_role;
 -- Creates the job and charges it: the account's first clip is free exactly once, later clips
 -- cost one credit, otherwise insufficient_credits and nothing is created. A replay of the same
 -- request returns the job and charges nothing.
-CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+CREATE OR REPLACE FUNCTION private.enqueue_clip_job(
     p_job_id uuid,
     p_user_key text,
     p_prompt text,
-    p_project_id uuid DEFAULT NULL,
-    p_scene_draft_id uuid DEFAULT NULL
+    p_project_id uuid,
+    p_scene_draft_id uuid
 )
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
@@ -1573,6 +1574,26 @@ BEGIN
 END;
 $$;
 
+REVOKE ALL ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid)
+TO authenticated, service_role;
+
+-- The API of private.enqueue_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+    p_job_id uuid,
+    p_user_key text,
+    p_prompt text,
+    p_project_id uuid DEFAULT NULL,
+    p_scene_draft_id uuid DEFAULT NULL
+)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.enqueue_clip_job(p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
+$$;
+
 REVOKE ALL ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
 GRANT EXECUTE ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid)
 TO authenticated, service_role;
@@ -1631,7 +1652,7 @@ GRANT EXECUTE ON FUNCTION public.list_clip_jobs(integer, integer) TO authenticat
 
 -- Cancels the caller's job while it is queued or processing and refunds it once; repeating the
 -- call returns the canceled job.
-CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+CREATE OR REPLACE FUNCTION private.cancel_clip_job(p_job_id uuid)
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -1662,6 +1683,19 @@ BEGIN
     UPDATE public.clip_jobs SET status = 'canceled' WHERE id = p_job_id;
     RETURN private.refund_clip_job(p_job_id);
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.cancel_clip_job(uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.cancel_clip_job(uuid) TO authenticated, service_role;
+
+-- The API of private.cancel_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.cancel_clip_job(p_job_id)
 $$;
 
 REVOKE ALL ON FUNCTION public.cancel_clip_job(uuid) FROM public, anon;
@@ -1875,8 +1909,10 @@ GRANT EXECUTE ON FUNCTION public.clip_jobs_awaiting_dispatch(integer) TO service
 -- A batch is applied exactly once: its id is recorded in private.telemetry_batches in the same
 -- transaction as the increments, so a replay (even a concurrent one) adds nothing. The
 -- increments are one INSERT ... ON CONFLICT DO UPDATE that adds to the stored row, so concurrent
--- writers never lose an increment. continuity_telemetry is read-only to its owner, hence
--- SECURITY DEFINER; the caller's id comes from auth.uid() only.
+-- writers never lose an increment. continuity_telemetry is read-only to its owner, hence the
+-- work is done by SECURITY DEFINER private.batch_upsert_telemetry (schema private is not exposed
+-- over the API) behind the SECURITY INVOKER public function; the caller's id comes from
+-- auth.uid() only.
 
 -- Why an event is not acceptable, or NULL when it is. An event is
 -- {"element": text 1..100, "attempts": int >= 0, "successes": int 0..attempts, "day"?: "YYYY-MM-DD"}
@@ -1936,10 +1972,10 @@ BEGIN
 END;
 $$;
 
--- Only called from batch_upsert_telemetry, which runs as its owner.
+-- Only called from private.batch_upsert_telemetry, which runs as its owner.
 REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon, authenticated;
 
-CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+CREATE OR REPLACE FUNCTION private.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -2033,6 +2069,20 @@ BEGIN
 END;
 $$;
 
+REVOKE ALL ON FUNCTION private.batch_upsert_telemetry(uuid, jsonb) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.batch_upsert_telemetry(uuid, jsonb)
+TO authenticated, service_role;
+
+-- The API of private.batch_upsert_telemetry, running as the caller.
+CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+RETURNS jsonb
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.batch_upsert_telemetry(p_batch_id, p_events)
+$$;
+
 REVOKE ALL ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) FROM public, anon;
 GRANT EXECUTE ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) TO authenticated, service_role;
 
@@ -2042,7 +2092,8 @@ GRANT EXECUTE ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) TO authenti
 --
 -- continuity_logs is append-only for its owner, so its functions run as the caller (RLS
 -- applies). continuity_recent_validations and continuity_daily_analytics are read-only to their
--- owner, so their functions are SECURITY DEFINER and take the user from auth.uid() only.
+-- owner, so their writes are SECURITY DEFINER functions in schema private (not exposed over the
+-- API) that take the user from auth.uid() only, behind SECURITY INVOKER public functions.
 -- Every write is idempotent on its id; reusing an id for something else is id_conflict.
 
 -- The number of issues in a log's issues document: the length of an array, the number of keys
@@ -2175,7 +2226,7 @@ GRANT EXECUTE ON FUNCTION public.insert_continuity_log(
 -- The stored row is replaced only by a newer one: ordered by timestamp, then (for equal
 -- timestamps) by confidence, issue_count and passed, so the final row is the same whatever order
 -- the calls arrive in, and a replay changes nothing.
-CREATE OR REPLACE FUNCTION public.upsert_recent_validation(
+CREATE OR REPLACE FUNCTION private.upsert_recent_validation(
     p_scene_id integer,
     p_confidence double precision,
     p_passed boolean,
@@ -2222,6 +2273,30 @@ BEGIN
 END;
 $$;
 
+REVOKE ALL ON FUNCTION private.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) TO authenticated, service_role;
+
+-- The API of private.upsert_recent_validation, running as the caller.
+CREATE OR REPLACE FUNCTION public.upsert_recent_validation(
+    p_scene_id integer,
+    p_confidence double precision,
+    p_passed boolean,
+    p_issue_count integer,
+    p_timestamp timestamptz
+)
+RETURNS public.continuity_recent_validations
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.upsert_recent_validation(
+        p_scene_id, p_confidence, p_passed, p_issue_count, p_timestamp)
+$$;
+
 REVOKE ALL ON FUNCTION public.upsert_recent_validation(
     integer, double precision, boolean, integer, timestamptz
 ) FROM public, anon;
@@ -2234,7 +2309,7 @@ GRANT EXECUTE ON FUNCTION public.upsert_recent_validation(
 -- same day returns the stored row (which the daily rollup may since have recomputed from the
 -- logs); the id used for another day or by another user, or another id for a day that already
 -- has a row, is id_conflict.
-CREATE OR REPLACE FUNCTION public.append_daily_analytics(
+CREATE OR REPLACE FUNCTION private.append_daily_analytics(
     p_id uuid,
     p_validation_date timestamptz,
     p_total_scenes bigint,
@@ -2317,6 +2392,37 @@ BEGIN
     );
     RETURN NULL;
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) TO authenticated, service_role;
+
+-- The API of private.append_daily_analytics, running as the caller.
+CREATE OR REPLACE FUNCTION public.append_daily_analytics(
+    p_id uuid,
+    p_validation_date timestamptz,
+    p_total_scenes bigint,
+    p_avg_confidence double precision,
+    p_scenes_passed bigint,
+    p_scenes_failed bigint,
+    p_min_confidence double precision,
+    p_max_confidence double precision,
+    p_confidence_stddev double precision
+)
+RETURNS public.continuity_daily_analytics
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.append_daily_analytics(
+        p_id, p_validation_date, p_total_scenes, p_avg_confidence, p_scenes_passed,
+        p_scenes_failed, p_min_confidence, p_max_confidence, p_confidence_stddev)
 $$;
 
 REVOKE ALL ON FUNCTION public.append_daily_analytics(

@@ -131,6 +131,14 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     return runner.verdict(rows, options)
 
 
+def _cmd_errors_write(args: argparse.Namespace) -> int:
+    from directorstudio import error_table
+
+    for path in error_table.write():
+        console.print(f"wrote {path}")
+    return 0
+
+
 def _require_free_port(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -350,6 +358,13 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
     bench.add_argument("suite", nargs="*", help="suites to run (default: all)")
     bench.set_defaults(handler=_cmd_bench)
+
+    errors = sub.add_parser("errors", help="the error table and what is generated from it")
+    errors_sub = errors.add_subparsers(dest="errors_command", required=True)
+    errors_write = errors_sub.add_parser(
+        "write", help="rewrite sql/functions/00_errors.sql and README's error tables"
+    )
+    errors_write.set_defaults(handler=_cmd_errors_write)
     return parser
 
 

@@ -16,6 +16,7 @@ import psycopg
 from aiohttp import web
 from psycopg import sql
 
+from directorstudio.contracts.errors import rest_status
 from directorstudio.stack import tokens
 from directorstudio.stack.common import (
     API_ROLES,
@@ -116,27 +117,9 @@ def caller_of(request: web.Request, config: GatewayConfig) -> Caller:
     return Caller(str(role), claims)
 
 
-def sqlstate_status(sqlstate: str, role: str) -> int:
-    """PostgREST's HTTP status for a database error."""
-    if sqlstate.startswith("PT") and sqlstate[2:].isdigit():
-        return int(sqlstate[2:])
-    if sqlstate == "P0001":
-        return 400
-    if sqlstate.startswith("P0"):
-        return 500
-    if sqlstate in ("23505", "23503"):
-        return 409
-    if sqlstate == "42501":
-        return 401 if role == "anon" else 403
-    if sqlstate in ("42883", "42P01"):
-        return 404
-    if sqlstate == "25006":
-        return 405
-    if sqlstate.startswith(("28", "0P", "0L")):
-        return 403
-    if sqlstate.startswith(("08", "53")):
-        return 503
-    return 400
+def sqlstate_status(sqlstate: str, role: str, message: str = "") -> int:
+    """PostgREST's HTTP status for a database error (from the error table)."""
+    return rest_status(sqlstate, authenticated=role != "anon", message=message)
 
 
 def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
@@ -247,13 +230,14 @@ async def _apply_context(conn: AsyncConn, request: web.Request, caller: Caller) 
 def _error_response(error: psycopg.Error, caller: Caller) -> web.Response:
     diag = error.diag
     sqlstate = error.sqlstate or "XX000"
+    message = diag.message_primary or str(error).strip()
     body = {
         "code": sqlstate,
         "details": diag.message_detail,
         "hint": diag.message_hint,
-        "message": diag.message_primary or str(error).strip(),
+        "message": message,
     }
-    return json_response(body, status=sqlstate_status(sqlstate, caller.role))
+    return json_response(body, status=sqlstate_status(sqlstate, caller.role, message))
 
 
 async def rpc(request: web.Request) -> web.StreamResponse:

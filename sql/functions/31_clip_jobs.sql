@@ -2,7 +2,8 @@
 -- the owner; provider events, dispatch bookkeeping and the dispatch queue for the service role.
 --
 -- clip_jobs and credits_ledger are read-only to users, so the owner's writes (enqueue, cancel)
--- run as SECURITY DEFINER and check the caller themselves. Locks are always taken job first,
+-- run as SECURITY DEFINER in schema private (which the API does not expose) and check the caller
+-- themselves; their public functions are SECURITY INVOKER wrappers with the same arguments. Locks are always taken job first,
 -- then account, except by enqueue, which locks the account and then creates a new job.
 
 -- Gives back what a job was charged, exactly once: the free first clip becomes available again,
@@ -69,15 +70,88 @@ $$;
 REVOKE ALL ON FUNCTION private.refund_clip_job(uuid) FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.refund_clip_job(uuid) TO service_role;
 
+-- The project and scene draft a new clip renders must be the caller's and live, and the scene
+-- draft must belong to the project.
+CREATE OR REPLACE FUNCTION private.check_clip_targets(
+    p_user uuid, p_project_id uuid, p_scene_draft_id uuid
+)
+RETURNS void
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_draft_project uuid;
+BEGIN
+    IF p_project_id IS NOT NULL AND NOT EXISTS (
+        SELECT FROM public.project_overview
+        WHERE project_id = p_project_id AND user_id = p_user AND deleted_at IS NULL
+    ) THEN
+        PERFORM private.raise_error('not_found', 'no such project');
+    END IF;
+    IF p_scene_draft_id IS NOT NULL THEN
+        SELECT project_id INTO v_draft_project
+        FROM public.scene_drafts
+        WHERE id = p_scene_draft_id AND user_id = p_user AND deleted_at IS NULL;
+        IF NOT found THEN
+            PERFORM private.raise_error('not_found', 'no such scene draft');
+        END IF;
+        IF p_project_id IS NOT NULL AND v_draft_project <> p_project_id THEN
+            PERFORM private.raise_error(
+                'invalid_input', 'the scene draft belongs to another project'
+            );
+        END IF;
+    END IF;
+END;
+$$;
+
+-- Charges a new job to its account (locked by the caller): the free first clip, or one credit,
+-- recorded once under the job's consume key.
+CREATE OR REPLACE FUNCTION private.charge_clip_job(p_job public.clip_jobs)
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_ledger public.credits_ledger;
+BEGIN
+    IF p_job.charge = 'free' THEN
+        UPDATE public.credits_ledger
+        SET first_clip_consumed = true
+        WHERE user_key = p_job.user_key
+        RETURNING * INTO v_ledger;
+    ELSE
+        UPDATE public.credits_ledger
+        SET credits = credits - 1
+        WHERE user_key = p_job.user_key
+        RETURNING * INTO v_ledger;
+    END IF;
+
+    INSERT INTO public.credit_transactions
+        (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
+    VALUES (
+        'consume:' || p_job.id::text, p_job.user_key, p_job.user_id,
+        CASE p_job.charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
+        CASE p_job.charge WHEN 'free' THEN 0 ELSE -1 END,
+        v_ledger.credits, p_job.id
+    );
+END;
+$$;
+
+-- Both run only inside private.enqueue_clip_job, as its owner.
+REVOKE ALL ON FUNCTION private.check_clip_targets(uuid, uuid, uuid)
+FROM public, anon, authenticated;
+REVOKE ALL ON FUNCTION private.charge_clip_job(public.clip_jobs) FROM public, anon, authenticated;
+
 -- Creates the job and charges it: the account's first clip is free exactly once, later clips
 -- cost one credit, otherwise insufficient_credits and nothing is created. A replay of the same
 -- request returns the job and charges nothing.
-CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+CREATE OR REPLACE FUNCTION private.enqueue_clip_job(
     p_job_id uuid,
     p_user_key text,
     p_prompt text,
-    p_project_id uuid DEFAULT NULL,
-    p_scene_draft_id uuid DEFAULT NULL
+    p_project_id uuid,
+    p_scene_draft_id uuid
 )
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
@@ -88,7 +162,6 @@ DECLARE
     v_user uuid := private.require_user();
     v_ledger public.credits_ledger;
     v_job public.clip_jobs;
-    v_draft_project uuid;
     v_charge text;
 BEGIN
     IF p_job_id IS NULL OR p_user_key IS NULL THEN
@@ -120,25 +193,7 @@ BEGIN
         RETURN v_job;
     END IF;
 
-    IF p_project_id IS NOT NULL AND NOT EXISTS (
-        SELECT FROM public.project_overview
-        WHERE project_id = p_project_id AND user_id = v_user AND deleted_at IS NULL
-    ) THEN
-        PERFORM private.raise_error('not_found', 'no such project');
-    END IF;
-    IF p_scene_draft_id IS NOT NULL THEN
-        SELECT project_id INTO v_draft_project
-        FROM public.scene_drafts
-        WHERE id = p_scene_draft_id AND user_id = v_user AND deleted_at IS NULL;
-        IF NOT found THEN
-            PERFORM private.raise_error('not_found', 'no such scene draft');
-        END IF;
-        IF p_project_id IS NOT NULL AND v_draft_project <> p_project_id THEN
-            PERFORM private.raise_error(
-                'invalid_input', 'the scene draft belongs to another project'
-            );
-        END IF;
-    END IF;
+    PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
 
     IF v_ledger.first_clip_granted AND NOT v_ledger.first_clip_consumed THEN
         v_charge := 'free';
@@ -164,28 +219,29 @@ BEGIN
         );
     END IF;
 
-    IF v_charge = 'free' THEN
-        UPDATE public.credits_ledger
-        SET first_clip_consumed = true
-        WHERE user_key = p_user_key
-        RETURNING * INTO v_ledger;
-    ELSE
-        UPDATE public.credits_ledger
-        SET credits = credits - 1
-        WHERE user_key = p_user_key
-        RETURNING * INTO v_ledger;
-    END IF;
-
-    INSERT INTO public.credit_transactions
-        (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
-    VALUES (
-        'consume:' || p_job_id::text, p_user_key, v_user,
-        CASE v_charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
-        CASE v_charge WHEN 'free' THEN 0 ELSE -1 END,
-        v_ledger.credits, p_job_id
-    );
+    PERFORM private.charge_clip_job(v_job);
     RETURN v_job;
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.enqueue_clip_job(uuid, text, text, uuid, uuid)
+TO authenticated, service_role;
+
+-- The API of private.enqueue_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
+    p_job_id uuid,
+    p_user_key text,
+    p_prompt text,
+    p_project_id uuid DEFAULT NULL,
+    p_scene_draft_id uuid DEFAULT NULL
+)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.enqueue_clip_job(p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
 $$;
 
 REVOKE ALL ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;
@@ -246,7 +302,7 @@ GRANT EXECUTE ON FUNCTION public.list_clip_jobs(integer, integer) TO authenticat
 
 -- Cancels the caller's job while it is queued or processing and refunds it once; repeating the
 -- call returns the canceled job.
-CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+CREATE OR REPLACE FUNCTION private.cancel_clip_job(p_job_id uuid)
 RETURNS public.clip_jobs
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -277,6 +333,19 @@ BEGIN
     UPDATE public.clip_jobs SET status = 'canceled' WHERE id = p_job_id;
     RETURN private.refund_clip_job(p_job_id);
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.cancel_clip_job(uuid) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.cancel_clip_job(uuid) TO authenticated, service_role;
+
+-- The API of private.cancel_clip_job, running as the caller.
+CREATE OR REPLACE FUNCTION public.cancel_clip_job(p_job_id uuid)
+RETURNS public.clip_jobs
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.cancel_clip_job(p_job_id)
 $$;
 
 REVOKE ALL ON FUNCTION public.cancel_clip_job(uuid) FROM public, anon;

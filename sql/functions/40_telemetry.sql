@@ -4,8 +4,10 @@
 -- A batch is applied exactly once: its id is recorded in private.telemetry_batches in the same
 -- transaction as the increments, so a replay (even a concurrent one) adds nothing. The
 -- increments are one INSERT ... ON CONFLICT DO UPDATE that adds to the stored row, so concurrent
--- writers never lose an increment. continuity_telemetry is read-only to its owner, hence
--- SECURITY DEFINER; the caller's id comes from auth.uid() only.
+-- writers never lose an increment. continuity_telemetry is read-only to its owner, hence the
+-- work is done by SECURITY DEFINER private.batch_upsert_telemetry (schema private is not exposed
+-- over the API) behind the SECURITY INVOKER public function; the caller's id comes from
+-- auth.uid() only.
 
 -- Why an event is not acceptable, or NULL when it is. An event is
 -- {"element": text 1..100, "attempts": int >= 0, "successes": int 0..attempts, "day"?: "YYYY-MM-DD"}
@@ -64,10 +66,10 @@ BEGIN
 END;
 $$;
 
--- Only called from batch_upsert_telemetry, which runs as its owner.
+-- Only called from private.batch_upsert_telemetry, which runs as its owner.
 REVOKE ALL ON FUNCTION private.telemetry_event_problem(jsonb) FROM public, anon, authenticated;
 
-CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+CREATE OR REPLACE FUNCTION private.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -159,6 +161,20 @@ BEGIN
 
     RETURN jsonb_build_object('batch_id', p_batch_id, 'applied', true, 'elements', v_elements);
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.batch_upsert_telemetry(uuid, jsonb) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.batch_upsert_telemetry(uuid, jsonb)
+TO authenticated, service_role;
+
+-- The API of private.batch_upsert_telemetry, running as the caller.
+CREATE OR REPLACE FUNCTION public.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+RETURNS jsonb
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.batch_upsert_telemetry(p_batch_id, p_events)
 $$;
 
 REVOKE ALL ON FUNCTION public.batch_upsert_telemetry(uuid, jsonb) FROM public, anon;

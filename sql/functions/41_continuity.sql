@@ -3,7 +3,8 @@
 --
 -- continuity_logs is append-only for its owner, so its functions run as the caller (RLS
 -- applies). continuity_recent_validations and continuity_daily_analytics are read-only to their
--- owner, so their functions are SECURITY DEFINER and take the user from auth.uid() only.
+-- owner, so their writes are SECURITY DEFINER functions in schema private (not exposed over the
+-- API) that take the user from auth.uid() only, behind SECURITY INVOKER public functions.
 -- Every write is idempotent on its id; reusing an id for something else is id_conflict.
 
 -- The number of issues in a log's issues document: the length of an array, the number of keys
@@ -136,7 +137,7 @@ GRANT EXECUTE ON FUNCTION public.insert_continuity_log(
 -- The stored row is replaced only by a newer one: ordered by timestamp, then (for equal
 -- timestamps) by confidence, issue_count and passed, so the final row is the same whatever order
 -- the calls arrive in, and a replay changes nothing.
-CREATE OR REPLACE FUNCTION public.upsert_recent_validation(
+CREATE OR REPLACE FUNCTION private.upsert_recent_validation(
     p_scene_id integer,
     p_confidence double precision,
     p_passed boolean,
@@ -183,6 +184,30 @@ BEGIN
 END;
 $$;
 
+REVOKE ALL ON FUNCTION private.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.upsert_recent_validation(
+    integer, double precision, boolean, integer, timestamptz
+) TO authenticated, service_role;
+
+-- The API of private.upsert_recent_validation, running as the caller.
+CREATE OR REPLACE FUNCTION public.upsert_recent_validation(
+    p_scene_id integer,
+    p_confidence double precision,
+    p_passed boolean,
+    p_issue_count integer,
+    p_timestamp timestamptz
+)
+RETURNS public.continuity_recent_validations
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.upsert_recent_validation(
+        p_scene_id, p_confidence, p_passed, p_issue_count, p_timestamp)
+$$;
+
 REVOKE ALL ON FUNCTION public.upsert_recent_validation(
     integer, double precision, boolean, integer, timestamptz
 ) FROM public, anon;
@@ -195,7 +220,7 @@ GRANT EXECUTE ON FUNCTION public.upsert_recent_validation(
 -- same day returns the stored row (which the daily rollup may since have recomputed from the
 -- logs); the id used for another day or by another user, or another id for a day that already
 -- has a row, is id_conflict.
-CREATE OR REPLACE FUNCTION public.append_daily_analytics(
+CREATE OR REPLACE FUNCTION private.append_daily_analytics(
     p_id uuid,
     p_validation_date timestamptz,
     p_total_scenes bigint,
@@ -278,6 +303,37 @@ BEGIN
     );
     RETURN NULL;
 END;
+$$;
+
+REVOKE ALL ON FUNCTION private.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.append_daily_analytics(
+    uuid, timestamptz, bigint, double precision, bigint, bigint, double precision,
+    double precision, double precision
+) TO authenticated, service_role;
+
+-- The API of private.append_daily_analytics, running as the caller.
+CREATE OR REPLACE FUNCTION public.append_daily_analytics(
+    p_id uuid,
+    p_validation_date timestamptz,
+    p_total_scenes bigint,
+    p_avg_confidence double precision,
+    p_scenes_passed bigint,
+    p_scenes_failed bigint,
+    p_min_confidence double precision,
+    p_max_confidence double precision,
+    p_confidence_stddev double precision
+)
+RETURNS public.continuity_daily_analytics
+LANGUAGE sql
+SECURITY INVOKER
+SET search_path = ''
+AS $$
+    SELECT private.append_daily_analytics(
+        p_id, p_validation_date, p_total_scenes, p_avg_confidence, p_scenes_passed,
+        p_scenes_failed, p_min_confidence, p_max_confidence, p_confidence_stddev)
 $$;
 
 REVOKE ALL ON FUNCTION public.append_daily_analytics(

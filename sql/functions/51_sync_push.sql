@@ -9,41 +9,11 @@
 -- outcome "conflict" (with the current row), any other error outcome "rejected" (with its code).
 -- Conflicts and rejections change nothing and are not recorded. See docs/sync.md.
 
--- The documented error code for an error caught from a mutation.
+-- A caught error's documented code and whether it is transient come from the error table
+-- (private.error_code and private.error_is_transient in 00_errors.sql); the copies of that
+-- mapping this file once defined are dropped.
 DROP FUNCTION IF EXISTS private.sync_error_code(text, text);
-CREATE OR REPLACE FUNCTION private.sync_error_code(p_sqlstate text, p_hint text)
-RETURNS text
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
-AS $$
-    SELECT CASE
-        WHEN p_hint IN (
-            'invalid_input', 'not_authenticated', 'forbidden', 'not_found',
-            'insufficient_credits', 'version_conflict', 'id_conflict', 'invalid_transition',
-            'stale_order'
-        ) THEN p_hint
-        WHEN p_sqlstate = '23505' THEN 'id_conflict'
-        WHEN p_sqlstate IN ('23503', 'PT404') THEN 'not_found'
-        WHEN p_sqlstate = '42501' THEN 'forbidden'
-        WHEN p_sqlstate = 'PT401' THEN 'not_authenticated'
-        WHEN p_sqlstate = 'PT402' THEN 'insufficient_credits'
-        WHEN p_sqlstate LIKE '22%' OR p_sqlstate IN ('23514', '23502') THEN 'invalid_input'
-        ELSE 'internal'
-    END
-$$;
-
--- Errors that say nothing about the mutation itself (serialization failures, deadlocks, lack of
--- resources, cancellation, lost connections): the whole push fails and the client retries it.
 DROP FUNCTION IF EXISTS private.sync_is_transient(text);
-CREATE OR REPLACE FUNCTION private.sync_is_transient(p_sqlstate text)
-RETURNS boolean
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
-AS $$
-    SELECT left(p_sqlstate, 2) IN ('40', '53', '57', '08') OR p_sqlstate = '55P03'
-$$;
 
 -- The recorded outcome of a client's mutation, NULL when it was never applied. A mutation id
 -- recorded under another user is forbidden.
@@ -518,7 +488,11 @@ BEGIN
                 v_message = MESSAGE_TEXT,
                 v_hint = PG_EXCEPTION_HINT,
                 v_detail = PG_EXCEPTION_DETAIL;
-            IF private.sync_is_transient(v_state) THEN
+            -- Transient errors (serialization failures, deadlocks, lack of resources,
+            -- cancellation, lost connections) say nothing about the mutation itself: the whole
+            -- push fails and the client retries it.
+            v_code := private.error_code(v_state, v_hint);
+            IF private.error_is_transient(v_code) THEN
                 RAISE;
             END IF;
             v_detail_json := NULL;
@@ -529,7 +503,6 @@ BEGIN
                     v_detail_json := to_jsonb(v_detail);
                 END;
             END IF;
-            v_code := private.sync_error_code(v_state, v_hint);
             IF v_code = 'version_conflict' THEN
                 v_result := jsonb_build_object(
                     'mutation_id', v_mutation_id,
@@ -552,8 +525,6 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.sync_error_code(text, text) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_is_transient(text) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_mutation(uuid, bigint) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_record_mutation(uuid, bigint, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_conflicting_fields(jsonb, bigint, jsonb) FROM public, anon;
@@ -567,8 +538,6 @@ FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_current_row(text, uuid) FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
 
-GRANT EXECUTE ON FUNCTION private.sync_error_code(text, text) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_is_transient(text) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_record_mutation(uuid, bigint, jsonb)

@@ -19,7 +19,8 @@ from directorstudio_client.transport.protocol import HintCallback
 
 
 def translate_api_error(error: Exception) -> DirectorStudioError:
-    """A postgrest ``APIError`` (code = SQLSTATE, hint = our code, details = JSON) as ours."""
+    """A postgrest ``APIError`` (code = SQLSTATE or ``PGRST...``, hint = our code, details =
+    JSON) as ours, through the error table."""
     code = getattr(error, "code", None)
     hint = getattr(error, "hint", None)
     message = getattr(error, "message", None) or str(error)
@@ -27,10 +28,6 @@ def translate_api_error(error: Exception) -> DirectorStudioError:
     if isinstance(details, str):
         with contextlib.suppress(ValueError):
             details = json.loads(details)
-    if code in ("PGRST202", "PGRST302"):
-        return DirectorStudioError(message, code=ErrorCode.NOT_FOUND, detail=details)
-    if code in ("PGRST301", "PGRST303"):
-        return DirectorStudioError(message, code=ErrorCode.NOT_AUTHENTICATED, detail=details)
     return DirectorStudioError(message, code=code_for(code, hint), detail=details)
 
 

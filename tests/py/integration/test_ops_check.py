@@ -14,16 +14,6 @@ from directorstudio.migrate import migrate
 from directorstudio.ops.check import run_check
 from tests.support.cluster import Server
 
-# On main today these contract functions run as their owner from the exposed schema; the work
-# moving privileged steps out of `public` removes them, and this set then becomes empty.
-SECURITY_DEFINER_EXPOSED_TODAY = {
-    "public.append_daily_analytics",
-    "public.batch_upsert_telemetry",
-    "public.cancel_clip_job",
-    "public.enqueue_clip_job",
-    "public.upsert_recent_validation",
-}
-
 FAULTS = [
     "DROP INDEX public.ix_credit_transactions_clip_job",
     "ALTER TABLE public.clip_jobs DISABLE ROW LEVEL SECURITY",
@@ -85,13 +75,10 @@ def _pairs(report: Any) -> set[tuple[str, str]]:
     return {(f.object, f.rule) for f in report.findings}
 
 
-def test_a_freshly_migrated_database_passes_every_rule_but_the_known_exposed_definers(
-    migrated: str,
-) -> None:
+def test_a_freshly_migrated_database_passes_every_rule(migrated: str) -> None:
     report = run_check(migrated)
-    assert _pairs(report) == {
-        (name, "security_definer_exposed") for name in SECURITY_DEFINER_EXPOSED_TODAY
-    }
+    assert _pairs(report) == set()
+    assert report.passed
 
 
 def test_check_names_every_injected_fault_and_exits_non_zero(
@@ -106,9 +93,7 @@ def test_check_names_every_injected_fault_and_exits_non_zero(
     body = json.loads(capsys.readouterr().out)
     found = {(f["object"], f["rule"]) for f in body["findings"]}
     assert body["passed"] is False
-    assert found - {(n, "security_definer_exposed") for n in SECURITY_DEFINER_EXPOSED_TODAY} == (
-        EXPECTED
-    )
+    assert found == EXPECTED
 
     assert cli.main(["check", "--database-url", migrated]) == 1
     output = capsys.readouterr()

@@ -306,3 +306,25 @@ def test_one_valid_signature_among_several_is_enough(
     headers = signed_headers(body, at=h.clock(), secret=f"{OTHER_WEBHOOK_SECRET} {WEBHOOK_SECRET}")
     assert len(headers["webhook-signature"].split(" ")) == 2
     assert h.webhook.post("/", data=body, headers=headers).status_code == 200
+
+
+def test_an_event_signed_with_the_standardwebhooks_package_as_documented_is_applied(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    import datetime as dt
+
+    from standardwebhooks import Webhook
+
+    _, job_id = _paid_job(h, admin_conn)
+    body = json.dumps({"job_id": job_id, "status": "processing", "progress": 55})
+    now = dt.datetime.fromtimestamp(h.clock(), tz=dt.UTC)
+    headers = {
+        "webhook-id": "svc-42:processing",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(WEBHOOK_SECRET).sign("svc-42:processing", now, body),
+        "Content-Type": "application/json",
+    }
+    response = h.webhook.post("/", data=body, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "applied"
+    assert h.job(job_id)["progress"] == 55

@@ -48,6 +48,8 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
             raise
         return _as_json(error)
     except Exception:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise  # the socket's response is already under way
         log.exception("%s %s failed unexpectedly", request.method, request.path)
         return json_response(
             {"code": "internal", "message": "an unexpected server error"},

@@ -459,7 +459,8 @@ FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.record_clip_dispatch(uuid, boolean, text, text, integer)
 TO service_role;
 
--- Queued jobs the render provider has not accepted yet, oldest first.
+-- Queued jobs the render provider has not accepted yet and no dispatcher holds a valid lease on,
+-- oldest first.
 CREATE OR REPLACE FUNCTION public.clip_jobs_awaiting_dispatch(p_limit integer DEFAULT 50)
 RETURNS SETOF public.clip_jobs
 LANGUAGE plpgsql
@@ -474,6 +475,10 @@ BEGIN
     SELECT j.*
     FROM public.clip_jobs AS j
     WHERE j.status = 'queued' AND j.provider_job_id IS NULL AND j.deleted_at IS NULL
+        AND NOT EXISTS (
+            SELECT FROM private.clip_dispatch_leases AS l
+            WHERE l.job_id = j.id AND l.lease_until > now()
+        )
     ORDER BY j.submitted_at, j.id
     LIMIT p_limit;
 END;

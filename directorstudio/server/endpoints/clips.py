@@ -1,4 +1,4 @@
-"""enqueue_clip, clip_webhook and retry_dispatch."""
+"""enqueue_clip, clip_webhook, dispatch_clip and retry_dispatch."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from directorstudio.contracts.clips import (
     ClipEvent,
     ClipEventResult,
     ClipJob,
+    DispatchClipRequest,
+    DispatchOutcome,
     EnqueueClipRequest,
 )
 from directorstudio.contracts.errors import DirectorStudioError
@@ -94,6 +96,23 @@ def clip_webhook(request: flask.Request) -> flask.Response:
         shape="value",
     )
     return json_response(ClipEventResult.model_validate(result).model_dump(mode="json"))
+
+
+@endpoint
+def dispatch_clip(request: flask.Request) -> flask.Response:
+    """Dispatch one new job now: called for each insert into ``clip_jobs`` (the local stack's
+    notification listener, or a Supabase Database Webhook), with scheduler credentials.
+
+    Answers whether this call held the job's lease, and the job; a job already submitted, no
+    longer queued or leased by another dispatcher is left alone.
+    """
+    ctx = runtime.current()
+    require_method(request)
+    require_scheduler(request, ctx)
+    body = read_model(request, DispatchClipRequest, MAX_CLIP_BODY_BYTES)
+    claim = ctx.dispatcher.dispatch_id(str(body.target), _callback_url(request, ctx))
+    outcome = DispatchOutcome(claimed=claim.claimed, job=ClipJob.model_validate(claim.job))
+    return json_response(outcome.model_dump(mode="json"))
 
 
 @endpoint

@@ -1,7 +1,8 @@
 """One functions-framework target serving every function by path (the local stack runs it).
 
-``/enqueue_clip``, ``/clip_webhook``, ``/dispatch_clip``, ``/retry_dispatch``, ``/telemetry_batch`` and
-``/telemetry_rollup``, each also under ``/functions/v1/`` as Supabase's gateway names them.
+``/enqueue_clip``, ``/clip_webhook``, ``/dispatch_clip``, ``/retry_dispatch``,
+``/telemetry_batch`` and ``/telemetry_rollup``, each also under ``/functions/v1/`` as
+Supabase's gateway names them.
 Run: ``functions-framework --source directorstudio/server/dispatcher.py --target route``.
 """
 

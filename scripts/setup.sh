@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian/Ubuntu machine: PostgreSQL 15 server binaries,
-# pgTAP and psql (system packages, only when missing), then a virtual environment in .venv with
+# pgTAP, pg_cron and psql (system packages, only when missing), then a virtual environment in .venv with
 # the project and its development dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap)
+SYSTEM_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap postgresql-15-cron)
 
 missing=()
 for pkg in "${SYSTEM_PACKAGES[@]}"; do

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian/Ubuntu machine: PostgreSQL 15 server binaries,
-# pgTAP, pg_cron and psql (system packages, only when missing), then a virtual environment in .venv with
-# the project and its development dependencies.
+# pgTAP, pg_cron and psql (system packages, only when missing), then a virtual environment in
+# .venv with the project and its development dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

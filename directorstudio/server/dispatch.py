@@ -25,7 +25,7 @@ import tenacity
 
 from directorstudio.contracts.clips import DispatchSummary
 from directorstudio.contracts.errors import DirectorStudioError
-from directorstudio.server.db import SERVICE_CLAIMS, Database
+from directorstudio.server.db import Database
 from directorstudio.server.render.base import (
     RenderJob,
     RenderProvider,
@@ -113,7 +113,7 @@ class ClipDispatcher:
         assert claim.token is not None
         released = False
         try:
-            job = self._submit(provider, claim.job, claim.token, callback_url)
+            job = self._submit(provider, claim.job, callback_url)
             released = not _awaiting(job)  # the last record ended the lease
         finally:
             if not released:
@@ -139,7 +139,7 @@ class ClipDispatcher:
             )
 
     def _submit(
-        self, provider: RenderProvider, job: dict[str, Any], token: str, callback_url: str
+        self, provider: RenderProvider, job: dict[str, Any], callback_url: str
     ) -> dict[str, Any]:
         render_job = RenderJob(
             job_id=uuid.UUID(str(job["id"])),
@@ -162,51 +162,41 @@ class ClipDispatcher:
                         provider_job_id = provider.submit(render_job)
                     except RenderRejectedError as error:
                         # Permanent: this attempt is the last one.
-                        return self._record(job, token, False, error=error.message, final=True)
+                        return self._record(job, False, error=error.message, final=True)
                     except Exception as error:
                         message = (
                             error.message if isinstance(error, DirectorStudioError) else repr(error)
                         )
                         log.warning("dispatch of clip job %s failed: %s", job["id"], message)
-                        current = self._record(job, token, False, error=message)
+                        current = self._record(job, False, error=message)
                         if current.get("status") != "queued":
                             return current
                         raise RenderUnavailableError(message) from error
         except RenderUnavailableError:
             return current
-        return self._record(job, token, True, provider_job_id=provider_job_id)
+        return self._record(job, True, provider_job_id=provider_job_id)
 
     def _record(
         self,
         job: Mapping[str, Any],
-        token: str,
         succeeded: bool,
         *,
         provider_job_id: str | None = None,
         error: str | None = None,
         final: bool = False,
     ) -> dict[str, Any]:
-        """One short transaction: the attempt, and the end of the lease once the job no longer
-        awaits dispatch."""
-        with self.db.transaction("service_role", SERVICE_CLAIMS) as conn:
-            result: dict[str, Any] = self.db.call(
-                conn,
-                "record_clip_dispatch",
-                {
-                    "p_job_id": str(job["id"]),
-                    "p_succeeded": succeeded,
-                    "p_provider_job_id": provider_job_id,
-                    "p_error": None if error is None else error[:2000],
-                    "p_max_attempts": 1 if final else self.max_attempts,
-                },
-            )
-            if not _awaiting(result):
-                self.db.call(
-                    conn,
-                    "release_clip_dispatch",
-                    {"p_job_id": str(job["id"]), "p_token": token},
-                    shape="value",
-                )
+        """One short transaction: the attempt (which ends the lease once the job no longer
+        awaits dispatch)."""
+        result: dict[str, Any] = self.db.call_as_service(
+            "record_clip_dispatch",
+            {
+                "p_job_id": str(job["id"]),
+                "p_succeeded": succeeded,
+                "p_provider_job_id": provider_job_id,
+                "p_error": None if error is None else error[:2000],
+                "p_max_attempts": 1 if final else self.max_attempts,
+            },
+        )
         return result
 
     def retry_awaiting_dispatch(self, callback_url: str, *, limit: int = 50) -> DispatchSummary:

@@ -26,6 +26,9 @@ BEGIN
             'invalid_input', 'the lease must last between 1 and 3600 seconds'
         );
     END IF;
+    -- A lease lost in a crash only makes the job claimable again: its commit need not wait for
+    -- the WAL flush.
+    PERFORM set_config('synchronous_commit', 'off', true);
     -- The job lock orders a claim after a concurrent record of the same job.
     SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id FOR UPDATE;
     IF NOT found THEN

@@ -1783,7 +1783,7 @@ TO service_role;
 
 -- Records one attempt to hand a job to the render provider. Success stores the provider's job
 -- id; after p_max_attempts failed attempts the job fails and is refunded. A job that is already
--- final is returned unchanged.
+-- final is returned unchanged. Once the job no longer awaits dispatch its lease ends.
 CREATE OR REPLACE FUNCTION public.record_clip_dispatch(
     p_job_id uuid,
     p_succeeded boolean,
@@ -1815,14 +1815,19 @@ BEGIN
         PERFORM private.raise_error('not_found', 'no such clip job');
     END IF;
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         RETURN v_job;
     END IF;
 
     IF p_succeeded THEN
+        -- Lost in a crash, the job is dispatched again under the same job id, which the
+        -- provider treats as an idempotency key: the commit need not wait for the WAL flush.
+        PERFORM set_config('synchronous_commit', 'off', true);
         UPDATE public.clip_jobs
         SET attempts = attempts + 1, provider_job_id = p_provider_job_id
         WHERE id = p_job_id
         RETURNING * INTO v_job;
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         RETURN v_job;
     END IF;
 
@@ -1833,6 +1838,7 @@ BEGIN
     RETURNING * INTO v_job;
     IF v_job.attempts >= p_max_attempts THEN
         UPDATE public.clip_jobs SET status = 'failed' WHERE id = p_job_id;
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         v_job := private.refund_clip_job(p_job_id);
     END IF;
     RETURN v_job;
@@ -1902,6 +1908,9 @@ BEGIN
             'invalid_input', 'the lease must last between 1 and 3600 seconds'
         );
     END IF;
+    -- A lease lost in a crash only makes the job claimable again: its commit need not wait for
+    -- the WAL flush.
+    PERFORM set_config('synchronous_commit', 'off', true);
     -- The job lock orders a claim after a concurrent record of the same job.
     SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id FOR UPDATE;
     IF NOT found THEN

@@ -11,12 +11,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from directorstudio.bench.functions import functions_with_render_service
 from directorstudio.bench.render_service import FakeRenderService
-from directorstudio.pgcluster import free_port
-from directorstudio.stack import keys
 from directorstudio.stack.dispatch_listener import DispatchListener
-from directorstudio.stack.functions import FunctionsServer
-from directorstudio.stack.stack import derived_secret, functions_env
 
 
 @dataclass
@@ -29,33 +26,17 @@ class DispatchStack:
 
 
 @contextmanager
-def functions_with_fake_render(
-    database_url: str, folder: Path, render: FakeRenderService
-) -> Iterator[tuple[FunctionsServer, str]]:
-    """The functions server (with the render service as provider) and its scheduler secret."""
-    stack_keys = keys.generate()
-    env = functions_env(stack_keys, f"http://127.0.0.1:{free_port()}", database_url, folder)
-    env |= {"RENDER_PROVIDER": "http", "RENDER_PROVIDER_URL": render.url}
-    server = FunctionsServer(free_port(), env, folder / "functions.log")
-    server.start()
-    try:
-        yield server, derived_secret(stack_keys, "scheduler")
-    finally:
-        server.stop()
-
-
-@contextmanager
 def listening_stack(database_url: str, folder: Path) -> Iterator[DispatchStack]:
     """Functions, fake render service and the listener (no scheduled retry runs)."""
     folder.mkdir(parents=True, exist_ok=True)
     with (
         FakeRenderService().running() as render,
-        functions_with_fake_render(database_url, folder, render) as (server, secret),
+        functions_with_render_service(database_url, folder, render) as served,
     ):
         loop = asyncio.new_event_loop()
         thread = threading.Thread(target=loop.run_forever, daemon=True)
         thread.start()
-        listener = DispatchListener(database_url, server.url, secret)
+        listener = DispatchListener(database_url, served.url, served.scheduler_secret)
 
         async def start() -> asyncio.Task[None]:
             task = asyncio.create_task(listener.run())
@@ -69,7 +50,7 @@ def listening_stack(database_url: str, folder: Path) -> Iterator[DispatchStack]:
 
         task = asyncio.run_coroutine_threadsafe(start(), loop).result(timeout=35)
         try:
-            yield DispatchStack(server.url, secret, render)
+            yield DispatchStack(served.url, served.scheduler_secret, render)
         finally:
             asyncio.run_coroutine_threadsafe(stop(task), loop).result(timeout=30)
             loop.call_soon_threadsafe(loop.stop)

@@ -49,20 +49,18 @@ def enqueue_clip(request: flask.Request) -> flask.Response:
     require_method(request)
     caller = signed_in_user(request, ctx)
     body = read_model(request, EnqueueClipRequest, MAX_CLIP_BODY_BYTES)
-    with ctx.db.transaction("authenticated", caller.claims) as conn:
-        job: dict[str, Any] = ctx.db.call(
-            conn,
-            "enqueue_clip_job",
-            {
-                "p_job_id": body.job_id,
-                "p_user_key": body.user_key,
-                "p_prompt": body.prompt,
-                "p_project_id": body.project_id,
-                "p_scene_draft_id": body.scene_draft_id,
-            },
-        )
-        row = conn.execute("SELECT %s::timestamptz = now()", (job["created_at"],)).fetchone()
-        created = bool(row and row[0])
+    job, created = ctx.db.call_as_user(
+        caller,
+        "enqueue_clip_job",
+        {
+            "p_job_id": body.job_id,
+            "p_user_key": body.user_key,
+            "p_prompt": body.prompt,
+            "p_project_id": body.project_id,
+            "p_scene_draft_id": body.scene_draft_id,
+        },
+        shape="row_created",
+    )
     try:
         job = ctx.dispatcher.dispatch(job, _callback_url(request, ctx))
     except DirectorStudioError as error:

@@ -49,6 +49,7 @@ class Claim:
 
     @property
     def claimed(self) -> bool:
+        """Whether this call holds the job's lease."""
         return self.token is not None
 
 

@@ -165,7 +165,6 @@ def _run_stack(args: argparse.Namespace) -> int:
         data_dir=Path(args.data_dir),
         port=args.port,
         db_port=args.db_port,
-        rollup_interval=args.rollup_interval,
     )
     stack = LocalStack(settings)
     if not stack.cluster.initialized() or not stack.cluster.running():
@@ -295,9 +294,6 @@ def build_parser() -> argparse.ArgumentParser:
     up = sub.add_parser("up", help="start the local stack (PostgreSQL, API gateway, functions)")
     up.add_argument("--port", type=int, default=54321, help="API gateway port")
     up.add_argument("--db-port", type=int, default=54322, help="PostgreSQL port")
-    up.add_argument(
-        "--rollup-interval", type=float, default=300.0, help="seconds between rollup runs"
-    )
     data_dir_option(up)
     up.set_defaults(handler=_cmd_up)
 

@@ -67,6 +67,29 @@ def find_bindir() -> Path:
     raise ClusterError(INSTALL_HINT)
 
 
+def pg_cron_installed() -> bool:
+    """Whether the server binaries have pg_cron beside them (Debian: ``postgresql-15-cron``)."""
+    try:
+        libdir = find_bindir().parent / "lib"
+    except ClusterError:
+        return False
+    return (libdir / "pg_cron.so").exists()
+
+
+def pg_cron_settings(database: str, host: str = "127.0.0.1") -> dict[str, str]:
+    """Server settings that preload pg_cron and let it run jobs of ``database``.
+
+    pg_cron reads its jobs from one database per server and runs each over a connection to
+    ``host`` as the job's user: loopback where local connections are trusted, the server's
+    socket folder (peer authentication) where TCP needs a password.
+    """
+    return {
+        "shared_preload_libraries": "pg_cron",
+        "cron.database_name": database,
+        "cron.host": host,
+    }
+
+
 def free_port() -> int:
     """An unused TCP port on the loopback interface."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Installs what the project needs on a Debian/Ubuntu machine: PostgreSQL 15 server binaries,
-# pgTAP and psql (system packages, only when missing), then a virtual environment in .venv with
-# the project and its development dependencies, then the npm tools the tests drive (the Supabase
-# CLI) in .tools/.
+# pgTAP, pg_cron, plpgsql_check and psql (system packages, only when missing), then a virtual
+# environment in .venv with the project and its development dependencies, then the npm tools the
+# tests drive (the Supabase CLI) in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-SYSTEM_PACKAGES=(postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap postgresql-15-plpgsql-check)
+SYSTEM_PACKAGES=(
+    postgresql-15 postgresql-client-15 postgresql-15-pgtap pgtap postgresql-15-cron
+    postgresql-15-plpgsql-check
+)
 command -v npm >/dev/null 2>&1 || SYSTEM_PACKAGES+=(nodejs npm)
 
 missing=()

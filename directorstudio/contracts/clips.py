@@ -6,7 +6,7 @@ import datetime as dt
 import uuid
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ClipStatus = Literal["queued", "processing", "completed", "failed", "canceled"]
 ClipEventStatus = Literal["processing", "completed", "failed"]
@@ -102,3 +102,42 @@ class DispatchSummary(BaseModel):
     attempted: int
     dispatched: int
     failed: int
+
+
+class _WebhookRecord(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    id: uuid.UUID
+
+
+class DispatchClipRequest(BaseModel):
+    """``POST dispatch_clip``: the job to dispatch, as ``{"job_id"}`` or as the payload of a
+    Supabase Database Webhook on the insert (``{"type", "table", "record": {"id", ...}}``)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    job_id: uuid.UUID | None = None
+    record: _WebhookRecord | None = None
+
+    @model_validator(mode="after")
+    def _names_a_job(self) -> DispatchClipRequest:
+        if self.job_id is None and self.record is None:
+            raise ValueError("give job_id, or a webhook payload with record.id")
+        return self
+
+    @property
+    def target(self) -> uuid.UUID:
+        """The id of the job to dispatch."""
+        if self.job_id is not None:
+            return self.job_id
+        assert self.record is not None
+        return self.record.id
+
+
+class DispatchOutcome(BaseModel):
+    """What ``dispatch_clip`` answers: whether this call held the job's lease, and the job."""
+
+    model_config = ConfigDict(frozen=True)
+
+    claimed: bool
+    job: ClipJob

@@ -19,16 +19,27 @@ def claims_for_user(user_id: str, *, email: str | None = None) -> dict[str, Any]
     return {"sub": user_id, "role": "authenticated", "aud": "authenticated", "email": email}
 
 
+REQUEST_CONTEXT_SQL = (
+    "SELECT set_config('role', %(request_role)s, true),"
+    " set_config('request.jwt.claims', %(request_claims)s, true)"
+)
+
+
+def request_context_params(role: str, claims: Mapping[str, Any] | None) -> dict[str, str]:
+    """The parameters of :data:`REQUEST_CONTEXT_SQL`: the role and the claims as JSON."""
+    if role not in API_ROLES:
+        raise ValueError(f"not an API role: {role}")
+    return {
+        "request_role": role,
+        "request_claims": json.dumps(dict(claims or {"role": role})),
+    }
+
+
 def apply_request_context(
     conn: psycopg.Connection[Any], role: str, claims: Mapping[str, Any] | None
 ) -> None:
     """Set role and ``request.jwt.claims`` for the current transaction only."""
-    if role not in API_ROLES:
-        raise ValueError(f"not an API role: {role}")
-    conn.execute(
-        "SELECT set_config('role', %s, true), set_config('request.jwt.claims', %s, true)",
-        (role, json.dumps(dict(claims or {"role": role}))),
-    )
+    conn.execute(REQUEST_CONTEXT_SQL, request_context_params(role, claims))
 
 
 @contextmanager

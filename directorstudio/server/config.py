@@ -71,6 +71,7 @@ class Settings:
     render_clip_seconds: float = 3.0
     dispatch_attempts: int = 3
     dispatch_max_attempts: int = 5
+    dispatch_lease_seconds: float = 60.0
     db_pool_size: int = 4
 
     @classmethod
@@ -101,6 +102,7 @@ class Settings:
             render_clip_seconds=_float(env, "RENDER_CLIP_SECONDS", 3.0),
             dispatch_attempts=_int(env, "DISPATCH_ATTEMPTS", 3),
             dispatch_max_attempts=_int(env, "DISPATCH_MAX_ATTEMPTS", 5),
+            dispatch_lease_seconds=_float(env, "DISPATCH_LEASE_SECONDS", 60.0),
             db_pool_size=_int(env, "DB_POOL_SIZE", 4),
         )
 

@@ -7,6 +7,7 @@ are constants of the calling code; arguments are always bound parameters.
 
 from __future__ import annotations
 
+import functools
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -17,7 +18,12 @@ import psycopg_pool
 from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio.db.context import request_transaction
+from directorstudio.db.context import (
+    REQUEST_CONTEXT_SQL,
+    request_context_params,
+    request_transaction,
+)
+from directorstudio.db.errors import translate
 from directorstudio.server.auth import Caller
 
 SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
@@ -72,6 +78,13 @@ class ConnectionPool:
             self._pool.close()
 
 
+@functools.lru_cache(maxsize=512)
+def _once_sql(function: str, names: tuple[str, ...], shape: str) -> bytes:
+    """The request context and the call as one multi-statement query (composed once)."""
+    call = _call_sql(function, dict.fromkeys(names), shape=shape)
+    return sql.SQL("{}; {}").format(sql.SQL(REQUEST_CONTEXT_SQL), call).as_bytes(None)
+
+
 def _call_sql(function: str, args: Mapping[str, Any], *, shape: str) -> sql.Composed:
     call = sql.SQL("{}.{}({})").format(
         sql.Identifier("public"),
@@ -82,6 +95,11 @@ def _call_sql(function: str, args: Mapping[str, Any], *, shape: str) -> sql.Comp
     )
     if shape == "row":
         return sql.SQL("SELECT to_jsonb(r) FROM {} AS r").format(call)
+    if shape == "row_created":
+        # The row, and whether this transaction created it (a replay returns an older row).
+        return sql.SQL(
+            "SELECT jsonb_build_array(to_jsonb(r), r.created_at = now()) FROM {} AS r"
+        ).format(call)
     if shape == "rows":
         return sql.SQL("SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM {} AS r").format(
             call
@@ -119,16 +137,41 @@ class Database:
         row = conn.execute(_call_sql(function, args, shape=shape), dict(args)).fetchone()
         return None if row is None else row[0]
 
+    def call_once(
+        self,
+        role: str,
+        claims: Mapping[str, Any] | None,
+        function: str,
+        args: Mapping[str, Any],
+        shape: str = "row",
+    ) -> Any:
+        """Call ``public.<function>`` in a transaction of its own as ``role`` with ``claims``, in
+        one round trip: the context and the call go as one multi-statement query, which
+        PostgreSQL runs as one implicit transaction (committed at its end, rolled back on an
+        error), so no row lock the call takes is held while this process waits for the
+        network or the interpreter."""
+        query = _once_sql(function, tuple(args), shape)
+        params = {**args, **request_context_params(role, claims)}
+        with self.pool.connection() as conn:
+            try:
+                cursor = psycopg.ClientCursor(conn)
+                cursor.execute(query, params)
+                cursor.nextset()
+                row = cursor.fetchone()
+            except psycopg.Error as error:
+                raise translate(error) from error
+        return None if row is None else row[0]
+
     def call_as_user(
         self, caller: Caller, function: str, args: Mapping[str, Any], *, shape: str = "row"
     ) -> Any:
         """Call ``public.<function>`` as the signed-in ``caller``.
 
-        ``shape`` is ``row`` (a composite result as a dict), ``rows`` (a set as a list) or
-        ``value`` (a scalar or jsonb result as is).
+        ``shape`` is ``row`` (a composite result as a dict), ``rows`` (a set as a list),
+        ``value`` (a scalar or jsonb result as is) or ``row_created`` (``[row, created by this
+        call]``).
         """
-        with self.transaction("authenticated", caller.claims) as conn:
-            return self.call(conn, function, args, shape)
+        return self.call_once("authenticated", caller.claims, function, args, shape)
 
     def call_as_service(
         self,
@@ -142,8 +185,7 @@ class Database:
         when given, else in a transaction of its own)."""
         if conn is not None:
             return self.call(conn, function, args, shape)
-        with self.transaction("service_role", SERVICE_CLAIMS) as own:
-            return self.call(own, function, args, shape)
+        return self.call_once("service_role", SERVICE_CLAIMS, function, args, shape)
 
     def close(self) -> None:
         """Release the pool's connections."""

@@ -1,27 +1,31 @@
-"""Handing queued clip jobs to the render provider, with retries, never silently stuck.
+"""Handing queued clip jobs to the render provider, with retries, exactly once per lease.
 
-A job is dispatched only while it is queued and has no provider job id, under a transaction
-advisory lock on its id, so a replayed enqueue or a concurrent retry never submits it twice.
-Every failed attempt is recorded through ``record_clip_dispatch``; a job still awaiting dispatch
-is picked up again by :meth:`ClipDispatcher.retry_awaiting_dispatch`, and the database fails
-and refunds it after its maximum number of attempts.
+Dispatch is three steps, each in a short transaction of its own: ``claim_clip_dispatch`` marks a
+queued job with a lease (only one dispatcher holds a valid lease), the provider is called with no
+transaction open and no connection held, and ``record_clip_dispatch`` records each attempt, the
+last one together with ``release_clip_dispatch``. The enqueue request, the change notification
+(``dispatch_clip``) and the scheduled retry may race for a job: the lease lets one of them send
+it. A lease left by a dispatcher that stopped expires, and the job is claimed again by
+:meth:`ClipDispatcher.retry_awaiting_dispatch`; the database fails and refunds a job after its
+maximum number of attempts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
-import psycopg
 import tenacity
 
 from directorstudio.contracts.clips import DispatchSummary
 from directorstudio.contracts.errors import DirectorStudioError
-from directorstudio.server.db import SERVICE_CLAIMS, Database
+from directorstudio.server.db import Database
 from directorstudio.server.render.base import (
     RenderJob,
     RenderProvider,
@@ -31,12 +35,22 @@ from directorstudio.server.render.base import (
 
 log = logging.getLogger("directorstudio.dispatch")
 
-_LOCK_SQL = "SELECT pg_try_advisory_xact_lock(hashtextextended(%s, 0))"
-_JOB_SQL = "SELECT to_jsonb(j) FROM public.clip_jobs AS j WHERE j.id = %s"
-
 
 def _awaiting(job: Mapping[str, Any]) -> bool:
     return job.get("status") == "queued" and not job.get("provider_job_id")
+
+
+@dataclass(frozen=True)
+class Claim:
+    """The outcome of a claim: the job as it is, and the lease token when this call holds it."""
+
+    job: dict[str, Any]
+    token: str | None
+
+    @property
+    def claimed(self) -> bool:
+        """Whether this call holds the job's lease."""
+        return self.token is not None
 
 
 class ClipDispatcher:
@@ -51,6 +65,7 @@ class ClipDispatcher:
         clip_seconds: float = 3.0,
         attempts: int = 3,
         max_attempts: int = 5,
+        lease_seconds: float = 60.0,
         wait: tenacity.wait.wait_base | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
@@ -63,6 +78,7 @@ class ClipDispatcher:
         self.clip_seconds = clip_seconds
         self.attempts = max(1, attempts)
         self.max_attempts = max(1, max_attempts)
+        self.lease_seconds = lease_seconds
         self.wait = wait if wait is not None else tenacity.wait_exponential(multiplier=0.5, max=8)
         self.sleep = sleep
 
@@ -82,27 +98,49 @@ class ClipDispatcher:
         return self._provider
 
     def dispatch(self, job: Mapping[str, Any], callback_url: str) -> dict[str, Any]:
-        """Submit ``job`` unless it is already submitted or no longer queued; the job after."""
+        """Submit ``job`` unless it is already submitted, no longer queued or leased by another
+        dispatcher; the job after."""
         if not _awaiting(job):
             return dict(job)
+        return self.dispatch_id(str(job["id"]), callback_url).job
+
+    def dispatch_id(self, job_id: str, callback_url: str) -> Claim:
+        """Claim the job ``job_id`` and, when this call holds the lease, submit it; the claim
+        (with the job after)."""
         provider = self.provider
-        job_id = str(job["id"])
-        with self.db.transaction("service_role", SERVICE_CLAIMS) as conn:
-            row = conn.execute(_LOCK_SQL, (f"clip_dispatch:{job_id}",)).fetchone()
-            if row is None or not row[0]:
-                return dict(job)
-            row = conn.execute(_JOB_SQL, (job_id,)).fetchone()
-            current: dict[str, Any] = dict(job) if row is None else row[0]
-            if not _awaiting(current):
-                return current
-            return self._submit(conn, provider, current, callback_url)
+        claim = self.claim(job_id)
+        if not claim.claimed:
+            return claim
+        assert claim.token is not None
+        released = False
+        try:
+            job = self._submit(provider, claim.job, callback_url)
+            released = not _awaiting(job)  # the last record ended the lease
+        finally:
+            if not released:
+                self._release(job_id, claim.token)
+        return Claim(job, claim.token)
+
+    def claim(self, job_id: str) -> Claim:
+        """One short transaction: lease the job for ``lease_seconds`` if it awaits dispatch."""
+        result: dict[str, Any] = self.db.call_as_service(
+            "claim_clip_dispatch",
+            {"p_job_id": job_id, "p_lease_seconds": self.lease_seconds},
+            shape="value",
+        )
+        token = result.get("token")
+        return Claim(result["job"], None if token is None else str(token))
+
+    def _release(self, job_id: str, token: str) -> None:
+        # Usually already released with the last record; a failure here leaves the lease to
+        # expire.
+        with contextlib.suppress(DirectorStudioError):
+            self.db.call_as_service(
+                "release_clip_dispatch", {"p_job_id": job_id, "p_token": token}, shape="value"
+            )
 
     def _submit(
-        self,
-        conn: psycopg.Connection[Any],
-        provider: RenderProvider,
-        job: dict[str, Any],
-        callback_url: str,
+        self, provider: RenderProvider, job: dict[str, Any], callback_url: str
     ) -> dict[str, Any]:
         render_job = RenderJob(
             job_id=uuid.UUID(str(job["id"])),
@@ -125,23 +163,22 @@ class ClipDispatcher:
                         provider_job_id = provider.submit(render_job)
                     except RenderRejectedError as error:
                         # Permanent: this attempt is the last one.
-                        return self._record(conn, job, False, error=error.message, final=True)
+                        return self._record(job, False, error=error.message, final=True)
                     except Exception as error:
                         message = (
                             error.message if isinstance(error, DirectorStudioError) else repr(error)
                         )
                         log.warning("dispatch of clip job %s failed: %s", job["id"], message)
-                        current = self._record(conn, job, False, error=message)
+                        current = self._record(job, False, error=message)
                         if current.get("status") != "queued":
                             return current
                         raise RenderUnavailableError(message) from error
         except RenderUnavailableError:
             return current
-        return self._record(conn, job, True, provider_job_id=provider_job_id)
+        return self._record(job, True, provider_job_id=provider_job_id)
 
     def _record(
         self,
-        conn: psycopg.Connection[Any],
         job: Mapping[str, Any],
         succeeded: bool,
         *,
@@ -149,8 +186,9 @@ class ClipDispatcher:
         error: str | None = None,
         final: bool = False,
     ) -> dict[str, Any]:
-        result: dict[str, Any] = self.db.call(
-            conn,
+        """One short transaction: the attempt (which ends the lease once the job no longer
+        awaits dispatch)."""
+        result: dict[str, Any] = self.db.call_as_service(
             "record_clip_dispatch",
             {
                 "p_job_id": str(job["id"]),
@@ -163,7 +201,8 @@ class ClipDispatcher:
         return result
 
     def retry_awaiting_dispatch(self, callback_url: str, *, limit: int = 50) -> DispatchSummary:
-        """Dispatch again every queued job the provider has not accepted yet."""
+        """Dispatch again every queued job the provider has not accepted yet and no valid lease
+        holds (the safety net for a dispatch that failed or a dispatcher that stopped)."""
         self.provider  # noqa: B018 (a configuration error is reported to the scheduler)
         jobs: list[dict[str, Any]] = self.db.call_as_service(
             "clip_jobs_awaiting_dispatch", {"p_limit": limit}, shape="rows"

@@ -1,7 +1,8 @@
 """One functions-framework target serving every function by path (the local stack runs it).
 
-``/enqueue_clip``, ``/clip_webhook``, ``/retry_dispatch``, ``/telemetry_batch`` and
-``/telemetry_rollup``, each also under ``/functions/v1/`` as Supabase's gateway names them.
+``/enqueue_clip``, ``/clip_webhook``, ``/dispatch_clip``, ``/retry_dispatch``,
+``/telemetry_batch`` and ``/telemetry_rollup``, each also under ``/functions/v1/`` as
+Supabase's gateway names them.
 Run: ``functions-framework --source directorstudio/server/dispatcher.py --target route``.
 """
 
@@ -16,6 +17,7 @@ from directorstudio.server.http import Handler, error_response
 ROUTES: dict[str, Handler] = {
     "enqueue_clip": clips.enqueue_clip,
     "clip_webhook": clips.clip_webhook,
+    "dispatch_clip": clips.dispatch_clip,
     "retry_dispatch": clips.retry_dispatch,
     "telemetry_batch": telemetry.telemetry_batch,
     "telemetry_rollup": telemetry.telemetry_rollup,

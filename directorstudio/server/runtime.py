@@ -79,6 +79,7 @@ def build(
         clip_seconds=settings.render_clip_seconds,
         attempts=settings.dispatch_attempts,
         max_attempts=settings.dispatch_max_attempts,
+        lease_seconds=settings.dispatch_lease_seconds,
         wait=wait,
         sleep=sleep,
     )

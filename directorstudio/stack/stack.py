@@ -1,4 +1,5 @@
-"""``directorstudio up``: PostgreSQL, migrations, seed, keys, functions, gateway and schedule."""
+"""``directorstudio up``: PostgreSQL (with pg_cron), migrations, seed, keys, functions, gateway,
+the dispatch listener and the dispatch retry."""
 
 from __future__ import annotations
 
@@ -17,9 +18,10 @@ import psycopg
 from psycopg import sql
 
 from directorstudio import migrate, paths
-from directorstudio.pgcluster import LocalCluster, free_port
+from directorstudio.pgcluster import LocalCluster, free_port, pg_cron_installed, pg_cron_settings
 from directorstudio.stack import functions, keys, schedule
 from directorstudio.stack.common import GatewayConfig
+from directorstudio.stack.dispatch_listener import DispatchListener
 from directorstudio.stack.gateway import RENDERS_PATH
 from directorstudio.stack.keys import StackKeys
 from directorstudio.stack.runner import Gateway
@@ -37,7 +39,6 @@ class StackSettings:
     port: int = 54321
     db_port: int = 54322
     host: str = "127.0.0.1"
-    rollup_interval: float = 300.0
     retry_interval: float = 60.0
 
 
@@ -98,6 +99,15 @@ def cluster_dir(data_dir: Path) -> Path:
     return Path(pwd.getpwnam("postgres").pw_dir) / "directorstudio" / digest
 
 
+def server_settings(database: str, socket_dir: Path) -> dict[str, str]:
+    """Durable settings, with pg_cron preloaded for ``database`` when it is installed (it runs
+    the rollups the migrations schedule, connecting through the socket in ``socket_dir``)."""
+    if pg_cron_installed():
+        return {**DURABLE_SETTINGS, **pg_cron_settings(database, str(socket_dir))}
+    log.warning("pg_cron is not installed (postgresql-15-cron): the rollups will not run")
+    return dict(DURABLE_SETTINGS)
+
+
 class LocalStack:
     """One local stack in ``settings.data_dir``."""
 
@@ -127,7 +137,7 @@ class LocalStack:
     def prepare(self, step: Callable[[str], None] = lambda _: None) -> StackKeys:
         """Start PostgreSQL and bring the database, seed and keys up to date."""
         step("starting PostgreSQL")
-        self.cluster.start(DURABLE_SETTINGS)
+        self.cluster.start(server_settings("postgres", self.cluster.socket_dir))
         self.cluster.require_password()
         step("applying migrations")
         migrate.migrate(self.database_url)
@@ -164,18 +174,14 @@ class LocalStack:
         background: list[asyncio.Task[None]] = []
         try:
             await gateway.start()
-            background.append(
-                asyncio.create_task(
-                    schedule.run_periodically(gateway.pool, self.settings.rollup_interval)
-                )
-            )
             if functions_url is not None:
+                scheduler_secret = derived_secret(self.keys, "scheduler")
+                listener = DispatchListener(self.database_url, functions_url, scheduler_secret)
+                background.append(asyncio.create_task(listener.run()))
                 background.append(
                     asyncio.create_task(
                         schedule.retry_dispatch_periodically(
-                            functions_url,
-                            derived_secret(self.keys, "scheduler"),
-                            self.settings.retry_interval,
+                            functions_url, scheduler_secret, self.settings.retry_interval
                         )
                     )
                 )

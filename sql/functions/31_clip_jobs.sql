@@ -474,7 +474,7 @@ TO service_role;
 
 -- Records one attempt to hand a job to the render provider. Success stores the provider's job
 -- id; after p_max_attempts failed attempts the job fails and is refunded. A job that is already
--- final is returned unchanged.
+-- final is returned unchanged. Once the job no longer awaits dispatch its lease ends.
 CREATE OR REPLACE FUNCTION public.record_clip_dispatch(
     p_job_id uuid,
     p_succeeded boolean,
@@ -506,14 +506,19 @@ BEGIN
         PERFORM private.raise_error('not_found', 'no such clip job');
     END IF;
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         RETURN v_job;
     END IF;
 
     IF p_succeeded THEN
+        -- Lost in a crash, the job is dispatched again under the same job id, which the
+        -- provider treats as an idempotency key: the commit need not wait for the WAL flush.
+        PERFORM set_config('synchronous_commit', 'off', true);
         UPDATE public.clip_jobs
         SET attempts = attempts + 1, provider_job_id = p_provider_job_id
         WHERE id = p_job_id
         RETURNING * INTO v_job;
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         RETURN v_job;
     END IF;
 
@@ -524,6 +529,7 @@ BEGIN
     RETURNING * INTO v_job;
     IF v_job.attempts >= p_max_attempts THEN
         UPDATE public.clip_jobs SET status = 'failed' WHERE id = p_job_id;
+        DELETE FROM private.clip_dispatch_leases WHERE job_id = p_job_id;
         v_job := private.refund_clip_job(p_job_id);
     END IF;
     RETURN v_job;
@@ -535,7 +541,8 @@ FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.record_clip_dispatch(uuid, boolean, text, text, integer)
 TO service_role;
 
--- Queued jobs the render provider has not accepted yet, oldest first.
+-- Queued jobs the render provider has not accepted yet and no dispatcher holds a valid lease on,
+-- oldest first.
 CREATE OR REPLACE FUNCTION public.clip_jobs_awaiting_dispatch(p_limit integer DEFAULT 50)
 RETURNS SETOF public.clip_jobs
 LANGUAGE plpgsql
@@ -550,6 +557,10 @@ BEGIN
     SELECT j.*
     FROM public.clip_jobs AS j
     WHERE j.status = 'queued' AND j.provider_job_id IS NULL AND j.deleted_at IS NULL
+        AND NOT EXISTS (
+            SELECT FROM private.clip_dispatch_leases AS l
+            WHERE l.job_id = j.id AND l.lease_until > now()
+        )
     ORDER BY j.submitted_at, j.id
     LIMIT p_limit;
 END;

@@ -16,9 +16,10 @@ import psycopg
 from pytest_postgresql.janitor import DatabaseJanitor
 
 from directorstudio.migrate import migrate
-from directorstudio.pgcluster import LocalCluster, free_port
+from directorstudio.pgcluster import LocalCluster, free_port, pg_cron_settings
 
 HELPERS_SQL = Path(__file__).resolve().parents[1] / "sql" / "helpers.sql"
+CRON_DATABASE = "ds_cron"
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,22 @@ def test_server() -> Iterator[Server]:
     cluster.start()
     try:
         yield Server(host="127.0.0.1", port=cluster.port, user=cluster.superuser, password=None)
+    finally:
+        cluster.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+@contextmanager
+def cron_server() -> Iterator[Server]:
+    """A throwaway cluster that preloads pg_cron for the database ``CRON_DATABASE`` (created
+    empty), as hosted Supabase and the local stack run it."""
+    base = Path(tempfile.mkdtemp(prefix="directorstudio-test-cron-"))
+    cluster = LocalCluster(base, free_port())
+    cluster.start(pg_cron_settings(CRON_DATABASE))
+    try:
+        server = Server(host="127.0.0.1", port=cluster.port, user=cluster.superuser, password=None)
+        server.janitor(CRON_DATABASE).init()
+        yield server
     finally:
         cluster.stop()
         shutil.rmtree(base, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""enqueue_clip, clip_webhook and retry_dispatch."""
+"""enqueue_clip, clip_webhook, dispatch_clip and retry_dispatch."""
 
 from __future__ import annotations
 
@@ -12,6 +12,8 @@ from directorstudio.contracts.clips import (
     ClipEvent,
     ClipEventResult,
     ClipJob,
+    DispatchClipRequest,
+    DispatchOutcome,
     EnqueueClipRequest,
     RetryDispatchRequest,
 )
@@ -50,20 +52,18 @@ def enqueue_clip(request: flask.Request) -> flask.Response:
     require_method(request)
     caller = signed_in_user(request, ctx)
     body = read_model(request, EnqueueClipRequest, MAX_CLIP_BODY_BYTES)
-    with ctx.db.transaction("authenticated", caller.claims) as conn:
-        job: dict[str, Any] = ctx.db.call(
-            conn,
-            "enqueue_clip_job",
-            {
-                "p_job_id": body.job_id,
-                "p_user_key": body.user_key,
-                "p_prompt": body.prompt,
-                "p_project_id": body.project_id,
-                "p_scene_draft_id": body.scene_draft_id,
-            },
-        )
-        row = conn.execute("SELECT %s::timestamptz = now()", (job["created_at"],)).fetchone()
-        created = bool(row and row[0])
+    job, created = ctx.db.call_as_user(
+        caller,
+        "enqueue_clip_job",
+        {
+            "p_job_id": body.job_id,
+            "p_user_key": body.user_key,
+            "p_prompt": body.prompt,
+            "p_project_id": body.project_id,
+            "p_scene_draft_id": body.scene_draft_id,
+        },
+        shape="row_created",
+    )
     try:
         job = ctx.dispatcher.dispatch(job, _callback_url(request, ctx))
     except DirectorStudioError as error:
@@ -99,6 +99,23 @@ def clip_webhook(request: flask.Request) -> flask.Response:
         shape="value",
     )
     return json_response(ClipEventResult.model_validate(result).model_dump(mode="json"))
+
+
+@endpoint
+def dispatch_clip(request: flask.Request) -> flask.Response:
+    """Dispatch one new job now: called for each insert into ``clip_jobs`` (the local stack's
+    notification listener, or a Supabase Database Webhook), with scheduler credentials.
+
+    Answers whether this call held the job's lease, and the job; a job already submitted, no
+    longer queued or leased by another dispatcher is left alone.
+    """
+    ctx = runtime.current()
+    require_method(request)
+    require_scheduler(request, ctx)
+    body = read_model(request, DispatchClipRequest, MAX_CLIP_BODY_BYTES)
+    claim = ctx.dispatcher.dispatch_id(str(body.target), _callback_url(request, ctx))
+    outcome = DispatchOutcome(claimed=claim.claimed, job=ClipJob.model_validate(claim.job))
+    return json_response(outcome.model_dump(mode="json"))
 
 
 @endpoint

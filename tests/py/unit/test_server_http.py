@@ -104,6 +104,7 @@ def test_the_router_serves_functions_by_name_and_gateway_path() -> None:
     assert set(dispatcher.ROUTES) == {
         "enqueue_clip",
         "clip_webhook",
+        "dispatch_clip",
         "retry_dispatch",
         "telemetry_batch",
         "telemetry_rollup",

@@ -42,7 +42,7 @@ CREATE TABLE IF NOT EXISTS private.release_channel_daily (
     metric text NOT NULL,
     bucket text NOT NULL,
     count bigint NOT NULL,
-    users integer NOT NULL,
+    user_count integer NOT NULL,
     updated_at timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (day, channel, metric, bucket)
 );

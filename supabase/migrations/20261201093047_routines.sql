@@ -2939,15 +2939,15 @@ DECLARE
     v_written integer;
     v_removed integer;
 BEGIN
-    INSERT INTO private.release_channel_daily AS r (day, channel, metric, bucket, count, users)
+    INSERT INTO private.release_channel_daily AS r (day, channel, metric, bucket, count, user_count)
     SELECT m.day, m.channel, m.metric, m.bucket, sum(m.count), count(DISTINCT m.user_id)
     FROM public.sync_metrics AS m
     WHERE m.day = p_day
     GROUP BY m.day, m.channel, m.metric, m.bucket
     ORDER BY m.day, m.channel, m.metric, m.bucket
     ON CONFLICT (day, channel, metric, bucket) DO UPDATE
-    SET count = excluded.count, users = excluded.users, updated_at = now()
-    WHERE (r.count, r.users) IS DISTINCT FROM (excluded.count, excluded.users);
+    SET count = excluded.count, user_count = excluded.user_count, updated_at = now()
+    WHERE (r.count, r.user_count) IS DISTINCT FROM (excluded.count, excluded.user_count);
     GET DIAGNOSTICS v_written = ROW_COUNT;
     DELETE FROM private.release_channel_daily AS r
     WHERE r.day = p_day AND NOT EXISTS (

@@ -149,7 +149,7 @@ SELECT is(
     public.run_daily_rollups('2026-11-20') ->> 'release_channel_daily', '0',
     'a second run writes nothing');
 SELECT results_eq(
-    $$SELECT channel, metric, bucket, count, users FROM private.release_channel_daily
+    $$SELECT channel, metric, bucket, count, user_count FROM private.release_channel_daily
       WHERE day = '2026-11-20' ORDER BY metric, bucket$$,
     $$VALUES ('canary', 'create_to_confirm_ms', '500', 60::bigint, 1),
              ('canary', 'create_to_confirm_ms', 'inf', 40::bigint, 1),

@@ -1,0 +1,1 @@
+"""Operations commands: the rollout checklist as commands against a deployment."""

@@ -249,7 +249,7 @@ def run_smoke(
 ) -> SmokeReport:
     """Run every step in order; after a failure the remaining steps are skipped, but the
     clean-up still runs for any user that was created."""
-    import directorstudio_client.transport.supabase  # noqa: F401 - loaded before any step is timed
+    import supabase  # noqa: F401 - loaded before any step is timed
 
     report = SmokeReport()
     run = _Run(target, Path(tempfile.mkdtemp(prefix="directorstudio-smoke-")), sleep)

@@ -91,7 +91,7 @@ def _cmd_smoke(args: argparse.Namespace) -> int:
     from directorstudio.ops import smoke
 
     report = smoke.run_smoke(smoke.SmokeTarget(args.url, args.anon_key, args.service_key))
-    Console(width=max(Console().width, 120)).print(smoke.render(report))
+    Console(width=max(Console().width, 140)).print(smoke.render(report))
     return report.exit_code
 
 

@@ -115,11 +115,15 @@ def _library(run: _Run) -> str:
     return f"{len(projects)} project(s), {scenes} scene(s) from a fresh cache ({pulled} pulled)"
 
 
-def _confirmed(run: _Run, handle: Any, table: str) -> str:
+def _confirmed(run: _Run, handle: Any, table: str, listed: Callable[[], list[Any]]) -> str:
+    """The write is in the local cache at once, its handle resolves with the server's answer,
+    and the server lists the row."""
     if run.sync.storage.get_row(table, handle.row_id) is None:
         raise StepFailed(f"the {table} row is not in the local cache before confirmation")
     run.sync.start()
     result = handle.result(timeout=CONFIRM_TIMEOUT)
+    if handle.row_id not in {str(row.get("id", row.get("project_id"))) for row in listed()}:
+        raise StepFailed(f"confirmed, but the server does not list {table} {handle.row_id}")
     row = result.row or {}
     return f"{handle.row_id} confirmed ({result.outcome}, version {row.get('version')})"
 
@@ -127,14 +131,21 @@ def _confirmed(run: _Run, handle: Any, table: str) -> str:
 def _create_project(run: _Run) -> str:
     handle = run.sync.create_project("Smoke test")
     run.project_id = handle.row_id
-    return _confirmed(run, handle, "project_overview")
+    return _confirmed(
+        run, handle, "project_overview", lambda: run.transport.rpc("list_project_overviews", {})
+    )
 
 
 def _create_scene(run: _Run) -> str:
     assert run.project_id is not None
     handle = run.sync.create_scene_draft(run.project_id, "A lighthouse in a storm", 3.0)
     run.scene_id = handle.row_id
-    return _confirmed(run, handle, "scene_drafts")
+    return _confirmed(
+        run,
+        handle,
+        "scene_drafts",
+        lambda: run.transport.rpc("list_scene_drafts", {"p_project_id": run.project_id}),
+    )
 
 
 def _submit_clip(run: _Run) -> str:

@@ -139,6 +139,29 @@ def _cmd_errors_write(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_rollout_status(args: argparse.Namespace) -> int:
+    from directorstudio.ops import rollout
+
+    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
+    if not url:
+        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+        return 2
+    status = rollout.rollout_status(url, args.since, args.min_samples)
+    if args.json:
+        print(json.dumps(status.to_json(), indent=2, default=str))
+    else:
+        Console().print(rollout.render(status))
+    return status.exit_code
+
+
+def _cmd_smoke(args: argparse.Namespace) -> int:
+    from directorstudio.ops import smoke
+
+    report = smoke.run_smoke(smoke.SmokeTarget(args.url, args.anon_key, args.service_key))
+    Console(width=max(Console().width, 140)).print(smoke.render(report))
+    return report.exit_code
+
+
 def _require_free_port(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -335,6 +358,32 @@ def build_parser() -> argparse.ArgumentParser:
     keys.add_argument("--port", type=int, default=54321, help="API port when not running")
     data_dir_option(keys)
     keys.set_defaults(handler=_cmd_keys)
+
+    rollout = sub.add_parser("rollout", help="canary release health")
+    rollout_sub = rollout.add_subparsers(dest="rollout_command", required=True)
+    rollout_status = rollout_sub.add_parser(
+        "status", help="sync failure rate and median create-to-confirm per channel; 0 = go"
+    )
+    rollout_status.add_argument(
+        "--database-url", help="defaults to $DATABASE_URL, then the running local stack"
+    )
+    rollout_status.add_argument("--since", type=int, default=7, help="days back, today included")
+    rollout_status.add_argument(
+        "--min-samples", type=int, default=100, help="canary samples needed for a verdict"
+    )
+    rollout_status.add_argument("--json", action="store_true", help="machine-readable output")
+    data_dir_option(rollout_status)
+    rollout_status.set_defaults(handler=_cmd_rollout_status)
+
+    smoke_parser = sub.add_parser(
+        "smoke", help="the rollout checklist's smoke test against a deployment; 0 = all passed"
+    )
+    smoke_parser.add_argument("--url", required=True, help="the API URL")
+    smoke_parser.add_argument("--anon-key", required=True, help="the anon (publishable) key")
+    smoke_parser.add_argument(
+        "--service-key", help="service_role key: removes the test user and its data afterwards"
+    )
+    smoke_parser.set_defaults(handler=_cmd_smoke)
 
     routines = sub.add_parser("routines", help="keep routines migrations in step with sql/")
     routines_sub = routines.add_subparsers(dest="routines_command", required=True)

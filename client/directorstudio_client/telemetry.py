@@ -3,6 +3,11 @@
 Each event is one increment ``{element, attempts, successes}`` of the user's daily counters
 (``batch_upsert_telemetry``). A flush claims a batch under a fresh batch id before sending it,
 so a flush whose acknowledgement is lost is resent with the same id and counted once.
+
+Canary metrics (each sync outcome, and the create-to-confirm latency in fixed histogram
+buckets) share the same durable buffer as elements ``<metric>:<bucket>`` and go, in the same
+batch and under the same batch id, to ``record_sync_metrics``, which stamps them with the
+user's release channel.
 """
 
 from __future__ import annotations
@@ -13,6 +18,13 @@ from collections.abc import Callable
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.contracts.telemetry import (
+    CREATE_TO_CONFIRM,
+    CREATE_TO_CONFIRM_BOUNDS_MS,
+    SYNC_OUTCOME,
+    SYNC_OUTCOMES,
+    latency_bucket,
+)
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import TelemetryRecord
 from directorstudio_client.storage.protocol import Storage
@@ -31,6 +43,10 @@ EVENTS = frozenset(
         "sync_push",
         "outbox_health",
     }
+)
+SYNC_METRICS = frozenset(
+    {f"{SYNC_OUTCOME}:{outcome}" for outcome in SYNC_OUTCOMES}
+    | {f"{CREATE_TO_CONFIRM}:{b}" for b in (*map(str, CREATE_TO_CONFIRM_BOUNDS_MS), "inf")}
 )
 FAILURE_EVENTS = frozenset({"create_failed"})
 SYNC_LATENCY_TARGET = 3.0  # seconds: the rollout's create-to-confirm median target
@@ -58,7 +74,7 @@ class TelemetryEmitter:
 
     def record(self, element: str, attempts: int = 1, successes: int | None = None) -> None:
         """Buffer one increment of ``element``."""
-        if element not in EVENTS:
+        if element not in EVENTS and element not in SYNC_METRICS:
             raise ValueError(f"unknown telemetry element: {element}")
         if successes is None:
             successes = 0 if element in FAILURE_EVENTS else attempts
@@ -81,6 +97,15 @@ class TelemetryEmitter:
         """Record one sync round trip; it counts as a success when within the target."""
         self.record("sync_latency", 1, 1 if seconds <= SYNC_LATENCY_TARGET else 0)
 
+    def sync_outcome(self, outcome: str, count: int = 1) -> None:
+        """Count ``count`` outbox entries whose sync ended ``outcome``: confirmed, retried, dead."""
+        if count > 0:
+            self.record(f"{SYNC_OUTCOME}:{outcome}", count, count)
+
+    def create_to_confirm(self, seconds: float) -> None:
+        """Record one create-to-confirm latency in its histogram bucket."""
+        self.record(f"{CREATE_TO_CONFIRM}:{latency_bucket(max(seconds, 0.0))}", 1, 1)
+
     def flush(self) -> int:
         """Send buffered increments batch by batch; returns how many records were delivered.
 
@@ -92,22 +117,33 @@ class TelemetryEmitter:
             batch_id, records = self._storage.claim_telemetry_batch(self._new_id(), MAX_BATCH)
             if not records:
                 return delivered
-            totals: dict[tuple[str, str], list[int]] = {}
-            for record in records:
-                counts = totals.setdefault((record.element, record.day), [0, 0])
-                counts[0] += record.attempts
-                counts[1] += record.successes
-            events: list[dict[str, Any]] = [
-                {"element": element, "attempts": a, "successes": s, "day": day}
-                for (element, day), (a, s) in sorted(totals.items())
-            ]
-            try:
-                self._transport.rpc(
-                    "batch_upsert_telemetry", {"p_batch_id": batch_id, "p_events": events}
-                )
-            except DirectorStudioError as error:
-                if not error.permanent:
-                    raise
-                self.dropped_batches += 1
+            for function, events in _batch_calls(records):
+                try:
+                    self._transport.rpc(function, {"p_batch_id": batch_id, "p_events": events})
+                except DirectorStudioError as error:
+                    if not error.permanent:
+                        raise
+                    self.dropped_batches += 1
             self._storage.remove_telemetry_batch(batch_id)
             delivered += len(records)
+
+
+def _batch_calls(records: list[TelemetryRecord]) -> list[tuple[str, list[dict[str, Any]]]]:
+    """The calls that deliver a batch: element counts, then sync metrics (each when present)."""
+    totals: dict[tuple[str, str], list[int]] = {}
+    for record in records:
+        counts = totals.setdefault((record.element, record.day), [0, 0])
+        counts[0] += record.attempts
+        counts[1] += record.successes
+    events: list[dict[str, Any]] = []
+    metrics: list[dict[str, Any]] = []
+    for (element, day), (attempts, successes) in sorted(totals.items()):
+        if element in SYNC_METRICS:
+            metric, _, bucket = element.partition(":")
+            metrics.append({"metric": metric, "bucket": bucket, "count": attempts, "day": day})
+        else:
+            events.append(
+                {"element": element, "attempts": attempts, "successes": successes, "day": day}
+            )
+    calls = [("batch_upsert_telemetry", events), ("record_sync_metrics", metrics)]
+    return [(function, batch) for function, batch in calls if batch]

@@ -12,6 +12,23 @@ MAX_BATCH_EVENTS = 500
 MAX_BATCH_BYTES = 256 * 1024
 MAX_SCHEDULER_BODY_BYTES = 4096
 
+# Canary metrics (public.record_sync_metrics): how each outbox entry's sync ended, and the
+# create-to-confirm latency histogram, whose bucket upper bounds in ms must match
+# private.create_to_confirm_bounds() (a test checks); the last bucket, "inf", is open.
+SYNC_OUTCOME = "sync_outcome"
+CREATE_TO_CONFIRM = "create_to_confirm_ms"
+SYNC_OUTCOMES = ("confirmed", "retried", "dead")
+CREATE_TO_CONFIRM_BOUNDS_MS = (250, 500, 1000, 2000, 3000, 5000, 10000, 30000, 60000)
+
+
+def latency_bucket(seconds: float) -> str:
+    """The histogram bucket of a create-to-confirm latency: the first bound >= it, or inf."""
+    millis = seconds * 1000.0
+    for bound in CREATE_TO_CONFIRM_BOUNDS_MS:
+        if millis <= bound:
+            return str(bound)
+    return "inf"
+
 
 class TelemetryEvent(BaseModel):
     """Counts for one UI element (``day`` defaults to the server's current UTC day)."""

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from directorstudio.stack import auth, functions, realtime, rest
+from directorstudio.stack import admin, auth, functions, realtime, rest
 from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig, json_response
 from directorstudio.stack.db import ConnectionPool
 
@@ -94,6 +94,7 @@ def build_app(
     app[POOL_KEY] = pool
     app[HUB_KEY] = hub
     auth.add_routes(app)
+    admin.add_routes(app)
     rest.add_routes(app)
     functions.add_routes(app)
     app.router.add_get("/realtime/v1/websocket", hub.handle)

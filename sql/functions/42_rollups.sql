@@ -8,7 +8,9 @@
 --   user_statistics                  per user: credits, live scenes and screenplays, completed
 --                                    videos, last activity;
 --   project_overview                 scene_count/total_duration of projects whose stored totals
---                                    disagree with their live scenes.
+--                                    disagree with their live scenes;
+--   private.release_channel_daily    that day's sync metrics per release channel
+--                                    (private.rollup_release_channels, 43_release_channels.sql).
 -- Every step is an upsert on the table's unique key that writes only rows whose values change,
 -- so running it again for the same day gives the same rows; the result counts the rows written.
 -- run_due_rollups() runs yesterday and today (UTC) and is what the scheduler calls
@@ -47,6 +49,7 @@ DECLARE
     v_performance integer;
     v_statistics integer;
     v_projects integer;
+    v_release integer;
 BEGIN
     IF p_day IS NULL THEN
         PERFORM private.raise_error('invalid_input', 'a rollup needs a day');
@@ -242,13 +245,16 @@ BEGIN
             excluded.completed_videos, excluded.last_activity);
     GET DIAGNOSTICS v_statistics = ROW_COUNT;
 
+    v_release := private.rollup_release_channels(p_day);
+
     RETURN jsonb_build_object(
         'day', p_day,
         'continuity_daily_analytics', v_daily,
         'continuity_recent_validations', v_recent,
         'continuity_telemetry_performance', v_performance,
         'user_statistics', v_statistics,
-        'project_overview', v_projects
+        'project_overview', v_projects,
+        'release_channel_daily', v_release
     );
 END;
 $$;

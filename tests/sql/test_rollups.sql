@@ -133,7 +133,7 @@ SELECT is(
     public.run_daily_rollups('2026-11-20'),
     '{"day": "2026-11-20", "continuity_daily_analytics": 2,
       "continuity_recent_validations": 4, "continuity_telemetry_performance": 5,
-      "user_statistics": 2, "project_overview": 1}'::jsonb,
+      "user_statistics": 2, "project_overview": 1, "release_channel_daily": 0}'::jsonb,
     'the first run reports the rows it wrote per table');
 
 SELECT results_eq(
@@ -205,7 +205,7 @@ SELECT is(
     public.run_daily_rollups('2026-11-20'),
     '{"day": "2026-11-20", "continuity_daily_analytics": 0,
       "continuity_recent_validations": 0, "continuity_telemetry_performance": 0,
-      "user_statistics": 0, "project_overview": 0}'::jsonb,
+      "user_statistics": 0, "project_overview": 0, "release_channel_daily": 0}'::jsonb,
     'a second run for the same day writes nothing');
 
 SELECT is(

@@ -1,8 +1,9 @@
 """A fake of the network between the client library and the backend.
 
 Wraps a real transport and, on request, drops requests before they leave (offline), drops the
-acknowledgement after the server has answered (lost ack), or refuses realtime. It never answers
-in the server's place.
+acknowledgement after the server has answered (lost ack), has a proxy on the way answer a
+server error instead of forwarding (gateway errors), or refuses realtime. It never answers in
+the server's place.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ class FlakyNetwork:
     offline: bool = False
     realtime_down: bool = False
     drop_acks: int = 0
+    gateway_errors: int = 0
     calls: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     delivered: list[str] = field(default_factory=list)
 
@@ -35,6 +37,9 @@ class FlakyNetwork:
         self.calls.append((name, dict(args)))
         if self.offline or self.inner is None:
             raise _unreachable("request not sent")
+        if self.gateway_errors > 0:
+            self.gateway_errors -= 1
+            raise DirectorStudioError("502 Bad Gateway", code=ErrorCode.INTERNAL)
         answer = self.inner.rpc(name, args)
         self.delivered.append(name)
         if self.drop_acks > 0:

@@ -9,7 +9,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any
 
-from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OPEN_STATES, EntryState, OutboxEntry
@@ -129,6 +129,7 @@ class SyncService(LocalWrites):
             return future
 
     def _settled(self, entry: OutboxEntry, result: Any, error: BaseException | None) -> None:
+        self._record_sync_outcome(entry, error)
         if (entry.table, entry.op) in CREATE_OPS:
             self.telemetry.emit("create_confirmed" if error is None else "create_failed")
         with self._futures_lock:
@@ -143,6 +144,13 @@ class SyncService(LocalWrites):
             future.set_result(
                 MutationResult.model_validate({"mutation_id": entry.mutation_id, **dict(result)})
             )
+
+    def _record_sync_outcome(self, entry: OutboxEntry, error: BaseException | None) -> None:
+        """Canary metrics, taken where a handle resolves: how the entry's sync ended and, for a
+        create, the time from the optimistic local write to the server's confirmation."""
+        self.telemetry.sync_outcome("confirmed" if error is None else "dead")
+        if error is None and (entry.table, entry.op) in CREATE_OPS:
+            self.telemetry.create_to_confirm(self.clock.now() - entry.created_at)
 
     def _woken(self) -> None:
         self._wake.set()
@@ -216,6 +224,9 @@ class SyncService(LocalWrites):
     def _after_push(self, push: PushReport) -> None:
         if push.failed:
             self._last_error = push.error
+            # A device that cannot reach the backend says nothing about the release.
+            if (push.error or {}).get("code") != ErrorCode.UNAVAILABLE:
+                self.telemetry.sync_outcome("retried", push.sent)
             return
         if push.latency is not None:
             self.telemetry.sync_latency(push.latency)

@@ -74,6 +74,8 @@ def two_users_with_rows(admin_conn: Conn) -> tuple[uuid.UUID, uuid.UUID]:
         VALUES (%(u)s, now());
         INSERT INTO public.video_uploads (project_id, user_id, filename)
         VALUES (%(p)s, %(u)s, 'f');
+        INSERT INTO public.sync_metrics (user_id, day, channel, metric, bucket, count)
+        VALUES (%(u)s, current_date, 'stable', 'sync_outcome', 'confirmed', 1);
         """,
         {"u": owner, "p": project, "s": scene, "j": job, "sp": screenplay},
     )

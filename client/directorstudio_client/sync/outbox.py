@@ -14,6 +14,7 @@ from directorstudio.contracts.sync import (
     MutationResult,
     PushResponse,
 )
+from directorstudio.contracts.tables import PROJECTS, SCENE_DRAFTS
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import EntryState, OutboxEntry
 from directorstudio_client.storage.protocol import Storage
@@ -23,7 +24,8 @@ from directorstudio_client.sync.reconcile import Reconciler
 from directorstudio_client.transport.protocol import Transport
 
 Settled = Callable[[OutboxEntry, Any, BaseException | None], None]
-CREATE_OPS = {("project_overview", "upsert"), ("scene_drafts", "create")}
+# The creates whose confirmation is measured (telemetry "create_confirmed").
+CREATE_OPS = {(PROJECTS.name, "upsert"), (SCENE_DRAFTS.name, "create")}
 
 
 @dataclass
@@ -203,7 +205,7 @@ class OutboxDrainer:
         rows = result.rows or []
         if entry.op == "reorder":
             if isinstance(row, dict):
-                self._reconciler.apply_server_row("project_overview", row)
+                self._reconciler.apply_server_row(PROJECTS.name, row)
         elif entry.table in SYNCED_TABLES and isinstance(row, dict):
             returned = ops.server_id(entry.table, row)
             if returned is not None and returned != entry.row_id:
@@ -211,10 +213,10 @@ class OutboxDrainer:
             self._reconciler.apply_server_row(entry.table, row)
             self._rebase_later_updates(entry.table, returned or entry.row_id, row)
         for scene in rows:
-            self._reconciler.apply_server_row("scene_drafts", scene)
+            self._reconciler.apply_server_row(SCENE_DRAFTS.name, scene)
         if entry.op == "reorder":
             for row_id in entry.args.get("ordered_ids", []):
-                self._reconciler.rebuild("scene_drafts", str(row_id))
+                self._reconciler.rebuild(SCENE_DRAFTS.name, str(row_id))
 
     def _rebase_later_updates(self, table: str, row_id: str, row: dict[str, Any]) -> None:
         version = int(row.get("version") or 0)

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from directorstudio.contracts.sync import RESOLUTION_CHOICES, Change
+from directorstudio.contracts.tables import CLIP_JOBS, synced_spec
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import (
     OPEN_STATES,
@@ -66,7 +67,7 @@ class Reconciler:
                 if cached.server_row is None:
                     stamp = dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).isoformat()
                     local.setdefault(
-                        "last_updated" if table == "project_overview" else "created_at",
+                        synced_spec(table).stamp_column,
                         cached.row.get("last_updated") or cached.row.get("created_at") or stamp,
                     )
                 cached.deleted = bool(local.get("deleted_at")) and cached.server_row is None
@@ -108,7 +109,7 @@ class Reconciler:
 
     def _note_clip_completion(self, table: str, cached: CachedRow, row: dict[str, Any]) -> None:
         before = (cached.server_row or {}).get("status")
-        if table == "clip_jobs" and row.get("status") == "completed" and before != "completed":
+        if table == CLIP_JOBS.name and row.get("status") == "completed" and before != "completed":
             self._on_clip_completed(row)
 
     def apply_change(self, change: Change) -> None:

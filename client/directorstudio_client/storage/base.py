@@ -9,7 +9,14 @@ from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
 from directorstudio.contracts.tables import CLIP_JOBS, PROJECTS, SCENE_DRAFTS, SYNCED, synced_spec
-from directorstudio_client.storage.models import OPEN_STATES, CachedRow, OutboxEntry
+from directorstudio_client.storage.models import (
+    OPEN_STATES,
+    CachedRow,
+    ConflictRecord,
+    EntryState,
+    OutboxEntry,
+    OutboxSummary,
+)
 from directorstudio_client.storage.protocol import Listener, Unsubscribe
 
 
@@ -119,6 +126,65 @@ class StoreBase(ABC):
         with self.transaction():
             self._write_row(cached)
             self._changed(cached.table, f"{cached.table}:{cached.id}")
+
+    def put_rows(self, rows: list[CachedRow]) -> None:
+        """Store many cached rows at once (one transaction)."""
+        with self.transaction():
+            for cached in rows:
+                self.put_row(cached)
+
+    def get_rows(self, table: str, row_ids: list[str]) -> dict[str, CachedRow]:
+        """The cached rows among ``row_ids``, by id."""
+        found = (self.get_row(table, row_id) for row_id in row_ids)
+        return {c.id: c for c in found if c is not None}
+
+    # --- the outbox by row and in aggregate (stores override these with indexed lookups) ---
+    def get_open_entries_for_row(self, table: str, row_id: str) -> list[OutboxEntry]:
+        """The open entries that change a row's local view, in mutation order."""
+        return [
+            e
+            for e in self.get_pending_sync_entries()
+            if e.state in OPEN_STATES and e.table == table and row_id in e.touched_row_ids()
+        ]
+
+    def rows_with_open_entries(self, table: str, row_ids: list[str]) -> set[str]:
+        """Those of ``row_ids`` that have open entries."""
+        return {i for i in row_ids if self.get_open_entries_for_row(table, i)}
+
+    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order."""
+        return [e for e in self.get_pending_sync_entries() if e.state in OPEN_STATES][:limit]
+
+    def get_dead_sync_entries(self) -> list[OutboxEntry]:
+        """The dead-lettered entries, in mutation order."""
+        return [e for e in self.get_pending_sync_entries() if e.state == EntryState.DEAD]
+
+    def outbox_summary(self) -> OutboxSummary:
+        """Counts by state, the oldest open entry's creation time, the last error, next retry."""
+        entries = self.get_pending_sync_entries()
+        counts = {str(state): 0 for state in EntryState if state != EntryState.DONE}
+        for e in entries:
+            counts[str(e.state)] += 1
+        opened = [e.created_at for e in entries if e.state in OPEN_STATES]
+        errors = [e.last_error for e in entries if e.last_error]
+        retries = [
+            e.next_attempt_at
+            for e in entries
+            if e.state == EntryState.RETRY_WAIT and e.next_attempt_at is not None
+        ]
+        return OutboxSummary(
+            counts=counts,
+            oldest_open_created_at=min(opened, default=None),
+            last_error=errors[-1] if errors else None,
+            next_retry_at=min(retries, default=None),
+        )
+
+    def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
+        """The open conflict of a row, if any."""
+        return next((c for c in self.get_conflicts() if (c.table, c.id) == (table, row_id)), None)
+
+    @abstractmethod
+    def get_conflicts(self) -> list[ConflictRecord]: ...
 
     def _upsert_local(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         row_id = row_id_of(table, row)

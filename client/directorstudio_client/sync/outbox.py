@@ -78,9 +78,7 @@ class OutboxDrainer:
         now = self._clock.now()
         batch: list[OutboxEntry] = []
         updated: set[tuple[str, str]] = set()
-        for entry in self._storage.get_pending_sync_entries():
-            if entry.state == EntryState.DEAD:
-                continue
+        for entry in self._storage.get_open_entries(self._batch_size):
             due = entry.state in (EntryState.PENDING, EntryState.IN_FLIGHT) or (
                 entry.state == EntryState.RETRY_WAIT and (entry.next_attempt_at or 0) <= now
             )
@@ -220,7 +218,7 @@ class OutboxDrainer:
 
     def _rebase_later_updates(self, table: str, row_id: str, row: dict[str, Any]) -> None:
         version = int(row.get("version") or 0)
-        for later in self._storage.get_pending_sync_entries():
+        for later in self._storage.get_open_entries_for_row(table, row_id):
             if (
                 later.table == table
                 and later.row_id == row_id

@@ -65,6 +65,9 @@ class Mutation(_Wire):
     op: str
     id: str
     base_version: int | None = None
+    base_mutation_id: int | None = None
+    """The client's previous mutation of the same row: when the server applied it, the version
+    it produced is this mutation's base (consecutive edits never conflict with each other)."""
     args: dict[str, Any] = Field(default_factory=dict)
 
 

@@ -77,18 +77,14 @@ class OutboxDrainer:
         """The longest prefix of the open entries that may be sent now, in mutation order."""
         now = self._clock.now()
         batch: list[OutboxEntry] = []
-        updated: set[tuple[str, str]] = set()
         for entry in self._storage.get_open_entries(self._batch_size):
             due = entry.state in (EntryState.PENDING, EntryState.IN_FLIGHT) or (
                 entry.state == EntryState.RETRY_WAIT and (entry.next_attempt_at or 0) <= now
             )
             if not due:
                 break  # keep the order: nothing overtakes an entry that is waiting
-            key = (entry.table, entry.row_id)
-            if entry.op == "update" and key in updated and entry.attempts == 0:
-                break  # its base version is set once the earlier write is confirmed
-            if entry.op in ("update", "create", "upsert"):
-                updated.add(key)
+            # An entry following another of the same row in this batch carries that entry's
+            # mutation id, and the server takes its result as the base (no self-conflict).
             batch.append(entry)
             if len(batch) >= self._batch_size:
                 break
@@ -114,6 +110,7 @@ class OutboxDrainer:
                 "op": e.op,
                 "id": e.row_id,
                 "base_version": e.base_version,
+                "base_mutation_id": e.base_mutation_id,
                 "args": e.args,
             }
             for e in batch
@@ -222,7 +219,7 @@ class OutboxDrainer:
             if (
                 later.table == table
                 and later.row_id == row_id
-                and later.op == "update"
+                and later.base_version is not None
                 and later.attempts == 0
                 and later.state == EntryState.PENDING
                 and (later.base_version or 0) < version

@@ -71,7 +71,8 @@ class LocalWrites:
         coalesce: bool = True,
     ) -> SyncHandle:
         with self.storage.transaction():
-            entry = self._coalesce(table, op, row_id, args) if coalesce else None
+            earlier = [e for e in self.reconciler.open_for(table, row_id) if e.row_id == row_id]
+            entry = self._coalesce(earlier, op, args) if coalesce else None
             if entry is None:
                 entry = self.storage.enqueue_sync(
                     OutboxEntry(
@@ -82,6 +83,7 @@ class LocalWrites:
                         args=args,
                         base_version=base_version,
                         created_at=self.clock.now(),
+                        base_mutation_id=earlier[-1].mutation_id if earlier else None,
                     )
                 )
             if table_spec(table).synced:
@@ -95,16 +97,13 @@ class LocalWrites:
         return handle
 
     def _coalesce(
-        self, table: str, op: str, row_id: str, args: dict[str, Any]
+        self, earlier: list[OutboxEntry], op: str, args: dict[str, Any]
     ) -> OutboxEntry | None:
         """Fold an update into the row's last entry while that one has never been sent."""
-        if op != "update":
+        if op != "update" or not earlier:
             return None
-        entries = self.reconciler.open_for(table, row_id)
-        if not entries:
-            return None
-        last = entries[-1]
-        if last.state != EntryState.PENDING or last.attempts > 0 or last.row_id != row_id:
+        last = earlier[-1]
+        if last.state != EntryState.PENDING or last.attempts > 0:
             return None
         if last.op == "update":
             last.args = {"patch": {**last.args.get("patch", {}), **args["patch"]}}

@@ -8,6 +8,7 @@ from the project.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from typing import Literal
 
@@ -40,7 +41,7 @@ class TableSpec:
     synced: bool = True
     """Pulled and cached (``continuity_logs`` is written through sync but never pulled)."""
 
-    @property
+    @functools.cached_property
     def field_names(self) -> tuple[str, ...]:
         """Every field, in declaration order."""
         return tuple(f.name for f in self.fields)
@@ -61,6 +62,9 @@ def _fields(spec: str) -> tuple[Field, ...]:
 
 
 _SYNC_COLUMNS = "deleted_at version:integer"
+# Columns of every synced table that serve the server's bookkeeping (field-level conflicts, the
+# pull cursor): kept with the server row, not part of a row's local view.
+SERVER_BOOKKEEPING: tuple[str, ...] = ("field_versions", "sync_txid")
 
 PROJECTS = TableSpec(
     name="project_overview",

@@ -15,11 +15,11 @@ from directorstudio_client.storage.sqlite_outbox import SQLiteOutbox
 from directorstudio_client.storage.sqlite_rows import (
     all_columns,
     decode,
-    decode_view,
     dump,
     encode,
     insert_sql,
     view_columns,
+    view_decoder,
 )
 from directorstudio_client.storage.sqlite_schema import migrate
 
@@ -145,7 +145,8 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
     def _views(self, table: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
         spec = synced_spec(table)
         records = self._query(f"SELECT {view_columns(spec)} FROM {spec.name} {where}", params)
-        return [decode_view(spec, r) for r in records]
+        decode_record = view_decoder(spec)
+        return [decode_record(r) for r in records]
 
     def get_project_overviews(
         self, user_id: str, *, include_archived: bool = False

@@ -9,6 +9,7 @@ of the returned view, as they were never set.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from directorstudio.contracts.tables import TableSpec
@@ -64,16 +65,36 @@ def encode(spec: TableSpec, cached: CachedRow) -> tuple[Any, ...]:
     return tuple(values)
 
 
+ViewDecoder = Callable[[tuple[Any, ...]], dict[str, Any]]
+_DECODERS: dict[str, ViewDecoder] = {}
+
+
+def view_decoder(spec: TableSpec) -> ViewDecoder:
+    """Turns a record of :func:`view_columns` into a local view (one closure per table)."""
+    decoder = _DECODERS.get(spec.name)
+    if decoder is not None:
+        return decoder
+    names = spec.field_names
+    booleans = tuple(f.name for f in spec.fields if f.type == "boolean")
+    loads = json.loads
+
+    def decode_record(record: tuple[Any, ...]) -> dict[str, Any]:
+        row = {k: v for k, v in zip(names, record) if v is not None}  # noqa: B905 - extra last
+        for name in booleans:
+            if name in row:
+                row[name] = bool(row[name])
+        extra = record[-1]
+        if extra is not None:
+            row.update(loads(extra))
+        return row
+
+    _DECODERS[spec.name] = decode_record
+    return decode_record
+
+
 def decode_view(spec: TableSpec, record: tuple[Any, ...]) -> dict[str, Any]:
     """A local view from the columns of :func:`view_columns`."""
-    row: dict[str, Any] = {}
-    for field, value in zip(spec.fields, record, strict=False):
-        if value is not None:
-            row[field.name] = bool(value) if field.type == "boolean" else value
-    extra = record[len(spec.fields)]
-    if extra is not None:
-        row.update(json.loads(extra))
-    return row
+    return view_decoder(spec)(record)
 
 
 def decode(spec: TableSpec, record: tuple[Any, ...]) -> CachedRow:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from directorstudio.contracts.sync import RESOLUTION_CHOICES, Change
-from directorstudio.contracts.tables import CLIP_JOBS, synced_spec
+from directorstudio.contracts.tables import CLIP_JOBS, SERVER_BOOKKEEPING, synced_spec
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import (
     CachedRow,
@@ -76,6 +76,8 @@ class Reconciler:
             cached.deleted = True
             cached.row = {**cached.row, "deleted_at": ops.LOCAL_DELETION}
             return cached
+        for name in SERVER_BOOKKEEPING:
+            local.pop(name, None)
         local.setdefault("user_id", self._user_id)
         if cached.server_row is None:
             stamp = dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).isoformat()

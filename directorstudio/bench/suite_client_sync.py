@@ -18,6 +18,7 @@ import psycopg
 from directorstudio.bench.client_stack import running_gateway, signed_in_client
 from directorstudio.bench.database import durable_database
 from directorstudio.bench.model import BenchOptions, Row, at_least, at_most, median, repeat
+from directorstudio.db.context import claims_for_user, request_transaction
 from directorstudio_client import SQLiteStorage, SyncService
 
 NAME = "client_sync"
@@ -119,6 +120,37 @@ def seed_rows(url: str, user: str, rows: int) -> None:
         conn.execute("ANALYZE")
 
 
+def server_pull_rate(url: str, user: str) -> float:
+    """Rows per second of every sync_pull page of the user, inside the database."""
+    rows = 0
+    cursor = None
+    with psycopg.connect(url) as conn:
+        started = time.perf_counter()
+        while True:
+            with request_transaction(conn, "authenticated", claims_for_user(user)):
+                page = conn.execute("SELECT public.sync_pull(%s, 1000)", (cursor,)).fetchone()
+            assert page is not None
+            rows += len(page[0]["changes"])
+            cursor = page[0]["cursor"]
+            if not page[0]["has_more"]:
+                break
+        return rows / (time.perf_counter() - started)
+
+
+def raw_select_rate(url: str, user: str) -> float:
+    """Rows per second of a plain SELECT of the same rows as JSON by the table owner."""
+    with psycopg.connect(url) as conn:
+        started = time.perf_counter()
+        rows = 0
+        for table in ("project_overview", "scene_drafts"):
+            rows += len(
+                conn.execute(
+                    f"SELECT to_jsonb(t) FROM public.{table} AS t WHERE t.user_id = %s", (user,)
+                ).fetchall()
+            )
+        return rows / (time.perf_counter() - started)
+
+
 class ClientSyncSuite:
     """Replay, initial sync and create-to-confirmed through supabase-py."""
 
@@ -133,7 +165,7 @@ class ClientSyncSuite:
         ):
             base = Path(tmp)
             rows = self._replay(url, api, anon, base, replayed, single, options)
-            rows.append(self._initial_sync(url, api, anon, base, synced, options))
+            rows.extend(self._initial_sync(url, api, anon, base, synced, options))
             rows.append(self._create_confirmed(api, anon, base, options))
         return rows
 
@@ -192,7 +224,7 @@ class ClientSyncSuite:
 
     def _initial_sync(
         self, url: str, api: str, anon: str, base: Path, rows: int, options: BenchOptions
-    ) -> Row:
+    ) -> list[Row]:
         seeded, _ = signed_in_client(api, anon, base / "seeded-owner.db")
         seed_rows(url, seeded.user_id, rows)
         token_transport = seeded.transport
@@ -208,7 +240,15 @@ class ClientSyncSuite:
             pulled = fresh.pull()
             seconds.append(time.perf_counter() - started)
             fresh.storage.close()
-        return at_most(NAME, f"initial sync of {pulled} rows", "s", seconds, 5.0)
+        server = repeat(lambda: server_pull_rate(url, seeded.user_id), options.repetitions)
+        raw = repeat(lambda: raw_select_rate(url, seeded.user_id), options.repetitions)
+        return [
+            at_most(NAME, f"initial sync of {pulled} rows", "s", seconds, 5.0),
+            at_least(
+                NAME, "sync_pull pages, server side", "rows/s", server, 50000,
+                baseline="raw psycopg SELECT", baseline_values=raw,
+            ),
+        ]  # fmt: skip
 
     def _create_confirmed(self, api: str, anon: str, base: Path, options: BenchOptions) -> Row:
         sync, _ = signed_in_client(api, anon, base / "creates.db")

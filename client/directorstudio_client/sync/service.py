@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError
-from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage
+from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage, PushResponse
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import Storage
@@ -189,14 +189,7 @@ class SyncService(LocalWrites):
         with self._round_lock:
             report = RoundReport()
             self._ensure_realtime()
-            for _ in range(1000):
-                push = self.drainer.push_once()
-                if push.sent == 0:
-                    break
-                report.pushes.append(push)
-                self._after_push(push)
-                if push.failed:
-                    break
+            self._drain(report)
             if force_pull or self._pull_due():
                 self._hinted.clear()
                 self._last_pull_try = self.clock.now()
@@ -208,6 +201,34 @@ class SyncService(LocalWrites):
             if force_pull or self._flush_due():
                 report.telemetry_sent = self.flush_telemetry()
             return report
+
+    def _drain(self, report: RoundReport, rounds: int = 1000) -> None:
+        """Push every due batch. While one batch's answer is recorded, the next batch is
+        already on its way (it was claimed once the server had answered the previous one)."""
+        drainer = self.drainer
+        batch = drainer.claim()
+        if not batch:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="directorstudio-push") as pool:
+            sent = pool.submit(drainer.send, batch)
+            for _ in range(rounds):
+                answer, started, finished = sent.result()
+                following: list[OutboxEntry] = []
+                if isinstance(answer, PushResponse) and drainer.keeps_ids(batch, answer):
+                    following = drainer.claim(frozenset(e.entry_id for e in batch))
+                    if following:
+                        sent = pool.submit(drainer.send, following)
+                push = drainer.record(batch, answer, started, finished)
+                report.pushes.append(push)
+                self._after_push(push)
+                if push.failed:
+                    break
+                if not following:
+                    following = drainer.claim()
+                    if not following:
+                        break
+                    sent = pool.submit(drainer.send, following)
+                batch = following
 
     def sync_now(self) -> RoundReport:
         """Push everything due, pull, and flush telemetry now."""

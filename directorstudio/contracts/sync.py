@@ -1,6 +1,7 @@
 """The sync wire contract: what ``sync_pull`` and ``sync_push`` accept and return.
 
-Shared by the client library and the server side; imports nothing else from the project.
+Shared by the client library and the server side; imports only the table registry
+(:mod:`directorstudio.contracts.tables`).
 """
 
 from __future__ import annotations
@@ -9,16 +10,12 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from directorstudio.contracts.tables import SYNCED, TABLES
+
 SyncedTable = Literal[
     "project_overview", "scene_drafts", "screenplays", "screenplay_sections", "clip_jobs"
 ]
-SYNCED_TABLES: tuple[str, ...] = (
-    "project_overview",
-    "scene_drafts",
-    "screenplays",
-    "screenplay_sections",
-    "clip_jobs",
-)
+SYNCED_TABLES: tuple[str, ...] = tuple(spec.name for spec in SYNCED)
 MutationTable = Literal[
     "project_overview",
     "scene_drafts",
@@ -35,14 +32,7 @@ MAX_PUSH_BATCH = 100
 MAX_PULL_LIMIT = 500
 
 # Operations per table, as sync_push knows them.
-OPERATIONS: dict[str, frozenset[str]] = {
-    "project_overview": frozenset({"upsert", "rename", "archive", "duplicate"}),
-    "scene_drafts": frozenset({"create", "update", "delete", "reorder"}),
-    "clip_jobs": frozenset({"enqueue", "cancel"}),
-    "continuity_logs": frozenset({"resolve_conflict"}),
-    "screenplays": frozenset({"upsert", "delete"}),
-    "screenplay_sections": frozenset({"upsert", "delete"}),
-}
+OPERATIONS: dict[str, frozenset[str]] = {name: spec.ops for name, spec in TABLES.items()}
 
 
 class _Wire(BaseModel):
@@ -75,6 +65,9 @@ class Mutation(_Wire):
     op: str
     id: str
     base_version: int | None = None
+    base_mutation_id: int | None = None
+    """The client's previous mutation of the same row: when the server applied it, the version
+    it produced is this mutation's base (consecutive edits never conflict with each other)."""
     args: dict[str, Any] = Field(default_factory=dict)
 
 

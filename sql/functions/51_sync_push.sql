@@ -386,6 +386,39 @@ BEGIN
 END;
 $$;
 
+-- The base version of a mutation that follows the client's earlier mutation of the same row:
+-- the version that mutation produced, when it was applied (in this batch or an earlier one);
+-- otherwise the base version the client sent. So consecutive offline edits of one row never
+-- conflict with each other, while an edit from elsewhere in between still does.
+DROP FUNCTION IF EXISTS private.sync_rebased_version(uuid, bigint, text, uuid, bigint);
+CREATE OR REPLACE FUNCTION private.sync_rebased_version(
+    p_client_id uuid,
+    p_base_mutation_id bigint,
+    p_table text,
+    p_id uuid,
+    p_base_version bigint
+)
+RETURNS bigint
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT coalesce(
+        (
+            SELECT greatest(
+                coalesce(p_base_version, 0), (r.outcome -> 'row' ->> 'version')::bigint
+            )
+            FROM (
+                SELECT private.sync_recorded_mutation(p_client_id, p_base_mutation_id) AS outcome
+            ) AS r
+            WHERE r.outcome ->> 'table' = p_table
+                AND (r.outcome ->> 'id')::uuid = p_id
+                AND r.outcome -> 'row' ->> 'version' IS NOT NULL
+        ),
+        p_base_version
+    )
+$$;
+
 DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
 CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
@@ -460,6 +493,11 @@ BEGIN
             v_op := v_mutation ->> 'op';
             v_id := (v_mutation ->> 'id')::uuid;
             v_base := (v_mutation ->> 'base_version')::bigint;
+            IF jsonb_typeof(v_mutation -> 'base_mutation_id') = 'number' THEN
+                v_base := private.sync_rebased_version(
+                    p_client_id, (v_mutation ->> 'base_mutation_id')::bigint, v_table, v_id,
+                    v_base);
+            END IF;
             v_args := coalesce(nullif(v_mutation -> 'args', 'null'::jsonb), '{}'::jsonb);
 
             v_recorded := private.sync_recorded_mutation(p_client_id, v_mutation_id);
@@ -536,6 +574,8 @@ REVOKE ALL ON FUNCTION private.sync_soft_delete_screenplay(text, uuid) FROM publ
 REVOKE ALL ON FUNCTION private.sync_apply_mutation(text, text, uuid, bigint, jsonb)
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_current_row(text, uuid) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_rebased_version(uuid, bigint, text, uuid, bigint)
+FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
@@ -555,4 +595,6 @@ TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_apply_mutation(text, text, uuid, bigint, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_current_row(text, uuid) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_rebased_version(uuid, bigint, text, uuid, bigint)
+TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;

@@ -6,6 +6,7 @@ from directorstudio_client.storage.models import (
     ConflictRecord,
     EntryState,
     OutboxEntry,
+    OutboxSummary,
     TelemetryRecord,
 )
 from directorstudio_client.storage.protocol import Storage
@@ -21,6 +22,7 @@ __all__ = [
     "MemoryBacking",
     "MemoryStorage",
     "OutboxEntry",
+    "OutboxSummary",
     "SQLiteStorage",
     "Storage",
     "TelemetryRecord",

@@ -8,24 +8,24 @@ from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
-from directorstudio_client.storage.models import OPEN_STATES, CachedRow, OutboxEntry
+from directorstudio.contracts.tables import CLIP_JOBS, PROJECTS, SCENE_DRAFTS, SYNCED, synced_spec
+from directorstudio_client.storage.models import (
+    OPEN_STATES,
+    CachedRow,
+    ConflictRecord,
+    EntryState,
+    OutboxEntry,
+    OutboxSummary,
+)
 from directorstudio_client.storage.protocol import Listener, Unsubscribe
-
-ID_COLUMN = {"project_overview": "project_id"}
-# Argument keys that may hold another row's id (remapped together with the row).
-_REFERENCE_KEYS = {
-    "project_overview": ("project_id", "source_project_id"),
-    "scene_drafts": ("scene_draft_id", "row_id"),
-    "screenplays": ("screenplay_id",),
-}
 
 
 def row_id_of(table: str, row: dict[str, Any]) -> str:
-    """The id of a row of ``table`` (``project_id`` for projects)."""
-    value = row.get(ID_COLUMN.get(table, "id"))
+    """The id of a row of ``table`` (its registry id column: ``project_id`` for projects)."""
+    value = synced_spec(table).row_id(row)
     if value is None:
         raise ValueError(f"a {table} row needs its id")
-    return str(value)
+    return value
 
 
 def _live(cached: CachedRow) -> bool:
@@ -127,6 +127,65 @@ class StoreBase(ABC):
             self._write_row(cached)
             self._changed(cached.table, f"{cached.table}:{cached.id}")
 
+    def put_rows(self, rows: list[CachedRow]) -> None:
+        """Store many cached rows at once (one transaction)."""
+        with self.transaction():
+            for cached in rows:
+                self.put_row(cached)
+
+    def get_rows(self, table: str, row_ids: list[str]) -> dict[str, CachedRow]:
+        """The cached rows among ``row_ids``, by id."""
+        found = (self.get_row(table, row_id) for row_id in row_ids)
+        return {c.id: c for c in found if c is not None}
+
+    # --- the outbox by row and in aggregate (stores override these with indexed lookups) ---
+    def get_open_entries_for_row(self, table: str, row_id: str) -> list[OutboxEntry]:
+        """The open entries that change a row's local view, in mutation order."""
+        return [
+            e
+            for e in self.get_pending_sync_entries()
+            if e.state in OPEN_STATES and e.table == table and row_id in e.touched_row_ids()
+        ]
+
+    def rows_with_open_entries(self, table: str, row_ids: list[str]) -> set[str]:
+        """Those of ``row_ids`` that have open entries."""
+        return {i for i in row_ids if self.get_open_entries_for_row(table, i)}
+
+    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order."""
+        return [e for e in self.get_pending_sync_entries() if e.state in OPEN_STATES][:limit]
+
+    def get_dead_sync_entries(self) -> list[OutboxEntry]:
+        """The dead-lettered entries, in mutation order."""
+        return [e for e in self.get_pending_sync_entries() if e.state == EntryState.DEAD]
+
+    def outbox_summary(self) -> OutboxSummary:
+        """Counts by state, the oldest open entry's creation time, the last error, next retry."""
+        entries = self.get_pending_sync_entries()
+        counts = {str(state): 0 for state in EntryState if state != EntryState.DONE}
+        for e in entries:
+            counts[str(e.state)] += 1
+        opened = [e.created_at for e in entries if e.state in OPEN_STATES]
+        errors = [e.last_error for e in entries if e.last_error]
+        retries = [
+            e.next_attempt_at
+            for e in entries
+            if e.state == EntryState.RETRY_WAIT and e.next_attempt_at is not None
+        ]
+        return OutboxSummary(
+            counts=counts,
+            oldest_open_created_at=min(opened, default=None),
+            last_error=errors[-1] if errors else None,
+            next_retry_at=min(retries, default=None),
+        )
+
+    def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
+        """The open conflict of a row, if any."""
+        return next((c for c in self.get_conflicts() if (c.table, c.id) == (table, row_id)), None)
+
+    @abstractmethod
+    def get_conflicts(self) -> list[ConflictRecord]: ...
+
     def _upsert_local(self, table: str, row: dict[str, Any]) -> dict[str, Any]:
         row_id = row_id_of(table, row)
         with self.transaction():
@@ -137,20 +196,20 @@ class StoreBase(ABC):
 
     def upsert_project_overview(self, row: dict[str, Any]) -> dict[str, Any]:
         """Write a project locally (the local view; the server row is untouched)."""
-        return self._upsert_local("project_overview", row)
+        return self._upsert_local(PROJECTS.name, row)
 
     def upsert_scene_draft(self, row: dict[str, Any]) -> dict[str, Any]:
         """Write a scene draft locally."""
-        return self._upsert_local("scene_drafts", row)
+        return self._upsert_local(SCENE_DRAFTS.name, row)
 
     def upsert_clip_job(self, row: dict[str, Any]) -> dict[str, Any]:
         """Write a clip job locally."""
-        return self._upsert_local("clip_jobs", row)
+        return self._upsert_local(CLIP_JOBS.name, row)
 
     def mark_scene_draft_archived(self, scene_id: str) -> None:
         """Archive a scene draft locally."""
         with self.transaction():
-            cached = self.get_row("scene_drafts", scene_id)
+            cached = self.get_row(SCENE_DRAFTS.name, scene_id)
             if cached is None:
                 raise KeyError(scene_id)
             cached.row["archived"] = True
@@ -162,7 +221,7 @@ class StoreBase(ABC):
         """The user's live projects, most recently updated first."""
         rows = [
             c.row
-            for c in self._rows("project_overview")
+            for c in self._rows(PROJECTS.name)
             if _live(c)
             and str(c.row.get("user_id")) == user_id
             and (include_archived or not c.row.get("archived"))
@@ -174,7 +233,7 @@ class StoreBase(ABC):
         """A project's live scene drafts in order."""
         rows = [
             c.row
-            for c in self._rows("scene_drafts")
+            for c in self._rows(SCENE_DRAFTS.name)
             if _live(c) and str(c.row.get("project_id")) == project_id and not c.row.get("archived")
         ]
         rows.sort(key=lambda r: (int(r.get("order_index") or 0), str(r.get("created_at") or "")))
@@ -184,7 +243,7 @@ class StoreBase(ABC):
         """The user's clip jobs, newest first."""
         rows = [
             c.row
-            for c in self._rows("clip_jobs")
+            for c in self._rows(CLIP_JOBS.name)
             if _live(c) and str(c.row.get("user_id")) == user_id
         ]
         rows.sort(key=lambda r: str(r.get("submitted_at") or ""), reverse=True)
@@ -192,8 +251,8 @@ class StoreBase(ABC):
 
     def remap_id(self, table: str, old_id: str, new_id: str) -> None:
         """Replace a local id by the one the server assigned, in rows and open outbox entries."""
-        id_column = ID_COLUMN.get(table, "id")
-        reference_keys = _REFERENCE_KEYS.get(table, ())
+        spec = synced_spec(table)
+        id_column, reference_keys = spec.id_column, spec.referenced_as
         with self.transaction():
             cached = self.get_row(table, old_id)
             if cached is not None:
@@ -203,7 +262,7 @@ class StoreBase(ABC):
                 if cached.server_row is not None:
                     cached.server_row[id_column] = new_id
                 self.put_row(cached)
-            for other_table in ("scene_drafts", "clip_jobs", "screenplay_sections"):
+            for other_table in (t.name for t in SYNCED if t is not spec):
                 for row in self._rows(other_table):
                     if any(row.row.get(k) == old_id for k in reference_keys):
                         for key in reference_keys:

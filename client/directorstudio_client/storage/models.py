@@ -61,9 +61,29 @@ class OutboxEntry:
     window_attempts: int = 0
     requeues: int = 0
     outcome: str | None = None
+    base_mutation_id: int | None = None
+    """The previous open entry of the same row when this one was queued: the server takes the
+    version that entry produced as this one's base, so consecutive edits never conflict."""
 
     def copy(self) -> OutboxEntry:
         return copy.deepcopy(self)
+
+    def touched_row_ids(self) -> list[str]:
+        """The rows of ``table`` whose local view this entry changes (a reorder: every scene)."""
+        ids = [self.row_id]
+        if self.op == "reorder":
+            ids.extend(str(i) for i in self.args.get("ordered_ids", []) if str(i) != self.row_id)
+        return list(dict.fromkeys(ids))
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """The outbox in aggregate: counts by state, oldest open entry, last error, next retry."""
+
+    counts: dict[str, int]
+    oldest_open_created_at: float | None
+    last_error: dict[str, Any] | None
+    next_retry_at: float | None
 
 
 @dataclass

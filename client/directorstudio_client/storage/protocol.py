@@ -10,6 +10,7 @@ from directorstudio_client.storage.models import (
     CachedRow,
     ConflictRecord,
     OutboxEntry,
+    OutboxSummary,
     TelemetryRecord,
 )
 
@@ -68,6 +69,14 @@ class Storage(Protocol):
         """Store a cached row (local view, server row, version, tombstone)."""
         ...
 
+    def get_rows(self, table: str, row_ids: list[str]) -> dict[str, CachedRow]:
+        """The cached rows among ``row_ids``, by id."""
+        ...
+
+    def put_rows(self, rows: list[CachedRow]) -> None:
+        """Store many cached rows at once (one transaction)."""
+        ...
+
     def remap_id(self, table: str, old_id: str, new_id: str) -> None:
         """Replace a local id by the one the server assigned, in rows and open outbox entries."""
         ...
@@ -87,6 +96,26 @@ class Storage(Protocol):
 
     def get_sync_entry(self, entry_id: str) -> OutboxEntry | None:
         """One entry by id."""
+        ...
+
+    def get_open_entries_for_row(self, table: str, row_id: str) -> list[OutboxEntry]:
+        """The open entries that change a row's local view, in mutation order (indexed)."""
+        ...
+
+    def rows_with_open_entries(self, table: str, row_ids: list[str]) -> set[str]:
+        """Those of ``row_ids`` that have open entries."""
+        ...
+
+    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order."""
+        ...
+
+    def get_dead_sync_entries(self) -> list[OutboxEntry]:
+        """The dead-lettered entries, in mutation order."""
+        ...
+
+    def outbox_summary(self) -> OutboxSummary:
+        """Counts by state, the oldest open entry's creation time, the last error, next retry."""
         ...
 
     def update_sync_entry(self, entry: OutboxEntry) -> None:
@@ -112,6 +141,10 @@ class Storage(Protocol):
 
     def get_conflicts(self) -> list[ConflictRecord]:
         """Open conflicts, oldest first."""
+        ...
+
+    def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
+        """The open conflict of a row, if any."""
         ...
 
     def remove_conflict(self, conflict_id: str) -> None:

@@ -1,4 +1,4 @@
-"""The durable local store: one SQLite file in WAL mode."""
+"""The durable local store: one SQLite file in WAL mode, its tables mirroring the server's."""
 
 from __future__ import annotations
 
@@ -8,92 +8,47 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from directorstudio.contracts.sync import SYNCED_TABLES
+from directorstudio.contracts.tables import synced_spec
 from directorstudio_client.storage.base import StoreBase
-from directorstudio_client.storage.models import (
-    CachedRow,
-    ConflictRecord,
-    EntryState,
-    OutboxEntry,
-    TelemetryRecord,
+from directorstudio_client.storage.models import CachedRow, ConflictRecord, TelemetryRecord
+from directorstudio_client.storage.sqlite_outbox import SQLiteOutbox
+from directorstudio_client.storage.sqlite_rows import (
+    all_columns,
+    decode,
+    dump,
+    encode,
+    insert_sql,
+    view_columns,
+    view_decoder,
 )
-
-_SCHEMA = [
-    *(
-        f"""CREATE TABLE IF NOT EXISTS {table} (
-            id TEXT PRIMARY KEY,
-            version INTEGER NOT NULL DEFAULT 0,
-            deleted INTEGER NOT NULL DEFAULT 0,
-            row TEXT NOT NULL,
-            server_row TEXT
-        )"""
-        for table in SYNCED_TABLES
-    ),
-    """CREATE TABLE IF NOT EXISTS outbox (
-        entry_id TEXT PRIMARY KEY,
-        mutation_id INTEGER NOT NULL UNIQUE,
-        table_name TEXT NOT NULL,
-        op TEXT NOT NULL,
-        row_id TEXT NOT NULL,
-        base_version INTEGER,
-        args TEXT NOT NULL,
-        state TEXT NOT NULL CHECK (state IN
-            ('pending', 'in_flight', 'retry_wait', 'dead', 'done')),
-        attempts INTEGER NOT NULL DEFAULT 0,
-        next_attempt_at REAL,
-        last_error TEXT,
-        created_at REAL NOT NULL,
-        window_started_at REAL,
-        window_attempts INTEGER NOT NULL DEFAULT 0,
-        requeues INTEGER NOT NULL DEFAULT 0,
-        outcome TEXT
-    )""",
-    "CREATE INDEX IF NOT EXISTS outbox_state ON outbox (state, mutation_id)",
-    """CREATE TABLE IF NOT EXISTS sync_cursor (
-        only_one INTEGER PRIMARY KEY CHECK (only_one = 1),
-        cursor TEXT
-    )""",
-    """CREATE TABLE IF NOT EXISTS conflict_inbox (
-        conflict_id TEXT PRIMARY KEY,
-        table_name TEXT NOT NULL,
-        row_id TEXT NOT NULL,
-        local TEXT NOT NULL,
-        remote TEXT NOT NULL,
-        diff_fields TEXT NOT NULL,
-        resolution_choices TEXT NOT NULL,
-        remote_version INTEGER NOT NULL,
-        created_at REAL NOT NULL,
-        UNIQUE (table_name, row_id)
-    )""",
-    """CREATE TABLE IF NOT EXISTS telemetry_buffer (
-        event_id TEXT PRIMARY KEY,
-        element TEXT NOT NULL,
-        attempts INTEGER NOT NULL,
-        successes INTEGER NOT NULL,
-        day TEXT NOT NULL,
-        created_at REAL NOT NULL,
-        batch_id TEXT
-    )""",
-    "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
-]
-
-_OUTBOX_COLUMNS = (
-    "entry_id, mutation_id, table_name, op, row_id, base_version, args, state, attempts, "
-    "next_attempt_at, last_error, created_at, window_started_at, window_attempts, requeues, outcome"
-)
-
+from directorstudio_client.storage.sqlite_schema import migrate
 
 _TELEMETRY_COLUMNS = (
     "event_id", "element", "attempts", "successes", "day", "created_at", "batch_id"
 )  # fmt: skip
+_LIVE = "_deleted = 0 AND deleted_at IS NULL"
 
 
-def _dump(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=str)
+def _conflict(r: tuple[Any, ...]) -> ConflictRecord:
+    return ConflictRecord(
+        conflict_id=r[0],
+        table=r[1],
+        id=r[2],
+        local=json.loads(r[3]),
+        remote=json.loads(r[4]),
+        diff_fields=json.loads(r[5]),
+        resolution_choices=json.loads(r[6]),
+        remote_version=r[7],
+        created_at=r[8],
+    )
 
 
-class SQLiteStorage(StoreBase):
-    """``LocalStorageService`` on one SQLite file (WAL); reopening the file restores everything."""
+class SQLiteStorage(SQLiteOutbox, StoreBase):
+    """``LocalStorageService`` on one SQLite file (WAL); reopening the file restores everything.
+
+    Opening a file written by an earlier release migrates it (rows, outbox, cursor, conflicts
+    and telemetry are kept); see :mod:`directorstudio_client.storage.sqlite_schema`.
+    """
 
     def __init__(self, path: str | Path) -> None:
         super().__init__()
@@ -106,8 +61,18 @@ class SQLiteStorage(StoreBase):
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
         with self.transaction():
-            for statement in _SCHEMA:
-                self._conn.execute(statement)
+            migrate(self._conn, self._migrated_row)
+
+    def _migrated_row(
+        self,
+        table: str,
+        row_id: str,
+        version: int,
+        deleted: bool,
+        row: dict[str, Any],
+        server_row: dict[str, Any] | None,
+    ) -> None:
+        self._write_row(CachedRow(table, row_id, row, server_row, version, deleted))
 
     # --- transactions --------------------------------------------------------------------------
     def _begin(self) -> None:
@@ -128,147 +93,86 @@ class SQLiteStorage(StoreBase):
             self._conn.execute(sql, params)
 
     # --- rows ------------------------------------------------------------------------------------
-    @staticmethod
-    def _check_table(table: str) -> str:
-        if table not in SYNCED_TABLES:
-            raise ValueError(f"not a synced table: {table}")
-        return table
-
-    @staticmethod
-    def _cached(table: str, record: tuple[Any, ...]) -> CachedRow:
-        row_id, version, deleted, row, server_row = record
-        return CachedRow(
-            table=table,
-            id=row_id,
-            version=version,
-            deleted=bool(deleted),
-            row=json.loads(row),
-            server_row=json.loads(server_row) if server_row is not None else None,
-        )
-
     def _rows(self, table: str) -> list[CachedRow]:
-        table = self._check_table(table)
-        records = self._query(f"SELECT id, version, deleted, row, server_row FROM {table}")
-        return [self._cached(table, r) for r in records]
+        spec = synced_spec(table)
+        records = self._query(f"SELECT {', '.join(all_columns(spec))} FROM {spec.name}")
+        return [decode(spec, r) for r in records]
 
     def get_row(self, table: str, row_id: str) -> CachedRow | None:
         """A cached row with its server state, or ``None``."""
-        table = self._check_table(table)
+        spec = synced_spec(table)
         records = self._query(
-            f"SELECT id, version, deleted, row, server_row FROM {table} WHERE id = ?", (row_id,)
+            f"SELECT {', '.join(all_columns(spec))} FROM {spec.name} WHERE {spec.id_column} = ?",
+            (row_id,),
         )
-        return self._cached(table, records[0]) if records else None
+        return decode(spec, records[0]) if records else None
+
+    def get_rows(self, table: str, row_ids: list[str]) -> dict[str, CachedRow]:
+        """The cached rows among ``row_ids``, by id (one query per 500 ids)."""
+        spec = synced_spec(table)
+        found: dict[str, CachedRow] = {}
+        for start in range(0, len(row_ids), 500):
+            chunk = row_ids[start : start + 500]
+            marks = ", ".join("?" for _ in chunk)
+            for record in self._query(
+                f"SELECT {', '.join(all_columns(spec))} FROM {spec.name}"
+                f" WHERE {spec.id_column} IN ({marks})",
+                tuple(chunk),
+            ):
+                cached = decode(spec, record)
+                found[cached.id] = cached
+        return found
 
     def _write_row(self, cached: CachedRow) -> None:
-        table = self._check_table(cached.table)
-        server_row = None if cached.server_row is None else _dump(cached.server_row)
-        self._exec(
-            f"INSERT INTO {table} (id, version, deleted, row, server_row)"
-            " VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET version = excluded.version,"
-            " deleted = excluded.deleted, row = excluded.row, server_row = excluded.server_row",
-            (cached.id, cached.version, int(cached.deleted), _dump(cached.row), server_row),
-        )
+        spec = synced_spec(cached.table)
+        self._exec(insert_sql(spec), encode(spec, cached))
+
+    def put_rows(self, rows: list[CachedRow]) -> None:
+        """Store many cached rows in one transaction, one ``executemany`` per table."""
+        by_table: dict[str, list[CachedRow]] = {}
+        for cached in rows:
+            by_table.setdefault(cached.table, []).append(cached)
+        with self.transaction():
+            for table, cached_rows in by_table.items():
+                spec = synced_spec(table)
+                self._conn.executemany(insert_sql(spec), [encode(spec, c) for c in cached_rows])
+                self._changed(table, *(f"{table}:{c.id}" for c in cached_rows))
 
     def _delete_row(self, table: str, row_id: str) -> None:
-        self._exec(f"DELETE FROM {self._check_table(table)} WHERE id = ?", (row_id,))
+        spec = synced_spec(table)
+        self._exec(f"DELETE FROM {spec.name} WHERE {spec.id_column} = ?", (row_id,))
 
-    # --- outbox ----------------------------------------------------------------------------------
-    @staticmethod
-    def _entry(record: tuple[Any, ...]) -> OutboxEntry:
-        (entry_id, mutation_id, table, op, row_id, base_version, args, state, attempts,
-         next_attempt_at, last_error, created_at, window_started_at, window_attempts, requeues,
-         outcome) = record  # fmt: skip
-        return OutboxEntry(
-            entry_id=entry_id,
-            mutation_id=mutation_id,
-            table=table,
-            op=op,
-            row_id=row_id,
-            base_version=base_version,
-            args=json.loads(args),
-            state=EntryState(state),
-            attempts=attempts,
-            next_attempt_at=next_attempt_at,
-            last_error=json.loads(last_error) if last_error else None,
-            created_at=created_at,
-            window_started_at=window_started_at,
-            window_attempts=window_attempts,
-            requeues=requeues,
-            outcome=outcome,
+    def _views(self, table: str, where: str, params: tuple[Any, ...]) -> list[dict[str, Any]]:
+        spec = synced_spec(table)
+        records = self._query(f"SELECT {view_columns(spec)} FROM {spec.name} {where}", params)
+        decode_record = view_decoder(spec)
+        return [decode_record(r) for r in records]
+
+    def get_project_overviews(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[dict[str, Any]]:
+        """The user's live projects, most recently updated first."""
+        archived = "" if include_archived else " AND coalesce(archived, 0) = 0"
+        return self._views(
+            "project_overview",
+            f"WHERE user_id = ? AND {_LIVE}{archived} ORDER BY last_updated DESC",
+            (user_id,),
         )
 
-    def next_mutation_id(self) -> int:
-        """Reserve a fresh mutation id."""
-        with self.transaction():
-            current = int(self.get_meta("last_mutation_id") or "0")
-            self.set_meta("last_mutation_id", str(current + 1))
-            return current + 1
-
-    def enqueue_sync(self, entry: OutboxEntry) -> OutboxEntry:
-        """Append an entry, assigning its mutation id (strictly increasing, never reused)."""
-        with self.transaction():
-            stored = entry.copy()
-            stored.mutation_id = self.next_mutation_id()
-            self._exec(
-                f"INSERT INTO outbox ({_OUTBOX_COLUMNS})"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                self._entry_params(stored),
-            )
-            self._changed("outbox")
-            return stored
-
-    @staticmethod
-    def _entry_params(e: OutboxEntry) -> tuple[Any, ...]:
-        return (
-            e.entry_id,
-            e.mutation_id,
-            e.table,
-            e.op,
-            e.row_id,
-            e.base_version,
-            _dump(e.args),
-            str(e.state),
-            e.attempts,
-            e.next_attempt_at,
-            None if e.last_error is None else _dump(e.last_error),
-            e.created_at,
-            e.window_started_at,
-            e.window_attempts,
-            e.requeues,
-            e.outcome,
+    def get_scene_drafts(self, project_id: str) -> list[dict[str, Any]]:
+        """A project's live scene drafts in order."""
+        return self._views(
+            "scene_drafts",
+            f"WHERE project_id = ? AND {_LIVE} AND coalesce(archived, 0) = 0"
+            " ORDER BY coalesce(order_index, 0), coalesce(created_at, '')",
+            (project_id,),
         )
 
-    def get_pending_sync_entries(self) -> list[OutboxEntry]:
-        """Every entry not yet done (including dead ones), in mutation id order."""
-        records = self._query(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE state <> 'done' ORDER BY mutation_id"
+    def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:
+        """The user's clip jobs, newest first."""
+        return self._views(
+            "clip_jobs", f"WHERE user_id = ? AND {_LIVE} ORDER BY submitted_at DESC", (user_id,)
         )
-        return [self._entry(r) for r in records]
-
-    def get_sync_entry(self, entry_id: str) -> OutboxEntry | None:
-        """One entry by id."""
-        records = self._query(
-            f"SELECT {_OUTBOX_COLUMNS} FROM outbox WHERE entry_id = ?", (entry_id,)
-        )
-        return self._entry(records[0]) if records else None
-
-    def update_sync_entry(self, entry: OutboxEntry) -> None:
-        """Store an entry's new state."""
-        params = self._entry_params(entry)
-        self._exec(
-            "UPDATE outbox SET mutation_id = ?, table_name = ?, op = ?, row_id = ?,"
-            " base_version = ?, args = ?, state = ?, attempts = ?, next_attempt_at = ?,"
-            " last_error = ?, created_at = ?, window_started_at = ?, window_attempts = ?,"
-            " requeues = ?, outcome = ?"
-            " WHERE entry_id = ?",
-            (*params[1:], params[0]),
-        )
-        self._changed("outbox")
-
-    def remove_sync_entry(self, entry_id: str) -> None:
-        """Delete an entry."""
-        self._exec("DELETE FROM outbox WHERE entry_id = ?", (entry_id,))
-        self._changed("outbox")
 
     # --- cursor, conflicts, telemetry, metadata --------------------------------------------------
     def get_cursor(self) -> str | None:
@@ -297,10 +201,10 @@ class SQLiteStorage(StoreBase):
                     conflict.conflict_id,
                     conflict.table,
                     conflict.id,
-                    _dump(conflict.local),
-                    _dump(conflict.remote),
-                    _dump(conflict.diff_fields),
-                    _dump(conflict.resolution_choices),
+                    dump(conflict.local),
+                    dump(conflict.remote),
+                    dump(conflict.diff_fields),
+                    dump(conflict.resolution_choices),
                     conflict.remote_version,
                     conflict.created_at,
                 ),
@@ -310,20 +214,14 @@ class SQLiteStorage(StoreBase):
     def get_conflicts(self) -> list[ConflictRecord]:
         """Open conflicts, oldest first."""
         records = self._query("SELECT * FROM conflict_inbox ORDER BY created_at, conflict_id")
-        return [
-            ConflictRecord(
-                conflict_id=r[0],
-                table=r[1],
-                id=r[2],
-                local=json.loads(r[3]),
-                remote=json.loads(r[4]),
-                diff_fields=json.loads(r[5]),
-                resolution_choices=json.loads(r[6]),
-                remote_version=r[7],
-                created_at=r[8],
-            )
-            for r in records
-        ]
+        return [_conflict(r) for r in records]
+
+    def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
+        """The open conflict of a row, if any."""
+        records = self._query(
+            "SELECT * FROM conflict_inbox WHERE table_name = ? AND row_id = ?", (table, row_id)
+        )
+        return _conflict(records[0]) if records else None
 
     def remove_conflict(self, conflict_id: str) -> None:
         """Take a resolved conflict out of the inbox."""

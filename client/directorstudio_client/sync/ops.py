@@ -9,6 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from directorstudio.contracts.tables import (
+    CLIP_JOBS,
+    PROJECTS,
+    SCENE_DRAFTS,
+    SCREENPLAY_SECTIONS,
+    SCREENPLAYS,
+    synced_spec,
+)
 from directorstudio_client.storage.models import OPEN_STATES, OutboxEntry
 
 SCENE_PATCH_FIELDS = ("prompt_text", "duration", "scene_type", "shot_type")
@@ -33,7 +41,7 @@ def touched_fields(entry: OutboxEntry) -> set[str]:
     op, args = entry.op, entry.args
     if op == "update":
         return set(args.get("patch", {}))
-    if op in ("upsert", "rename") and entry.table == "project_overview":
+    if op in ("upsert", "rename") and entry.table == PROJECTS.name:
         return {"title"}
     if op in ("create", "upsert", "enqueue", "duplicate"):
         return {k for k in args if k not in ("patch",)}
@@ -52,7 +60,7 @@ def apply_entry(entry: OutboxEntry, row: dict[str, Any], row_id: str) -> dict[st
     """The row after the entry's local effect."""
     table, op, args = entry.table, entry.op, entry.args
     row = dict(row)
-    if table == "project_overview":
+    if table == PROJECTS.name:
         row.setdefault("project_id", row_id)
         if op in ("upsert", "rename", "duplicate") and args.get("title") is not None:
             row["title"] = args["title"]
@@ -63,7 +71,7 @@ def apply_entry(entry: OutboxEntry, row: dict[str, Any], row_id: str) -> dict[st
             row.setdefault("total_duration", 0)
         if op == "archive":
             row["archived"] = True
-    elif table == "scene_drafts":
+    elif table == SCENE_DRAFTS.name:
         row.setdefault("id", row_id)
         if op == "create":
             row.update({k: v for k, v in args.items() if v is not None})
@@ -77,14 +85,14 @@ def apply_entry(entry: OutboxEntry, row: dict[str, Any], row_id: str) -> dict[st
             ordered = [str(i) for i in args.get("ordered_ids", [])]
             if row_id in ordered:
                 row["order_index"] = ordered.index(row_id)
-    elif table == "clip_jobs":
+    elif table == CLIP_JOBS.name:
         row.setdefault("id", row_id)
         if op == "enqueue":
             row.update({k: v for k, v in args.items() if v is not None})
             row.setdefault("status", "queued")
         elif op == "cancel" and row.get("status") in ("queued", "processing", None):
             row["status"] = "canceled"
-    elif table in ("screenplays", "screenplay_sections"):
+    elif table in (SCREENPLAYS.name, SCREENPLAY_SECTIONS.name):
         row.setdefault("id", row_id)
         if op == "upsert":
             row.update(args)
@@ -112,5 +120,4 @@ def overlay(
 
 def server_id(table: str, row: dict[str, Any]) -> str | None:
     """The id of a server row."""
-    value = row.get("project_id" if table == "project_overview" else "id")
-    return None if value is None else str(value)
+    return synced_spec(table).row_id(row)

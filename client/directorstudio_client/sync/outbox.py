@@ -14,6 +14,7 @@ from directorstudio.contracts.sync import (
     MutationResult,
     PushResponse,
 )
+from directorstudio.contracts.tables import PROJECTS, SCENE_DRAFTS
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import EntryState, OutboxEntry
 from directorstudio_client.storage.protocol import Storage
@@ -23,7 +24,9 @@ from directorstudio_client.sync.reconcile import Reconciler
 from directorstudio_client.transport.protocol import Transport
 
 Settled = Callable[[OutboxEntry, Any, BaseException | None], None]
-CREATE_OPS = {("project_overview", "upsert"), ("scene_drafts", "create")}
+Sent = tuple[PushResponse | dict[str, Any], float, float]
+# The creates whose confirmation is measured (telemetry "create_confirmed").
+CREATE_OPS = {(PROJECTS.name, "upsert"), (SCENE_DRAFTS.name, "create")}
 
 
 @dataclass
@@ -71,42 +74,48 @@ class OutboxDrainer:
         self._on_settled = on_settled
 
     # --- choosing a batch -----------------------------------------------------------------------
-    def next_batch(self) -> list[OutboxEntry]:
-        """The longest prefix of the open entries that may be sent now, in mutation order."""
+    def next_batch(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
+        """The longest prefix of the open entries that may be sent now, in mutation order
+        (``exclude``: entries of a batch still awaiting its answer, which come first)."""
         now = self._clock.now()
         batch: list[OutboxEntry] = []
-        updated: set[tuple[str, str]] = set()
-        for entry in self._storage.get_pending_sync_entries():
-            if entry.state == EntryState.DEAD:
+        for entry in self._storage.get_open_entries(self._batch_size + len(exclude)):
+            if entry.entry_id in exclude:
                 continue
             due = entry.state in (EntryState.PENDING, EntryState.IN_FLIGHT) or (
                 entry.state == EntryState.RETRY_WAIT and (entry.next_attempt_at or 0) <= now
             )
             if not due:
                 break  # keep the order: nothing overtakes an entry that is waiting
-            key = (entry.table, entry.row_id)
-            if entry.op == "update" and key in updated and entry.attempts == 0:
-                break  # its base version is set once the earlier write is confirmed
-            if entry.op in ("update", "create", "upsert"):
-                updated.add(key)
+            # An entry following another of the same row in this batch carries that entry's
+            # mutation id, and the server takes its result as the base (no self-conflict).
             batch.append(entry)
             if len(batch) >= self._batch_size:
                 break
         return batch
 
-    # --- one round ------------------------------------------------------------------------------
+    # --- one round: claim, send, record -------------------------------------------------------
     def push_once(self) -> PushReport:
         """Send one batch; returns what happened (nothing sent when nothing is due)."""
-        report = PushReport()
+        batch = self.claim()
+        if not batch:
+            return PushReport()
+        return self.record(batch, *self.send(batch))
+
+    def claim(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
+        """Choose the next batch and mark it in flight."""
         # Chosen and marked in one transaction, so no local write can fold into an entry
         # between the moment it is chosen and the moment it is in flight.
         with self._storage.transaction():
-            batch = self.next_batch()
+            batch = self.next_batch(exclude)
             for entry in batch:
                 entry.state = EntryState.IN_FLIGHT
                 self._storage.update_sync_entry(entry)
-        if not batch:
-            return report
+        return batch
+
+    def send(self, batch: list[OutboxEntry]) -> Sent:
+        """Call ``sync_push`` with a batch: (answer or failure, start time, end time). Touches
+        no local state, so it may run while the previous answer is being recorded."""
         mutations = [
             {
                 "mutation_id": e.mutation_id,
@@ -114,38 +123,60 @@ class OutboxDrainer:
                 "op": e.op,
                 "id": e.row_id,
                 "base_version": e.base_version,
+                "base_mutation_id": e.base_mutation_id,
                 "args": e.args,
             }
             for e in batch
         ]
-        report.sent = len(batch)
         started = self._clock.now()
+        answer: PushResponse | dict[str, Any]
         try:
             raw = self._transport.rpc(
                 "sync_push", {"p_client_id": self._client_id, "p_mutations": mutations}
             )
-            response = PushResponse.model_validate(raw)
-            if len(response.results) != len(batch):
+            answer = PushResponse.model_validate(raw)
+            if len(answer.results) != len(batch):
                 raise DirectorStudioError(
                     "sync_push answered a different number of results", code=ErrorCode.INTERNAL
                 )
         except DirectorStudioError as error:
-            self._schedule_retry(batch, error_json(error))
-            report.failed, report.error = True, error_json(error)
-            return report
+            answer = error_json(error)
         except Exception as error:  # a malformed answer or a broken client library
-            failure = {"code": str(ErrorCode.UNAVAILABLE), "message": str(error)}
-            self._schedule_retry(batch, failure)
-            report.failed, report.error = True, failure
+            answer = {"code": str(ErrorCode.UNAVAILABLE), "message": str(error)}
+        return answer, started, self._clock.now()
+
+    def record(
+        self, batch: list[OutboxEntry], answer: PushResponse | dict[str, Any], started: float,
+        finished: float,
+    ) -> PushReport:  # fmt: skip
+        """Record a batch's answer durably (or schedule its retry); then resolve its handles."""
+        report = PushReport(sent=len(batch))
+        if not isinstance(answer, PushResponse):
+            self._schedule_retry(batch, answer)
+            report.failed, report.error = True, answer
             return report
-        finished = self._clock.now()
         report.latency = finished - started
         # Recorded before any handle resolves, so health read on confirmation is current.
-        self._storage.set_meta("last_success_at", repr(finished))
-        self._storage.set_meta("last_latency", repr(report.latency))
-        for entry, result in zip(batch, response.results, strict=True):
-            self._settle(entry, result, report)
+        verdicts: list[tuple[OutboxEntry, MutationResult, BaseException | None]] = []
+        with self._storage.transaction():
+            self._storage.set_meta("last_success_at", repr(finished))
+            self._storage.set_meta("last_latency", repr(report.latency))
+            for entry, result in zip(batch, answer.results, strict=True):
+                verdicts.append((entry, result, self._settle(entry, result, report)))
+        for entry, result, verdict in verdicts:
+            self._on_settled(entry, result, verdict)
         return report
+
+    @staticmethod
+    def keeps_ids(batch: list[OutboxEntry], answer: PushResponse) -> bool:
+        """Whether the server kept every row id (no local id to replace before the next batch
+        may be sent)."""
+        for entry, result in zip(batch, answer.results, strict=True):
+            if entry.table in SYNCED_TABLES and entry.op != "reorder" and result.row:
+                returned = ops.server_id(entry.table, result.row)
+                if returned is not None and returned != entry.row_id:
+                    return False
+        return True
 
     def _schedule_retry(self, batch: list[OutboxEntry], error: dict[str, Any]) -> None:
         now = self._clock.now()
@@ -170,40 +201,40 @@ class OutboxDrainer:
                 self._storage.update_sync_entry(entry)
 
     # --- outcomes -------------------------------------------------------------------------------
-    def _settle(self, entry: OutboxEntry, result: MutationResult, report: PushReport) -> None:
+    def _settle(
+        self, entry: OutboxEntry, result: MutationResult, report: PushReport
+    ) -> BaseException | None:
+        """Record one verdict; returns the error its handle fails with (``None`` if none)."""
         outcome = result.outcome
         if outcome == "duplicate" and result.error is not None:
             outcome = "rejected"
-        with self._storage.transaction():
-            if outcome in ("applied", "duplicate"):
-                self._applied(entry, result)
-                report.applied += 1
-                self._on_settled(entry, result, None)
-            elif outcome == "conflict":
-                self._conflict(entry, result)
-                report.conflicts += 1
-                self._on_settled(entry, result, None)
-            else:
-                error = result.error
-                failure = DirectorStudioError(
-                    error.message if error else "rejected",
-                    code=_code(error.code if error else None),
-                    detail=error.detail if error else None,
-                )
-                self._dead(entry, failure)
-                report.dead += 1
-                self._on_settled(entry, result, failure)
-            report.settled.append(entry.entry_id)
+        failure: DirectorStudioError | None = None
+        if outcome in ("applied", "duplicate"):
+            self._applied(entry, result)
+            report.applied += 1
+        elif outcome == "conflict":
+            self._conflict(entry, result)
+            report.conflicts += 1
+        else:
+            error = result.error
+            failure = DirectorStudioError(
+                error.message if error else "rejected",
+                code=_code(error.code if error else None),
+                detail=error.detail if error else None,
+            )
+            self._dead(entry, failure)
+            report.dead += 1
+        report.settled.append(entry.entry_id)
+        return failure
 
     def _applied(self, entry: OutboxEntry, result: MutationResult) -> None:
         entry.state, entry.outcome = EntryState.DONE, result.outcome
-        self._storage.update_sync_entry(entry)
         self._storage.remove_sync_entry(entry.entry_id)
         row = result.row
         rows = result.rows or []
         if entry.op == "reorder":
             if isinstance(row, dict):
-                self._reconciler.apply_server_row("project_overview", row)
+                self._reconciler.apply_server_row(PROJECTS.name, row)
         elif entry.table in SYNCED_TABLES and isinstance(row, dict):
             returned = ops.server_id(entry.table, row)
             if returned is not None and returned != entry.row_id:
@@ -211,18 +242,18 @@ class OutboxDrainer:
             self._reconciler.apply_server_row(entry.table, row)
             self._rebase_later_updates(entry.table, returned or entry.row_id, row)
         for scene in rows:
-            self._reconciler.apply_server_row("scene_drafts", scene)
+            self._reconciler.apply_server_row(SCENE_DRAFTS.name, scene)
         if entry.op == "reorder":
             for row_id in entry.args.get("ordered_ids", []):
-                self._reconciler.rebuild("scene_drafts", str(row_id))
+                self._reconciler.rebuild(SCENE_DRAFTS.name, str(row_id))
 
     def _rebase_later_updates(self, table: str, row_id: str, row: dict[str, Any]) -> None:
         version = int(row.get("version") or 0)
-        for later in self._storage.get_pending_sync_entries():
+        for later in self._storage.get_open_entries_for_row(table, row_id):
             if (
                 later.table == table
                 and later.row_id == row_id
-                and later.op == "update"
+                and later.base_version is not None
                 and later.attempts == 0
                 and later.state == EntryState.PENDING
                 and (later.base_version or 0) < version
@@ -234,7 +265,6 @@ class OutboxDrainer:
         cached = self._storage.get_row(entry.table, entry.row_id)
         local = dict(cached.row) if cached is not None else {}
         entry.state, entry.outcome = EntryState.DONE, "conflict"
-        self._storage.update_sync_entry(entry)
         self._storage.remove_sync_entry(entry.entry_id)
         current = result.current or {}
         if entry.table in SYNCED_TABLES and current:

@@ -8,9 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from directorstudio.contracts.sync import RESOLUTION_CHOICES, Change
+from directorstudio.contracts.tables import CLIP_JOBS, SERVER_BOOKKEEPING, synced_spec
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import (
-    OPEN_STATES,
     CachedRow,
     ConflictRecord,
     EntryState,
@@ -48,40 +48,52 @@ class Reconciler:
         self._on_superseded = on_superseded
         self._on_clip_completed = on_clip_completed
 
-    # --- local view ---------------------------------------------------------------------------
+    # --- local view: its one home -----------------------------------------------------------
     def rebuild(self, table: str, row_id: str) -> None:
         """Recompute a row's local view from its server row and the open entries."""
         with self._storage.transaction():
             cached = self._storage.get_row(table, row_id)
             if cached is None:
                 return
-            entries = self._storage.get_pending_sync_entries()
-            local = ops.overlay(cached.server_row, entries, table, row_id)
-            if local is None:
-                # Never reached the server and nothing left to send: the row goes away locally.
-                cached.deleted = True
-                cached.row = {**cached.row, "deleted_at": ops.LOCAL_DELETION}
-            else:
-                local.setdefault("user_id", self._user_id)
-                if cached.server_row is None:
-                    stamp = dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).isoformat()
-                    local.setdefault(
-                        "last_updated" if table == "project_overview" else "created_at",
-                        cached.row.get("last_updated") or cached.row.get("created_at") or stamp,
-                    )
-                cached.deleted = bool(local.get("deleted_at")) and cached.server_row is None
-                if cached.server_row is not None:
-                    cached.deleted = bool(cached.server_row.get("deleted_at"))
-                cached.row = self._keep_conflicted(table, row_id, local)
-            self._storage.put_row(cached)
+            self._storage.put_row(self._with_view(cached))
 
-    def _keep_conflicted(self, table: str, row_id: str, local: dict[str, Any]) -> dict[str, Any]:
-        for conflict in self._storage.get_conflicts():
-            if (conflict.table, conflict.id) == (table, row_id):
-                for name in conflict.diff_fields:
-                    if name in conflict.local:
-                        local[name] = conflict.local[name]
-        return local
+    def _with_view(
+        self,
+        cached: CachedRow,
+        entries: list[OutboxEntry] | None = None,
+        conflict: ConflictRecord | bool | None = True,
+    ) -> CachedRow:
+        """``cached`` with its local view set: the server row with the open entries applied
+        (read from the store unless given) and the local values of an open conflict kept."""
+        table, row_id = cached.table, cached.id
+        if entries is None:
+            entries = self._storage.get_open_entries_for_row(table, row_id)
+        if conflict is True:
+            conflict = self._storage.get_conflict_for_row(table, row_id)
+        local = ops.overlay(cached.server_row, entries, table, row_id)
+        if local is None:
+            # Never reached the server and nothing left to send: the row goes away locally.
+            cached.deleted = True
+            cached.row = {**cached.row, "deleted_at": ops.LOCAL_DELETION}
+            return cached
+        for name in SERVER_BOOKKEEPING:
+            local.pop(name, None)
+        local.setdefault("user_id", self._user_id)
+        if cached.server_row is None:
+            stamp = dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).isoformat()
+            local.setdefault(
+                synced_spec(table).stamp_column,
+                cached.row.get("last_updated") or cached.row.get("created_at") or stamp,
+            )
+            cached.deleted = bool(local.get("deleted_at"))
+        else:
+            cached.deleted = bool(cached.server_row.get("deleted_at"))
+        if isinstance(conflict, ConflictRecord):
+            for name in conflict.diff_fields:
+                if name in conflict.local:
+                    local[name] = conflict.local[name]
+        cached.row = local
+        return cached
 
     # --- server rows --------------------------------------------------------------------------
     def apply_server_row(
@@ -91,24 +103,70 @@ class Reconciler:
         row_id = ops.server_id(table, row)
         if row_id is None:
             return
-        version = int(row.get("version") or 0)
-        is_deleted = bool(row.get("deleted_at")) if deleted is None else deleted
         with self._storage.transaction():
             cached = self._storage.get_row(table, row_id)
-            if cached is not None and cached.server_row is not None and cached.version > version:
-                return
-            if cached is None:
-                cached = CachedRow(table=table, id=row_id, row={})
-            self._note_clip_completion(table, cached, row)
-            cached.server_row = dict(row)
-            cached.version = version
-            cached.deleted = is_deleted
-            self._storage.put_row(cached)
-            self.rebuild(table, row_id)
+            updated = self._take_server_row(table, row_id, cached, row, deleted)
+            if updated is not None:
+                self._storage.put_row(self._with_view(updated))
+
+    def _take_server_row(
+        self,
+        table: str,
+        row_id: str,
+        cached: CachedRow | None,
+        row: dict[str, Any],
+        deleted: bool | None,
+    ) -> CachedRow | None:
+        """The cached row with ``row`` as its server state, ``None`` when ours is newer."""
+        version = int(row.get("version") or 0)
+        if cached is not None and cached.server_row is not None and cached.version > version:
+            return None
+        if cached is None:
+            cached = CachedRow(table=table, id=row_id, row={})
+        self._note_clip_completion(table, cached, row)
+        cached.server_row = dict(row)
+        cached.version = version
+        cached.deleted = bool(row.get("deleted_at")) if deleted is None else deleted
+        return cached
+
+    def apply_changes(self, changes: list[Change]) -> None:
+        """A pulled page, in one transaction: rows without open local writes are read and
+        written in bulk (one query and one ``executemany`` per table); the others go through
+        :meth:`apply_change` for conflict detection."""
+        latest: dict[tuple[str, str], Change] = {}
+        for change in changes:
+            key = (change.table, change.id)
+            if key not in latest or latest[key].version <= change.version:
+                latest[key] = change
+        with self._storage.transaction():
+            conflicts = {(c.table, c.id): c for c in self._storage.get_conflicts()}
+            by_table: dict[str, list[Change]] = {}
+            for change in latest.values():
+                by_table.setdefault(change.table, []).append(change)
+            ready: list[CachedRow] = []
+            for table, table_changes in by_table.items():
+                ids = [c.id for c in table_changes]
+                cached_rows = self._storage.get_rows(table, ids)
+                busy = self._storage.rows_with_open_entries(table, ids)
+                for change in table_changes:
+                    if change.id in busy:
+                        self.apply_change(change)
+                        continue
+                    cached = cached_rows.get(change.id)
+                    known = cached is not None and cached.server_row is not None
+                    if known and cached is not None and cached.version >= change.version:
+                        continue
+                    updated = self._take_server_row(
+                        table, change.id, cached, change.row, change.deleted
+                    )
+                    if updated is not None:
+                        conflict = conflicts.get((table, change.id))
+                        ready.append(self._with_view(updated, [], conflict))
+            self._storage.put_rows(ready)
 
     def _note_clip_completion(self, table: str, cached: CachedRow, row: dict[str, Any]) -> None:
         before = (cached.server_row or {}).get("status")
-        if table == "clip_jobs" and row.get("status") == "completed" and before != "completed":
+        if table == CLIP_JOBS.name and row.get("status") == "completed" and before != "completed":
             self._on_clip_completed(row)
 
     def apply_change(self, change: Change) -> None:
@@ -122,9 +180,7 @@ class Reconciler:
                 and cached.version >= change.version
             ):
                 return
-            entries = ops.open_entries_for(
-                self._storage.get_pending_sync_entries(), change.table, change.id
-            )
+            entries = self._storage.get_open_entries_for_row(change.table, change.id)
             if cached is not None and entries:
                 self._detect(cached, change, entries)
             self.apply_server_row(change.table, change.row, deleted=change.deleted)
@@ -204,16 +260,12 @@ class Reconciler:
         """The server assigned ``new_id`` to the row created locally as ``old_id``."""
         with self._storage.transaction():
             self._storage.remap_id(table, old_id, new_id)
-            for conflict in self._storage.get_conflicts():
-                if (conflict.table, conflict.id) == (table, old_id):
-                    self._storage.remove_conflict(conflict.conflict_id)
-                    conflict.id = new_id
-                    self._storage.add_conflict(conflict)
+            conflict = self._storage.get_conflict_for_row(table, old_id)
+            if conflict is not None:
+                self._storage.remove_conflict(conflict.conflict_id)
+                conflict.id = new_id
+                self._storage.add_conflict(conflict)
 
     def open_for(self, table: str, row_id: str) -> list[OutboxEntry]:
         """The open outbox entries of a row."""
-        return [
-            e
-            for e in ops.open_entries_for(self._storage.get_pending_sync_entries(), table, row_id)
-            if e.state in OPEN_STATES
-        ]
+        return self._storage.get_open_entries_for_row(table, row_id)

@@ -5,14 +5,14 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage
+from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage, PushResponse
 from directorstudio_client.clock import Clock, SystemClock
-from directorstudio_client.storage.models import OPEN_STATES, EntryState, OutboxEntry
+from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
@@ -187,9 +187,9 @@ class SyncService(LocalWrites):
     def _sleep_for(self) -> float:
         now = self.clock.now()
         due = [now + self.poll_interval]
-        for entry in self.storage.get_pending_sync_entries():
-            if entry.state == EntryState.RETRY_WAIT and entry.next_attempt_at is not None:
-                due.append(entry.next_attempt_at)
+        retry = self.storage.outbox_summary().next_retry_at
+        if retry is not None:
+            due.append(retry)
         return max(0.0, min(due) - now)
 
     def run_once(self, *, force_pull: bool = False) -> RoundReport:
@@ -197,14 +197,7 @@ class SyncService(LocalWrites):
         with self._round_lock:
             report = RoundReport()
             self._ensure_realtime()
-            for _ in range(1000):
-                push = self.drainer.push_once()
-                if push.sent == 0:
-                    break
-                report.pushes.append(push)
-                self._after_push(push)
-                if push.failed:
-                    break
+            self._drain(report)
             if force_pull or self._pull_due():
                 self._hinted.clear()
                 self._last_pull_try = self.clock.now()
@@ -216,6 +209,34 @@ class SyncService(LocalWrites):
             if force_pull or self._flush_due():
                 report.telemetry_sent = self.flush_telemetry()
             return report
+
+    def _drain(self, report: RoundReport, rounds: int = 1000) -> None:
+        """Push every due batch. While one batch's answer is recorded, the next batch is
+        already on its way (it was claimed once the server had answered the previous one)."""
+        drainer = self.drainer
+        batch = drainer.claim()
+        if not batch:
+            return
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="directorstudio-push") as pool:
+            sent = pool.submit(drainer.send, batch)
+            for _ in range(rounds):
+                answer, started, finished = sent.result()
+                following: list[OutboxEntry] = []
+                if isinstance(answer, PushResponse) and drainer.keeps_ids(batch, answer):
+                    following = drainer.claim(frozenset(e.entry_id for e in batch))
+                    if following:
+                        sent = pool.submit(drainer.send, following)
+                push = drainer.record(batch, answer, started, finished)
+                report.pushes.append(push)
+                self._after_push(push)
+                if push.failed:
+                    break
+                if not following:
+                    following = drainer.claim()
+                    if not following:
+                        break
+                    sent = pool.submit(drainer.send, following)
+                batch = following
 
     def sync_now(self) -> RoundReport:
         """Push everything due, pull, and flush telemetry now."""
@@ -280,23 +301,33 @@ class SyncService(LocalWrites):
 
     # --- pull ----------------------------------------------------------------------------------
     def pull(self) -> int:
-        """Fetch and apply every change since the stored cursor; returns how many."""
+        """Fetch and apply every change since the stored cursor; returns how many.
+
+        Each page is applied in one transaction; while it is applied, the next page is
+        already being fetched (its cursor comes with the current page)."""
         applied = 0
-        while True:
-            page = PullPage.model_validate(
-                self.transport.rpc(
-                    "sync_pull", {"p_cursor": self.storage.get_cursor(), "p_limit": MAX_PULL_LIMIT}
-                )
-            )
-            with self.storage.transaction():
-                for change in page.changes:
-                    self.reconciler.apply_change(change)
-                self.storage.set_cursor(page.cursor)
-            applied += len(page.changes)
-            if not page.has_more:
-                break
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="directorstudio-pull") as pool:
+            page = self._fetch_page(self.storage.get_cursor())
+            while True:
+                upcoming = pool.submit(self._fetch_page, page.cursor) if page.has_more else None
+                try:
+                    with self.storage.transaction():
+                        self.reconciler.apply_changes(page.changes)
+                        self.storage.set_cursor(page.cursor)
+                finally:
+                    if upcoming is not None and not upcoming.done():
+                        upcoming.cancel()
+                applied += len(page.changes)
+                if upcoming is None:
+                    break
+                page = upcoming.result()
         self._last_pull_at = self.clock.now()
         return applied
+
+    def _fetch_page(self, cursor: str | None) -> PullPage:
+        return PullPage.model_validate(
+            self.transport.rpc("sync_pull", {"p_cursor": cursor, "p_limit": MAX_PULL_LIMIT})
+        )
 
     # --- telemetry -----------------------------------------------------------------------------
     def flush_telemetry(self) -> int:
@@ -311,26 +342,21 @@ class SyncService(LocalWrites):
     # --- health --------------------------------------------------------------------------------
     def health(self) -> QueueHealth:
         """Counts by state, oldest pending age, last error, last success and latency."""
-        entries = self.storage.get_pending_sync_entries()
-        counts = {str(state): 0 for state in EntryState if state != EntryState.DONE}
-        for entry in entries:
-            counts[str(entry.state)] += 1
-        open_entries = [e for e in entries if e.state in OPEN_STATES]
+        summary = self.storage.outbox_summary()
         now = self.clock.now()
-        oldest = min((e.created_at for e in open_entries), default=None)
-        errors = [e.last_error for e in entries if e.last_error]
+        oldest = summary.oldest_open_created_at
         success = self.storage.get_meta("last_success_at")
         latency = self.storage.get_meta("last_latency")
         return QueueHealth(
-            counts=counts,
+            counts=summary.counts,
             oldest_pending_age=None if oldest is None else now - oldest,
-            last_error=self._last_error or (errors[-1] if errors else None),
+            last_error=self._last_error or summary.last_error,
             last_success_at=float(success) if success else None,
             last_latency=float(latency) if latency else None,
             last_pull_at=self._last_pull_at,
             realtime_active=self._subscription is not None and self._subscription.active,
             open_conflicts=len(self.storage.get_conflicts()),
-            dead_entries=[e for e in entries if e.state == EntryState.DEAD],
+            dead_entries=self.storage.get_dead_sync_entries() if summary.counts["dead"] else [],
         )
 
     # --- dead letters --------------------------------------------------------------------------

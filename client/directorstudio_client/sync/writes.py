@@ -10,6 +10,16 @@ from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import MutationResult
+from directorstudio.contracts.tables import (
+    CLIP_JOBS,
+    CONTINUITY_LOGS,
+    PROJECTS,
+    SCENE_DRAFTS,
+    SCREENPLAY_SECTIONS,
+    SCREENPLAYS,
+    TABLES,
+    table_spec,
+)
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import CachedRow, ConflictRecord, EntryState, OutboxEntry
 from directorstudio_client.storage.protocol import Storage
@@ -61,7 +71,8 @@ class LocalWrites:
         coalesce: bool = True,
     ) -> SyncHandle:
         with self.storage.transaction():
-            entry = self._coalesce(table, op, row_id, args) if coalesce else None
+            earlier = [e for e in self.reconciler.open_for(table, row_id) if e.row_id == row_id]
+            entry = self._coalesce(earlier, op, args) if coalesce else None
             if entry is None:
                 entry = self.storage.enqueue_sync(
                     OutboxEntry(
@@ -72,9 +83,10 @@ class LocalWrites:
                         args=args,
                         base_version=base_version,
                         created_at=self.clock.now(),
+                        base_mutation_id=earlier[-1].mutation_id if earlier else None,
                     )
                 )
-            if table != "continuity_logs":
+            if table_spec(table).synced:
                 touched = [str(i) for i in args.get("ordered_ids", [])] if op == "reorder" else []
                 for target in touched or [row_id]:
                     if self.storage.get_row(table, target) is None:
@@ -85,16 +97,13 @@ class LocalWrites:
         return handle
 
     def _coalesce(
-        self, table: str, op: str, row_id: str, args: dict[str, Any]
+        self, earlier: list[OutboxEntry], op: str, args: dict[str, Any]
     ) -> OutboxEntry | None:
         """Fold an update into the row's last entry while that one has never been sent."""
-        if op != "update":
+        if op != "update" or not earlier:
             return None
-        entries = self.reconciler.open_for(table, row_id)
-        if not entries:
-            return None
-        last = entries[-1]
-        if last.state != EntryState.PENDING or last.attempts > 0 or last.row_id != row_id:
+        last = earlier[-1]
+        if last.state != EntryState.PENDING or last.attempts > 0:
             return None
         if last.op == "update":
             last.args = {"patch": {**last.args.get("patch", {}), **args["patch"]}}
@@ -116,18 +125,16 @@ class LocalWrites:
         """Create a project locally now and on the server when online."""
         project_id = project_id or str(uuid.uuid4())
         self.telemetry.emit("create_initiated")
-        return self._write("project_overview", "upsert", project_id, {"title": title})
+        return self._write(PROJECTS.name, "upsert", project_id, {"title": title})
 
     def rename_project(self, project_id: str, title: str) -> SyncHandle:
         """Rename a project."""
-        base = self._base_version("project_overview", project_id)
-        return self._write(
-            "project_overview", "rename", project_id, {"title": title}, base_version=base
-        )
+        base = self._base_version(PROJECTS.name, project_id)
+        return self._write(PROJECTS.name, "rename", project_id, {"title": title}, base_version=base)
 
     def archive_project(self, project_id: str) -> SyncHandle:
         """Archive a project."""
-        return self._write("project_overview", "archive", project_id, {})
+        return self._write(PROJECTS.name, "archive", project_id, {})
 
     def duplicate_project(
         self, source_project_id: str, title: str | None = None, new_project_id: str | None = None
@@ -135,7 +142,7 @@ class LocalWrites:
         """Copy a project with its live scenes (the scenes arrive with the next pull)."""
         new_project_id = new_project_id or str(uuid.uuid4())
         args = {"source_project_id": source_project_id, "title": title}
-        return self._write("project_overview", "duplicate", new_project_id, args)
+        return self._write(PROJECTS.name, "duplicate", new_project_id, args)
 
     # --- scene drafts --------------------------------------------------------------------------
     def create_scene_draft(
@@ -162,7 +169,7 @@ class LocalWrites:
             "shot_type": shot_type,
             "order_index": order_index,
         }
-        return self._write("scene_drafts", "create", scene_id, args)
+        return self._write(SCENE_DRAFTS.name, "create", scene_id, args)
 
     def update_scene_draft(self, scene_id: str, patch: dict[str, Any]) -> SyncHandle:
         """Change some fields of a scene draft; only those fields are sent."""
@@ -172,19 +179,19 @@ class LocalWrites:
                 f"scene drafts have no editable field {sorted(unknown)[0]}",
                 code=ErrorCode.INVALID_INPUT,
             )
-        base = self._base_version("scene_drafts", scene_id)
+        base = self._base_version(SCENE_DRAFTS.name, scene_id)
         return self._write(
-            "scene_drafts", "update", scene_id, {"patch": dict(patch)}, base_version=base
+            SCENE_DRAFTS.name, "update", scene_id, {"patch": dict(patch)}, base_version=base
         )
 
     def delete_scene_draft(self, scene_id: str) -> SyncHandle:
         """Soft-delete a scene draft (archived, tombstoned on the server)."""
-        return self._write("scene_drafts", "delete", scene_id, {})
+        return self._write(SCENE_DRAFTS.name, "delete", scene_id, {})
 
     def reorder_scene_drafts(self, project_id: str, ordered_ids: list[str]) -> SyncHandle:
         """Put a project's scenes in the given order."""
         args = {"project_id": project_id, "ordered_ids": [str(i) for i in ordered_ids]}
-        return self._write("scene_drafts", "reorder", project_id, args)
+        return self._write(SCENE_DRAFTS.name, "reorder", project_id, args)
 
     # --- clip jobs -----------------------------------------------------------------------------
     def submit_clip_job(
@@ -205,27 +212,30 @@ class LocalWrites:
             "project_id": project_id,
             "scene_draft_id": scene_draft_id,
         }
-        return self._write("clip_jobs", "enqueue", job_id, args)
+        return self._write(CLIP_JOBS.name, "enqueue", job_id, args)
 
     def cancel_clip_job(self, job_id: str) -> SyncHandle:
         """Cancel a queued or processing clip job (refunded on the server)."""
-        return self._write("clip_jobs", "cancel", job_id, {})
+        return self._write(CLIP_JOBS.name, "cancel", job_id, {})
 
     # --- the handoff's generic entry points ------------------------------------------------------
     def enqueue_remote_upsert(self, table: str, record: dict[str, Any]) -> SyncHandle:
         """Queue a create-or-update of ``record`` (only fields that differ are sent)."""
-        row_id = str(record.get("project_id" if table == "project_overview" else "id") or "")
+        spec = TABLES.get(table)
+        if spec is None or not spec.synced:
+            raise DirectorStudioError(f"{table} is not synced", code=ErrorCode.INVALID_INPUT)
+        row_id = spec.row_id(record) or ""
         if not row_id:
             raise DirectorStudioError("the record needs its id", code=ErrorCode.INVALID_INPUT)
         cached = self.storage.get_row(table, row_id)
         entries = self.reconciler.open_for(table, row_id)
         creating = any(e.op in ("create", "upsert", "duplicate") for e in entries)
         on_server = cached is not None and (cached.server_row is not None or creating)
-        if table == "project_overview":
+        if table == PROJECTS.name:
             if on_server:
                 return self.rename_project(row_id, str(record.get("title")))
             return self.create_project(record.get("title"), row_id)
-        if table == "scene_drafts":
+        if table == SCENE_DRAFTS.name:
             if not on_server or cached is None:
                 return self.create_scene_draft(
                     str(record["project_id"]),
@@ -245,7 +255,7 @@ class LocalWrites:
                 if k in record and record[k] != expected.get(k)
             }
             return self.update_scene_draft(row_id, patch)
-        if table == "clip_jobs":
+        if table == CLIP_JOBS.name:
             return self.submit_clip_job(
                 str(record["prompt"]),
                 user_key=record.get("user_key"),
@@ -253,8 +263,8 @@ class LocalWrites:
                 scene_draft_id=record.get("scene_draft_id"),
                 job_id=row_id,
             )
-        if table in ("screenplays", "screenplay_sections"):
-            allowed = ops.SCREENPLAY_FIELDS if table == "screenplays" else ops.SECTION_FIELDS
+        if table in (SCREENPLAYS.name, SCREENPLAY_SECTIONS.name):
+            allowed = ops.SCREENPLAY_FIELDS if table == SCREENPLAYS.name else ops.SECTION_FIELDS
             args = {k: record[k] for k in allowed if k in record}
             base = cached.version if cached is not None and cached.version else None
             return self._write(table, "upsert", row_id, args, base_version=base)
@@ -262,13 +272,13 @@ class LocalWrites:
 
     def enqueue_remote_delete(self, table: str, row_id: str) -> SyncHandle:
         """Queue the removal of a row (soft delete, archive for projects, cancel for clips)."""
-        if table == "scene_drafts":
+        if table == SCENE_DRAFTS.name:
             return self.delete_scene_draft(row_id)
-        if table == "project_overview":
+        if table == PROJECTS.name:
             return self.archive_project(row_id)
-        if table == "clip_jobs":
+        if table == CLIP_JOBS.name:
             return self.cancel_clip_job(row_id)
-        if table in ("screenplays", "screenplay_sections"):
+        if table in (SCREENPLAYS.name, SCREENPLAY_SECTIONS.name):
             return self._write(table, "delete", row_id, {})
         raise DirectorStudioError(f"{table} is not synced", code=ErrorCode.INVALID_INPUT)
 
@@ -316,20 +326,24 @@ class LocalWrites:
                 "fields": list(conflict.diff_fields),
             }
             return self._write(
-                "continuity_logs", "resolve_conflict", str(uuid.uuid4()), log_args, coalesce=False
+                CONTINUITY_LOGS.name,
+                "resolve_conflict",
+                str(uuid.uuid4()),
+                log_args,
+                coalesce=False,
             )
 
     def _push_resolution(self, conflict: ConflictRecord, values: dict[str, Any]) -> None:
         base = conflict.remote_version
-        if conflict.table == "scene_drafts":
+        if conflict.table == SCENE_DRAFTS.name:
             self._write(
-                "scene_drafts", "update", conflict.id, {"patch": values},
+                SCENE_DRAFTS.name, "update", conflict.id, {"patch": values},
                 base_version=base, coalesce=False,
             )  # fmt: skip
-        elif conflict.table == "project_overview" and "title" in values:
+        elif conflict.table == PROJECTS.name and "title" in values:
             self._write(
-                "project_overview", "rename", conflict.id, {"title": values["title"]},
+                PROJECTS.name, "rename", conflict.id, {"title": values["title"]},
                 base_version=base, coalesce=False,
             )  # fmt: skip
-        elif conflict.table in ("screenplays", "screenplay_sections"):
+        elif conflict.table in (SCREENPLAYS.name, SCREENPLAY_SECTIONS.name):
             self._write(conflict.table, "upsert", conflict.id, values, base_version=base)

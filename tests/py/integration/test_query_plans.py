@@ -138,3 +138,19 @@ def test_creating_a_scene_never_scans_the_large_tables(
     )
     assert [s for s in scans if s[0] == "Seq Scan" and s[1] in LARGE_TABLES] == []
     assert any(rel == "scene_drafts" for _, rel in scans), scans
+
+
+def test_sync_pull_serves_first_and_later_pages_from_the_users_sync_index(
+    populated: tuple[uuid.UUID, uuid.UUID], plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    user, _ = populated
+    conn, _plans = plan_capture
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        first = conn.execute("SELECT public.sync_pull(NULL, 10)").fetchone()
+    assert first is not None
+    assert first[0]["has_more"]
+    first_page = _call_as(plan_capture, user, "SELECT public.sync_pull(NULL, 10)")
+    later_page = _call_as(plan_capture, user, "SELECT public.sync_pull(%s, 10)", first[0]["cursor"])
+    for scans in (first_page, later_page):
+        assert [s for s in scans if s[0] == "Seq Scan" and s[1] in LARGE_TABLES] == []
+        assert {rel for _, rel in scans} >= LARGE_TABLES, scans

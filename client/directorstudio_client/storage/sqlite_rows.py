@@ -1,0 +1,112 @@
+"""Cached rows to and from the columns of the SQLite tables that mirror the server tables.
+
+A row's fields go to their typed columns (booleans as 0/1); anything else the server sends
+(``field_versions``, ``sync_txid``, columns a later server adds) goes to ``_extra`` as JSON, so a
+list query decodes JSON only for rows that have such extras. Fields that are NULL are left out
+of the returned view, as they were never set.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from directorstudio.contracts.tables import TableSpec
+from directorstudio_client.storage.models import CachedRow
+from directorstudio_client.storage.sqlite_schema import ROW_META
+
+_SCALARS = (str, int, float, type(None))
+
+
+def dump(value: Any) -> str:
+    """JSON as stored in the cache."""
+    return json.dumps(value, sort_keys=True, default=str)
+
+
+def all_columns(spec: TableSpec) -> tuple[str, ...]:
+    """The columns of a cache table, fields first."""
+    return (*spec.field_names, *ROW_META)
+
+
+def view_columns(spec: TableSpec) -> str:
+    """The select list of a row's local view (fields and extras)."""
+    return ", ".join((*spec.field_names, "_extra"))
+
+
+def insert_sql(spec: TableSpec) -> str:
+    """The statement that stores one cached row (replacing the previous one)."""
+    columns = all_columns(spec)
+    marks = ", ".join("?" for _ in columns)
+    return f"INSERT OR REPLACE INTO {spec.name} ({', '.join(columns)}) VALUES ({marks})"
+
+
+def encode(spec: TableSpec, cached: CachedRow) -> tuple[Any, ...]:
+    """The parameters of :func:`insert_sql` for a cached row."""
+    row = cached.row
+    values: list[Any] = []
+    extra: dict[str, Any] = {}
+    names = spec.field_names
+    for name in names:
+        value = row.get(name)
+        if isinstance(value, bool):
+            value = int(value)
+        elif not isinstance(value, _SCALARS):
+            extra[name] = value
+            value = None
+        values.append(value)
+    if name_id := spec.id_column:
+        values[names.index(name_id)] = cached.id
+    for key, value in row.items():
+        if key not in names:
+            extra[key] = value
+    server_row = None if cached.server_row is None else dump(cached.server_row)
+    values.extend((cached.version, int(cached.deleted), server_row, dump(extra) if extra else None))
+    return tuple(values)
+
+
+ViewDecoder = Callable[[tuple[Any, ...]], dict[str, Any]]
+_DECODERS: dict[str, ViewDecoder] = {}
+
+
+def view_decoder(spec: TableSpec) -> ViewDecoder:
+    """Turns a record of :func:`view_columns` into a local view (one closure per table)."""
+    decoder = _DECODERS.get(spec.name)
+    if decoder is not None:
+        return decoder
+    names = spec.field_names
+    booleans = tuple(f.name for f in spec.fields if f.type == "boolean")
+    loads = json.loads
+
+    def decode_record(record: tuple[Any, ...]) -> dict[str, Any]:
+        row = {k: v for k, v in zip(names, record) if v is not None}  # noqa: B905 - extra last
+        for name in booleans:
+            if name in row:
+                row[name] = bool(row[name])
+        extra = record[-1]
+        if extra is not None:
+            row.update(loads(extra))
+        return row
+
+    _DECODERS[spec.name] = decode_record
+    return decode_record
+
+
+def decode_view(spec: TableSpec, record: tuple[Any, ...]) -> dict[str, Any]:
+    """A local view from the columns of :func:`view_columns`."""
+    return view_decoder(spec)(record)
+
+
+def decode(spec: TableSpec, record: tuple[Any, ...]) -> CachedRow:
+    """A cached row from every column of its table (in :func:`all_columns` order)."""
+    count = len(spec.fields)
+    view = decode_view(spec, (*record[:count], record[count + 3]))
+    server_version, deleted, server_row = record[count : count + 3]
+    return CachedRow(
+        table=spec.name,
+        id=str(record[spec.field_names.index(spec.id_column)]),
+        row=view,
+        server_row=None if server_row is None else json.loads(server_row),
+        version=int(server_version),
+        deleted=bool(deleted),
+    )

@@ -24,6 +24,9 @@ from directorstudio_client.transport.protocol import Transport
 
 Settled = Callable[[OutboxEntry, Any, BaseException | None], None]
 CREATE_OPS = {("project_overview", "upsert"), ("scene_drafts", "create")}
+# Writes sent with the version they were based on: one waits for the row's earlier write to be
+# confirmed and is then based on its version, so two writes of one client never conflict.
+BASED_OPS = ("update", "rename")
 
 
 @dataclass
@@ -85,9 +88,9 @@ class OutboxDrainer:
             if not due:
                 break  # keep the order: nothing overtakes an entry that is waiting
             key = (entry.table, entry.row_id)
-            if entry.op == "update" and key in updated and entry.attempts == 0:
+            if entry.op in BASED_OPS and key in updated and entry.attempts == 0:
                 break  # its base version is set once the earlier write is confirmed
-            if entry.op in ("update", "create", "upsert"):
+            if entry.op in ("create", "upsert", *BASED_OPS):
                 updated.add(key)
             batch.append(entry)
             if len(batch) >= self._batch_size:
@@ -222,7 +225,7 @@ class OutboxDrainer:
             if (
                 later.table == table
                 and later.row_id == row_id
-                and later.op == "update"
+                and later.op in BASED_OPS
                 and later.attempts == 0
                 and later.state == EntryState.PENDING
                 and (later.base_version or 0) < version

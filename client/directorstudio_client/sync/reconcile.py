@@ -140,6 +140,7 @@ class Reconciler:
             if cached.server_row is not None
             and remote.get(name) != base.get(name)
             and remote.get(name) != cached.row.get(name)
+            and not _own_write(updates, change.id, name, remote.get(name))
         )
         if not diff:
             return
@@ -217,3 +218,12 @@ class Reconciler:
             for e in ops.open_entries_for(self._storage.get_pending_sync_entries(), table, row_id)
             if e.state in OPEN_STATES
         ]
+
+
+def _own_write(entries: list[OutboxEntry], row_id: str, name: str, value: Any) -> bool:
+    """Whether one of our open entries writes ``value`` to ``name``: the server then shows our
+    own write before its acknowledgement arrived, not somebody else's change."""
+    return any(
+        name in ops.touched_fields(e) and ops.apply_entry(e, {}, row_id).get(name) == value
+        for e in entries
+    )

@@ -22,6 +22,7 @@ PROCESS_TIMEOUT = 180.0
 class ClientProcess:
     """One app install in a process of its own; its cache outlives every process."""
 
+    name: str
     work: Path
     user_id: str
     client_id: str
@@ -33,10 +34,10 @@ class ClientProcess:
 
     @property
     def spec_path(self) -> Path:
-        return self.work / "subprocess.json"
+        return self.work / f"{self.name}.json"
 
     def _log(self, mode: str) -> Path:
-        return self.work / f"subprocess-{mode}.log"
+        return self.work / f"{self.name}-{mode}.log"
 
     def start(self, mode: str) -> subprocess.Popen[bytes]:
         self.spec_path.write_text(json.dumps(self.spec))
@@ -73,7 +74,7 @@ class ClientProcess:
             process.wait(timeout=30)
         finally:
             proxy.release()
-        return None if reached else "the client process never pushed"
+        return None if reached else f"{self.name} never pushed"
 
     def storage(self) -> SQLiteStorage:
         return SQLiteStorage(self.cache)

@@ -35,6 +35,7 @@ KINDS = {
 }
 GRANT = 10_000
 SETTLE_ROUNDS = 40
+EVENT_PERIOD = 1000
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ class ChaosRun:
     devices: list[Device] = field(default_factory=list)
     stats: Counter[str] = field(default_factory=Counter)
     violations: list[str] = field(default_factory=list)
-    process: ClientProcess | None = None
+    processes: list[ClientProcess] = field(default_factory=list)
     _step: int = 0
 
     def __post_init__(self) -> None:
@@ -116,15 +117,16 @@ class ChaosRun:
     # --- the operations ---------------------------------------------------------------------------
     def run(self) -> None:
         total = self.settings.clients * self.settings.ops_per_client
+        period = min(total, EVENT_PERIOD)  # each period has one restart of each kind and a kill
         events = {
-            int(total * 0.3): self.restart_gateway,
-            int(total * 0.55): self.restart_database,
-            int(total * 0.8): self.kill_client_mid_push,
+            int(period * 0.3): self.restart_gateway,
+            int(period * 0.55): self.restart_database,
+            int(period * 0.8): self.kill_client_mid_push,
         }
         kinds, weights = list(KINDS), list(KINDS.values())
         for index in range(total):
-            if index in events:
-                events[index]()
+            if index % period in events:
+                events[index % period]()
             device = self.rng.choice(self.devices)
             kind = self.rng.choices(kinds, weights)[0]
             op = self.build(kind, device) or self.build("create_scene", device)
@@ -311,30 +313,31 @@ class ChaosRun:
     def kill_client_mid_push(self) -> None:
         """A client in its own process writes, is killed while its push is in flight (after
         the server answered), and restarts from the same cache."""
-        owner = self.devices[0]
-        ops = self._subprocess_ops()
+        name = f"subprocess-{len(self.processes)}"
+        owner = self.devices[(2 * len(self.processes)) % len(self.devices)]
+        ops = self._subprocess_ops(owner, name)
         spec = {
             "url": self.stack.url, "anon_key": self.stack.keys.anon_key, "email": owner.email,
-            "cache": str(self.work / "subprocess.db"), "client_id": self._uuid(),
+            "cache": str(self.work / f"{name}.db"), "client_id": self._uuid(),
             "seed": self.settings.seed, "ops": ops,
         }  # fmt: skip
-        self.process = ClientProcess(self.work, owner.user_id, spec["client_id"], spec)
-        self._violation(self.process.kill_mid_push(self.stack.proxy))
+        process = ClientProcess(name, self.work, owner.user_id, spec["client_id"], spec)
+        self.processes.append(process)
+        self._violation(process.kill_mid_push(self.stack.proxy))
         self.stats["client_kills"] += 1
-        self._violation(self.process.run("settle"))
+        self._violation(process.run("settle"))
 
     def _violation(self, found: str | None) -> None:
         if found is not None:
             self.violations.append(found)
 
-    def _subprocess_ops(self) -> list[dict[str, Any]]:
-        owner = self.devices[0]
+    def _subprocess_ops(self, owner: Device, name: str) -> list[dict[str, Any]]:
         project = self._uuid()
         ops: list[dict[str, Any]] = []
 
         def add(op: dict[str, Any]) -> None:
             ops.append(op)
-            self.apply(owner, op, writer="subprocess")
+            self.apply(owner, op, writer=name)
 
         # Creates first, edits last: the first push carries most of them in one batch.
         add({"kind": "create_project", "id": project, "title": f"project-{self._next_step()}"})
@@ -370,13 +373,13 @@ class ChaosRun:
                 break
         else:
             self.violations.append(f"clients still busy after {SETTLE_ROUNDS} settle rounds")
-        if self.process is not None:
-            self._violation(self.process.run("settle"))
+        for process in self.processes:
+            self._violation(process.run("settle"))
 
     def summary(self, elapsed: float) -> dict[str, Any]:
         return {
             "seed": self.settings.seed,
-            "clients": self.settings.clients + (1 if self.process else 0),
+            "clients": self.settings.clients + len(self.processes),
             "operations": sum(self.oracle.ops.values()),
             "operations_by_kind": dict(sorted(self.oracle.ops.items())),
             "proxy": self.stack.proxy.counts(),

@@ -41,13 +41,13 @@ def _violations(run: ChaosRun) -> list[str]:
                 found += checks.outbox_violations(device.name, device.storage)
             found += checks.oracle_violations(conn, run.oracle, user)
             found += checks.credit_violations(conn, user)
-        if run.process is not None:
-            storage = run.process.storage()
-            server = checks.server_snapshot(conn, run.process.user_id)
+        for process in run.processes:
+            storage = process.storage()
+            server = checks.server_snapshot(conn, process.user_id)
             found += checks.differences(
-                "subprocess", server, checks.client_snapshot(storage, run.process.user_id)
+                process.name, server, checks.client_snapshot(storage, process.user_id)
             )
-            found += checks.outbox_violations("subprocess", storage)
+            found += checks.outbox_violations(process.name, storage)
             storage.close()
     return found
 

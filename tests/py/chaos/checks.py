@@ -131,6 +131,9 @@ def oracle_violations(conn: Conn, oracle: Oracle, user: UserModel) -> list[str]:
     orders: dict[str, list[int]] = {}
     for row in server["scenes"].values():
         orders.setdefault(row[0], []).append(row[3])
+    for project_id, (_title, scene_count, _version) in server["projects"].items():
+        if scene_count != len(orders.get(project_id, [])):
+            found.append(f"project {project_id}: scene_count {scene_count} is not its live scenes")
     for project_id, indexes in orders.items():
         if len(set(indexes)) != len(indexes):
             found.append(f"project {project_id}: scenes share an order_index {sorted(indexes)}")

@@ -36,6 +36,7 @@ KINDS = {
 GRANT = 10_000
 SETTLE_ROUNDS = 40
 EVENT_PERIOD = 1000
+TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ class ChaosRun:
                 return {"kind": kind, "id": self._uuid(), "source": project, "title": f"dup-{step}"}
             return {"kind": kind, "id": self._uuid(), "project_id": project, "prompt": f"c{step}"}
         if kind in ("edit_scene", "delete_scene"):
-            scenes = sorted(s["id"] for p in projects for s in self._scenes(device, p))
+            scenes = [s["id"] for s in self._some_scenes(device, projects)]
             if not scenes:
                 return None
             scene = self.rng.choice(scenes)
@@ -190,18 +191,28 @@ class ChaosRun:
             return {"kind": kind, "id": self.rng.choice(jobs)} if jobs else None
         return None
 
+    def _some_scenes(self, device: Device, projects: list[str]) -> list[dict[str, Any]]:
+        """The known scenes of a random project that has some (a few tries: reading every
+        project's scenes for every operation would make the run quadratic)."""
+        for _ in range(TRIES):
+            if not projects:
+                break
+            scenes = self._scenes(device, self.rng.choice(projects))
+            if scenes:
+                return scenes
+        return []
+
     def _reorder(self, device: Device) -> dict[str, Any] | None:
-        candidates = []
-        for project in self._projects(device, originals=True):
-            scenes = device.storage.get_scene_drafts(project)
-            known = self._scenes(device, project)
-            if len(scenes) >= 2 and len(known) == len(scenes):
-                candidates.append((project, [s["id"] for s in scenes]))
-        if not candidates:
-            return None
-        project, ordered = self.rng.choice(candidates)
-        self.rng.shuffle(ordered)
-        return {"kind": "reorder_scenes", "project_id": project, "ordered_ids": ordered}
+        """A shuffle of an original project's scenes, when the device knows all of them."""
+        projects = self._projects(device, originals=True)
+        for _ in range(TRIES if projects else 0):
+            project = self.rng.choice(projects)
+            scenes = [s["id"] for s in device.storage.get_scene_drafts(project)]
+            known = self.oracle.user(device.user_id).scenes
+            if len(scenes) >= 2 and all(s in known for s in scenes):
+                self.rng.shuffle(scenes)
+                return {"kind": "reorder_scenes", "project_id": project, "ordered_ids": scenes}
+        return None
 
     def apply(self, device: Device, op: dict[str, Any], *, writer: str | None = None) -> None:
         """Apply ``op`` on ``device`` and record it; ``writer`` names another process that

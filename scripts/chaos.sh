@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The full chaos convergence run (docs/reliability.md#chaos-convergence): 8 clients x 1,000
-# seeded operations each through the fault proxy, with a gateway restart, a PostgreSQL restart
-# and a client killed mid-push (about 7 minutes on a 2-core machine). CHAOS_SEED picks the seed (default: a new one, printed),
-# CHAOS_CLIENTS and CHAOS_OPS the sizes; the counts are written to CHAOS_REPORT (JSON).
+# seeded operations each through the fault proxy, with gateway restarts, PostgreSQL restarts and
+# clients killed mid-push (about 7 minutes on a 2-core machine). CHAOS_SEED picks the seed
+# (default: a new one, printed), CHAOS_CLIENTS and CHAOS_OPS the sizes; the counts are written
+# to CHAOS_REPORT (JSON).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

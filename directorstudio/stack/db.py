@@ -1,7 +1,9 @@
 """The gateway's pool of async PostgreSQL connections (psycopg_pool).
 
 Each connection is checked when it is handed out, so one found broken (e.g. after PostgreSQL
-restarted) is replaced by a new one instead of failing the request that drew it.
+restarted) is replaced by a new one instead of failing the request that drew it. A database that
+cannot be reached, or a connection lost during a request, is :class:`DatabaseUnavailable`:
+PostgREST's retryable JSON 503.
 """
 
 from __future__ import annotations
@@ -11,17 +13,31 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 AsyncConn = psycopg.AsyncConnection[Any]
-CHECKOUT_TIMEOUT = 30.0
+CHECKOUT_TIMEOUT = 10.0
+
+
+class DatabaseUnavailable(psycopg.OperationalError):
+    """PostgreSQL could not be reached, or the connection was lost during the request (a
+    restart): PostgREST's retryable 503 ``PGRST000``/``PGRST001``, never a 4xx or a bare 500.
+    A psycopg error, so callers that handle database failures handle this one too."""
+
+    def __init__(self, code: str, message: str, details: str) -> None:
+        super().__init__(message)
+        self.code, self.message, self.details = code, message, details
+
+    def body(self) -> dict[str, Any]:
+        return {"code": self.code, "details": self.details, "hint": None, "message": self.message}
 
 
 class ConnectionPool:
     """At most ``size`` autocommit connections to ``url``, opened on demand and reused."""
 
-    def __init__(self, url: str, size: int = 10) -> None:
+    def __init__(self, url: str, size: int = 10, timeout: float = CHECKOUT_TIMEOUT) -> None:
         self.url = url
+        self._timeout = timeout
         self._pool: AsyncConnectionPool[AsyncConn] = AsyncConnectionPool(
             url,
             min_size=0,
@@ -42,8 +58,20 @@ class ConnectionPool:
         if not self._opened:
             self._opened = True
             await self._pool.open(wait=False)
-        async with self._pool.connection(timeout=CHECKOUT_TIMEOUT) as conn:
-            yield conn
+        try:
+            async with self._pool.connection(timeout=self._timeout) as conn:
+                try:
+                    yield conn
+                except psycopg.Error as error:
+                    if not conn.broken:
+                        raise
+                    raise DatabaseUnavailable(
+                        "PGRST001", "Database client error. Retrying the connection.", str(error)
+                    ) from error
+        except PoolTimeout as error:
+            raise DatabaseUnavailable(
+                "PGRST000", "Database connection error. Retrying the connection.", str(error)
+            ) from error
 
     async def close(self) -> None:
         """Close every connection; the pool refuses further use."""

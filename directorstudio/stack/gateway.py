@@ -10,7 +10,7 @@ from aiohttp import web
 
 from directorstudio.stack import admin, auth, functions, realtime, rest
 from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig, json_response
-from directorstudio.stack.db import ConnectionPool
+from directorstudio.stack.db import ConnectionPool, DatabaseUnavailable
 
 log = logging.getLogger("directorstudio.stack.gateway")
 HUB_KEY = web.AppKey("realtime_hub", realtime.RealtimeHub)
@@ -37,7 +37,10 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
         if request.method == "OPTIONS":
             response: web.StreamResponse = web.Response(status=204)
         else:
-            response = await handler(request)
+            try:
+                response = await handler(request)
+            except DatabaseUnavailable as error:
+                response = json_response(error.body(), status=503)
         status = response.status
         if not response.prepared:
             response.headers.update(CORS_HEADERS)

@@ -293,6 +293,8 @@ async def rpc(request: web.Request) -> web.StreamResponse:
                     cursor = await conn.execute(statement, {"args": json.dumps(args)})
                     row = await cursor.fetchone()
             except psycopg.Error as error:
+                if conn.broken:
+                    raise  # the pool answers a lost connection: the database is unavailable
                 return _error_response(error, caller)
     except RestError as error:
         return error.response()

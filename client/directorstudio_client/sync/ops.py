@@ -36,6 +36,13 @@ def touches(entry: OutboxEntry, table: str, row_id: str) -> bool:
     return False
 
 
+def touched_rows(entry: OutboxEntry) -> list[str]:
+    """The ids of the rows of its table whose local view an entry changes."""
+    if entry.op == "reorder":
+        return [str(i) for i in entry.args.get("ordered_ids", [])] or [entry.row_id]
+    return [entry.row_id]
+
+
 def touched_fields(entry: OutboxEntry) -> set[str]:
     """The fields of its row that an entry writes."""
     op, args = entry.op, entry.args

@@ -303,7 +303,8 @@ class OutboxDrainer:
             entry = self._require_dead(entry_id)
             self._storage.remove_sync_entry(entry_id)
             if entry.table in SYNCED_TABLES:
-                self._reconciler.rebuild(entry.table, entry.row_id)
+                for row_id in ops.touched_rows(entry):
+                    self._reconciler.rebuild(entry.table, row_id)
             return entry
 
     def _require_dead(self, entry_id: str) -> OutboxEntry:

@@ -196,6 +196,7 @@ class Reconciler:
             if cached.server_row is not None
             and remote.get(name) != base.get(name)
             and remote.get(name) != cached.row.get(name)
+            and not _own_write(updates, change.id, name, remote.get(name))
         )
         if not diff:
             return
@@ -269,3 +270,12 @@ class Reconciler:
     def open_for(self, table: str, row_id: str) -> list[OutboxEntry]:
         """The open outbox entries of a row."""
         return self._storage.get_open_entries_for_row(table, row_id)
+
+
+def _own_write(entries: list[OutboxEntry], row_id: str, name: str, value: Any) -> bool:
+    """Whether one of our open entries writes ``value`` to ``name``: the server then shows our
+    own write before its acknowledgement arrived, not somebody else's change."""
+    return any(
+        name in ops.touched_fields(e) and ops.apply_entry(e, {}, row_id).get(name) == value
+        for e in entries
+    )

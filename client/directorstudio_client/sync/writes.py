@@ -87,8 +87,7 @@ class LocalWrites:
                     )
                 )
             if table_spec(table).synced:
-                touched = [str(i) for i in args.get("ordered_ids", [])] if op == "reorder" else []
-                for target in touched or [row_id]:
+                for target in ops.touched_rows(entry):
                     if self.storage.get_row(table, target) is None:
                         self.storage.put_row(CachedRow(table=table, id=target, row={}))
                     self.reconciler.rebuild(table, target)

@@ -23,7 +23,7 @@ from directorstudio.pgcluster import free_port
 from directorstudio.stack import keys, tokens
 from directorstudio.stack.functions import FunctionsServer
 from directorstudio.stack.keys import StackKeys
-from directorstudio.stack.stack import derived_secret, functions_env
+from directorstudio.stack.stack import functions_env
 from tests.support.catalog import DigestQuery, digest_query
 from tests.support.cluster import Server, fresh_database
 from tests.support.gateway import RunningGateway, running_gateway
@@ -39,6 +39,7 @@ class ApiStack:
     admin: psycopg.Connection[Any]
     digests: DigestQuery
     http: httpx.Client
+    functions_env: dict[str, str]
     last_digest: dict[str, str] | None = None
 
     @property
@@ -51,11 +52,11 @@ class ApiStack:
 
     @property
     def webhook_secret(self) -> str:
-        return derived_secret(self.keys, "clip-webhook")
+        return self.functions_env["CLIP_WEBHOOK_SECRET"]
 
     @property
     def scheduler_secret(self) -> str:
-        return derived_secret(self.keys, "scheduler")
+        return self.functions_env["SCHEDULER_SECRET"]
 
     def digest(self, *, except_owner: str | None = None) -> dict[str, str]:
         """The digest of every table (optionally leaving out one user's rows)."""
@@ -224,7 +225,7 @@ def api_stack(server: Server, template: str, folder: Path) -> Iterator[ApiStack]
                 httpx.Client(timeout=60) as http,
             ):
                 yield ApiStack(
-                    gateway, functions.url, database_url, admin, digest_query(admin), http
+                    gateway, functions.url, database_url, admin, digest_query(admin), http, env
                 )
         finally:
             functions.stop()

@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from directorstudio.contracts.errors import ERROR_SPECS, ErrorCode, code_for
+from directorstudio.contracts.errors import ERROR_SPECS, ErrorCode
 
 # PostgREST's own codes the gateway answers with (docs/stack.md), and their statuses.
 POSTGREST_CODES = {
@@ -68,12 +68,21 @@ def rest_problem(reply: httpx.Response) -> str | None:
         if POSTGREST_CODES[raw_code] == reply.status_code:
             return None
         return f"{reply.status_code} {raw_code}: status not documented for this code"
-    code = code_for(raw_code, body.get("hint"))
-    if code not in CLIENT_CODES:
+    code = documented_code(raw_code, body.get("hint"))
+    if code is None:
         return f"{reply.status_code} {raw_code} (hint {body.get('hint')!r}): undocumented code"
     if not _rest_status_fits(code, reply.status_code):
         return f"{reply.status_code} {raw_code}: {code} is documented with another status"
     return None
+
+
+def documented_code(sqlstate: str, hint: Any) -> ErrorCode | None:
+    """The README's code of a database error: its hint when that names a client code, else
+    the code whose SQLSTATE it is (the README's table); None when neither documents it."""
+    if isinstance(hint, str) and hint in CLIENT_CODES:
+        return ErrorCode(hint)
+    by_sqlstate = {ERROR_SPECS[code].sqlstate: code for code in CLIENT_CODES}
+    return by_sqlstate.get(sqlstate)
 
 
 def function_problem(reply: httpx.Response) -> str | None:
@@ -114,5 +123,5 @@ def is_refusal(reply: httpx.Response) -> bool:
         return reply.status_code == 401
     if code in (ErrorCode.NOT_AUTHENTICATED, ErrorCode.FORBIDDEN):
         return reply.status_code == ERROR_SPECS[ErrorCode(code)].http_status
-    documented = code_for(code, body.get("hint"))
+    documented = documented_code(code, body.get("hint"))
     return documented in (ErrorCode.NOT_AUTHENTICATED, ErrorCode.FORBIDDEN)

@@ -84,6 +84,15 @@ REFUSED: dict[str, Maker] = {
 }
 
 
+# Refused by the gateway's API-key check (rest, auth, realtime). The functions authenticate the
+# bearer token themselves, as on hosted Supabase, so this row is not theirs.
+WITHOUT_APIKEY: dict[str, Maker] = {
+    "user token without apikey": lambda stack, user: Credential(
+        "user token without apikey", None, user.token
+    ),
+}
+
+
 def valid(stack: ApiStack, user: SeededUser) -> Credential:
     """The user's own, valid access token (another user's token, seen from the victim)."""
     return Credential("another user's token", stack.keys.anon_key, user.token)

@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 
 from tests.py.authz.conftest import Parties
-from tests.py.authz.credentials import REFUSED, Credential, valid
+from tests.py.authz.credentials import REFUSED, WITHOUT_APIKEY, Credential, valid
 from tests.py.authz.matrix import (
     BROADCAST_REST,
     ROUTE_ROWS,
@@ -46,7 +46,7 @@ def test_the_auth_endpoints_that_need_a_session_refuse_every_bad_credential(
             _request(stack, method, path, make(stack, parties.attacker)),
         )
         for method, path in SESSION_ENDPOINTS
-        for name, make in REFUSED.items()
+        for name, make in (REFUSED | WITHOUT_APIKEY).items()
     ]
     failures = refused_without_effect(stack, calls)
     assert not failures, "\n".join(failures)
@@ -99,12 +99,11 @@ def test_a_private_user_topic_refuses_every_credential_but_its_owners(
     topic = f"user:{parties.victim.user_id}"
     outcomes = {
         name: asyncio.run(_join(stack, make(stack, parties.attacker), topic))
-        for name, make in REFUSED.items()
+        for name, make in (REFUSED | WITHOUT_APIKEY).items()
     }
     outcomes["another user's token"] = asyncio.run(
         _join(stack, valid(stack, parties.attacker), topic)
     )
-    assert outcomes == {"no apikey": 401} | {
-        name: "error" for name in outcomes if name != "no apikey"
-    }
+    unkeyed = {"no apikey": 401, "user token without apikey": 401}
+    assert outcomes == {name: unkeyed.get(name, "error") for name in outcomes}
     assert asyncio.run(_join(stack, valid(stack, parties.victim), topic)) == "ok"

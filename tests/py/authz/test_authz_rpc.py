@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from tests.py.authz.conftest import Parties
-from tests.py.authz.credentials import REFUSED, Credential, valid
+from tests.py.authz.credentials import REFUSED, WITHOUT_APIKEY, Credential, valid
 from tests.py.authz.matrix import Send, only_own_rows, refused_without_effect
 from tests.py.authz.targets import aimed_arguments, victim_rows
 from tests.support.api_stack import ApiStack
@@ -39,7 +39,7 @@ def test_every_rpc_function_refuses_every_bad_credential_and_changes_nothing(
                 f"{method} rpc/{function.name} with {name}",
                 _call(stack, method, function, args, make(stack, parties.attacker)),
             )
-            for name, make in REFUSED.items()
+            for name, make in (REFUSED | WITHOUT_APIKEY).items()
             for method in ("POST", "GET")
         ]
         failures += refused_without_effect(stack, calls)

@@ -166,6 +166,7 @@ def _cmd_keys(args: argparse.Namespace) -> int:
             "anon_key": keys.anon_key,
             "service_role_key": keys.service_role_key,
             "jwt_secret": keys.jwt_secret,
+            "webhook_secret": keys.webhook_secret,
             "database_url": database_url,
         }
         print(json.dumps(body, indent=2))

@@ -31,15 +31,21 @@ class EnqueueClipRequest(_Request):
 
 
 class ClipEvent(_Request):
-    """``POST clip_webhook``: one state change reported by the render provider."""
+    """``POST clip_webhook``: one state change reported by the render provider.
 
-    event_id: str = Field(min_length=1, max_length=200)
+    Its id is the Standard Webhooks ``webhook-id`` header, not a body field.
+    """
+
     job_id: uuid.UUID
     status: ClipEventStatus
     progress: int | None = Field(default=None, ge=0, le=100)
     download_url: str | None = Field(default=None, min_length=1, max_length=2048)
     error: str | None = Field(default=None, max_length=2000)
     provider_job_id: str | None = Field(default=None, max_length=200)
+
+
+class RetryDispatchRequest(_Request):
+    """``POST retry_dispatch``: no fields (an empty body or ``{}``)."""
 
 
 class ClipJob(BaseModel):

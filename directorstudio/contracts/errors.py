@@ -24,6 +24,7 @@ class ErrorCode(StrEnum):
     ID_CONFLICT = "id_conflict"
     INVALID_TRANSITION = "invalid_transition"
     STALE_ORDER = "stale_order"
+    PAYLOAD_TOO_LARGE = "payload_too_large"
     UNAVAILABLE = "unavailable"
     INTERNAL = "internal"
 
@@ -54,6 +55,7 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
     ErrorCode.STALE_ORDER: ErrorSpec(
         "PT409", 409, True, "the ordered id list does not match the current scenes"
     ),
+    ErrorCode.PAYLOAD_TOO_LARGE: ErrorSpec("PT413", 413, True, "the request body is too large"),
     ErrorCode.UNAVAILABLE: ErrorSpec("08006", 503, False, "the service is unreachable"),
     ErrorCode.INTERNAL: ErrorSpec("XX000", 500, False, "an unexpected server error"),
 }
@@ -62,11 +64,13 @@ ERROR_SPECS: dict[ErrorCode, ErrorSpec] = {
 _SQLSTATE_CODES: dict[str, ErrorCode] = {
     "22023": ErrorCode.INVALID_INPUT,
     "22P02": ErrorCode.INVALID_INPUT,
+    "22P05": ErrorCode.INVALID_INPUT,
     "22001": ErrorCode.INVALID_INPUT,
     "22003": ErrorCode.INVALID_INPUT,
     "22007": ErrorCode.INVALID_INPUT,
     "22008": ErrorCode.INVALID_INPUT,
     "23502": ErrorCode.INVALID_INPUT,
+    "54000": ErrorCode.INVALID_INPUT,
     "23514": ErrorCode.INVALID_INPUT,
     "23503": ErrorCode.NOT_FOUND,
     "23505": ErrorCode.ID_CONFLICT,

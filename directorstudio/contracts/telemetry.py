@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_BATCH_EVENTS = 500
 MAX_BATCH_BYTES = 256 * 1024
+MAX_SCHEDULER_BODY_BYTES = 4096
 
 
 class TelemetryEvent(BaseModel):

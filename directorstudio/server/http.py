@@ -2,7 +2,9 @@
 
 Every error leaves as ``{"code", "message"}`` (plus ``detail`` when there is one) with the
 status of its code (directorstudio.contracts.errors.ERROR_SPECS); a few errors exist only at the
-HTTP layer (413, 415, 405, 422 for a body that fails validation).
+HTTP layer (415, 405, 422 for a body that fails validation). The limits every JSON body must keep
+(size, depth, finite numbers, no NUL, string and array lengths) live in
+directorstudio.server.limits, which the local gateway uses too.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import flask
 import pydantic
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio.server import limits
 
 log = logging.getLogger("directorstudio.server")
 
@@ -63,30 +66,22 @@ def require_method(request: flask.Request, method: str = "POST") -> None:
 
 
 def read_body(request: flask.Request, max_bytes: int) -> bytes:
-    """The raw body (at most ``max_bytes``; 413 beyond), which must be declared JSON (415)."""
+    """The raw body (at most ``max_bytes``: ``payload_too_large`` beyond), which must be
+    declared JSON (415)."""
     if request.mimetype != "application/json":
         raise HttpError(
             "the body must be application/json", status=415, http_code="unsupported_media_type"
         )
-    too_large = HttpError(
-        f"the body exceeds {max_bytes} bytes", status=413, http_code="payload_too_large"
-    )
-    if request.content_length is not None and request.content_length > max_bytes:
-        raise too_large
+    limits.check_size(request.content_length, max_bytes)
     body = request.stream.read(max_bytes + 1)
-    if len(body) > max_bytes:
-        raise too_large
+    limits.check_size(len(body), max_bytes)
     return body
 
 
 def parse_body(raw: bytes, model: type[ModelT]) -> ModelT:
-    """``raw`` as ``model``: 400 for bytes that are not a JSON object, 422 for invalid fields."""
-    try:
-        data = json.loads(raw)
-    except ValueError:
-        raise DirectorStudioError(
-            "the body is not valid JSON", code=ErrorCode.INVALID_INPUT
-        ) from None
+    """``raw`` as ``model``: 400 for bytes that break the JSON limits (directorstudio.server.
+    limits) or are not a JSON object, 422 for invalid fields."""
+    data = limits.load_json(raw)
     if not isinstance(data, dict):
         raise DirectorStudioError("the body must be a JSON object", code=ErrorCode.INVALID_INPUT)
     try:
@@ -105,6 +100,15 @@ def read_model(request: flask.Request, model: type[ModelT], max_bytes: int) -> M
     """A POSTed JSON body validated as ``model``."""
     require_method(request)
     return parse_body(read_body(request, max_bytes), model)
+
+
+def read_optional_model(request: flask.Request, model: type[ModelT], max_bytes: int) -> ModelT:
+    """Like ``read_model``, but an empty body (with or without a content type) is ``model()``."""
+    require_method(request)
+    if not request.content_length and not request.mimetype:
+        return model()
+    raw = read_body(request, max_bytes)
+    return parse_body(raw, model) if raw.strip() else model()
 
 
 def endpoint(handler: Handler) -> Handler:

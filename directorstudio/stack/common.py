@@ -1,4 +1,6 @@
-"""What every part of the gateway shares: its settings, the API-key check and JSON replies."""
+"""What every part of the gateway shares: its settings, the API-key check, JSON replies and the
+reading of request bodies within the limits of directorstudio.server.limits (the same limits
+and checks as the HTTP functions)."""
 
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ from typing import Any
 
 from aiohttp import web
 
+from directorstudio.server import limits
 from directorstudio.stack.db import ConnectionPool
 from directorstudio.stack.keys import StackKeys
 
@@ -85,3 +88,24 @@ def api_key_error(request: web.Request, config: GatewayConfig) -> web.Response |
             status=401,
         )
     return None
+
+
+async def read_body(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES) -> bytes:
+    """The raw body, at most ``max_bytes`` (``payload_too_large`` beyond, without reading on)."""
+    limits.check_size(request.content_length, max_bytes)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        size += len(chunk)
+        limits.check_size(size, max_bytes)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+async def read_json(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES) -> Any:
+    """The JSON body within every limit (``None`` for an empty body), or the documented
+    ``invalid_input``/``payload_too_large`` error (a DirectorStudioError)."""
+    raw = await read_body(request, max_bytes)
+    if not raw.strip():
+        return None
+    return limits.load_json(raw, max_bytes)

@@ -1,7 +1,9 @@
 """``/functions/v1/<name>``: the HTTP functions, served by functions-framework in a subprocess.
 
 The gateway passes method, body, query, ``Authorization``/``apikey`` and the other end-to-end
-headers through and hands the function's status, headers and body back unchanged.
+headers through and hands the function's status, headers and body back unchanged. A body over
+the gateway's limit (directorstudio.server.limits) is refused before it is forwarded, as the
+functions refuse one: JSON ``payload_too_large`` (413).
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from aiohttp import web
 
 from directorstudio import paths
 from directorstudio.errors import DirectorStudioError, ErrorCode
-from directorstudio.stack.common import CONFIG_KEY, json_response
+from directorstudio.stack.common import CONFIG_KEY, json_response, read_body
 
 DISPATCHER_SOURCE = paths.PACKAGE_DIR / "server" / "dispatcher.py"
 DISPATCHER_TARGET = "route"
@@ -124,7 +126,10 @@ async def proxy(request: web.Request) -> web.StreamResponse:
     headers = {
         key: value for key, value in request.headers.items() if key.lower() not in HOP_BY_HOP
     }
-    body = await request.read()
+    try:
+        body = await read_body(request)
+    except DirectorStudioError as error:
+        return json_response(error.to_json(), status=error.http_status)
     session = request.app[SESSION_KEY]
     try:
         async with session.request(

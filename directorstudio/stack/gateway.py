@@ -44,10 +44,32 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
         return response
     except web.HTTPException as error:
         status = error.status
-        raise
+        if status < 400:
+            raise
+        return _as_json(error)
+    except Exception:
+        if request.headers.get("Upgrade", "").lower() == "websocket":
+            raise  # the socket's response is already under way
+        log.exception("%s %s failed unexpectedly", request.method, request.path)
+        return json_response(
+            {"code": "internal", "message": "an unexpected server error"},
+            status=500,
+            headers=CORS_HEADERS,
+        )
     finally:
         elapsed = (time.monotonic() - started) * 1000
         log.info("%s %s %s %.1fms", request.method, request.path, status, elapsed)
+
+
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
+
+
+def _as_json(error: web.HTTPException) -> web.Response:
+    """aiohttp's own refusals (no such route, wrong method, body too large) as JSON, never
+    text/plain."""
+    body = {"code": HTTP_ERROR_CODES.get(error.status, "invalid_input"), "message": error.reason}
+    headers = {**CORS_HEADERS, **{k: v for k, v in error.headers.items() if k == "Allow"}}
+    return json_response(body, status=error.status, headers=headers)
 
 
 async def rendered_clip(request: web.Request) -> web.StreamResponse:

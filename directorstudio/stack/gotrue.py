@@ -21,6 +21,8 @@ from directorstudio.stack.db import AsyncConn
 API_VERSION_HEADER = {"X-Supabase-Api-Version": "2024-01-01"}
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MIN_PASSWORD_LENGTH = 6
+MAX_PASSWORD_LENGTH = 72  # bcrypt's limit, as GoTrue enforces it
+MAX_EMAIL_LENGTH = 255  # auth.users.email is varchar(255)
 
 USER_QUERY = """
 SELECT u.id, u.aud, u.role, u.email, u.phone, u.email_confirmed_at, u.confirmed_at,
@@ -187,9 +189,20 @@ async def signup(conn: AsyncConn, config: GatewayConfig, body: dict[str, Any]) -
             (user_id, json.dumps(metadata)),
         )
         return await _issue_session(conn, config, user_id, "anonymous")
-    if not isinstance(email, str) or not EMAIL_PATTERN.match(email):
+    if (
+        not isinstance(email, str)
+        or len(email) > MAX_EMAIL_LENGTH
+        or not EMAIL_PATTERN.match(email)
+    ):
         raise AuthError(
             400, "validation_failed", "Unable to validate email address: invalid format"
+        )
+    if isinstance(password, str) and len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(
+            422,
+            "weak_password",
+            f"Password cannot be longer than {MAX_PASSWORD_LENGTH} characters.",
+            {"weak_password": {"reasons": ["length"]}},
         )
     if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
         raise AuthError(

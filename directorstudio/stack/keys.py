@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import os
 import secrets
@@ -14,6 +16,7 @@ from directorstudio.stack import tokens
 KEYS_FILE = "keys.json"
 ISSUER = "supabase-demo"
 KEY_LIFETIME_SECONDS = 10 * 365 * 24 * 3600
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 (a prefix, not a secret)
 
 
 @dataclass(frozen=True)
@@ -23,6 +26,13 @@ class StackKeys:
     jwt_secret: str
     anon_key: str
     service_role_key: str
+
+    @property
+    def webhook_secret(self) -> str:
+        """The Standard Webhooks secret (``whsec_...``) of render requests and render callbacks,
+        derived from the JWT secret so it needs no storage of its own."""
+        digest = hashlib.sha256(f"clip-webhook:{self.jwt_secret}".encode()).digest()
+        return WEBHOOK_SECRET_PREFIX + base64.b64encode(digest).decode()
 
 
 def api_key(role: str, secret: str, *, issued_at: int | None = None) -> str:

@@ -18,6 +18,8 @@ from typing import Any
 import psycopg
 from aiohttp import WSMsgType, web
 
+from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.server import limits
 from directorstudio.stack import tokens
 from directorstudio.stack.common import (
     API_ROLES,
@@ -104,9 +106,9 @@ class RealtimeHub:
                 if message.type != WSMsgType.TEXT:
                     continue
                 try:
-                    data = json.loads(message.data)
-                except ValueError:
-                    continue
+                    data = limits.load_json(message.data.encode())
+                except DirectorStudioError:
+                    continue  # a frame beyond the input limits is ignored, like unparseable ones
                 if isinstance(data, dict):
                     await self._on_message(request, connection, data)
         finally:

@@ -3,7 +3,8 @@
 Each call runs in one transaction that first sets what PostgREST sets (search path, role,
 ``request.jwt.claims``, method, path and headers, all transaction-local), then calls the function
 in schema ``public`` whose argument names match the request, and answers with PostgREST's
-response shapes and SQLSTATE → HTTP mapping.
+response shapes and SQLSTATE → HTTP mapping. Bodies and query arguments first pass the input
+limits of directorstudio.server.limits (``bad_input``).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import psycopg
 from aiohttp import web
 from psycopg import sql
 
+from directorstudio.contracts.errors import ERROR_SPECS, DirectorStudioError, ErrorCode
+from directorstudio.server import limits
 from directorstudio.stack import tokens
 from directorstudio.stack.common import (
     API_ROLES,
@@ -25,6 +28,7 @@ from directorstudio.stack.common import (
     api_key_error,
     bearer_token,
     json_response,
+    read_json,
 )
 from directorstudio.stack.db import AsyncConn
 
@@ -223,8 +227,26 @@ def request_args(request: web.Request, body: Any) -> dict[str, Any]:
     if body is None:
         return {}
     if not isinstance(body, dict):
-        raise RestError(400, "PGRST102", "Empty or invalid json")
+        raise RestError(400, "PGRST102", "Empty or invalid json", hint=str(ErrorCode.INVALID_INPUT))
     return body
+
+
+def bad_input(error: DirectorStudioError) -> RestError:
+    """A body or query that breaks the input limits, as PostgREST reports a bad body
+    (``PGRST102``) with our documented code in the hint, like a contract function's error."""
+    code = "PGRST102" if error.code == ErrorCode.INVALID_INPUT else ERROR_SPECS[error.code].sqlstate
+    details = None if error.detail is None else json.dumps(error.detail)
+    return RestError(error.http_status, code, error.message, details=details, hint=str(error.code))
+
+
+async def _checked_args(request: web.Request) -> dict[str, Any]:
+    try:
+        body = await read_json(request) if request.method == "POST" else None
+        args = request_args(request, body)
+        limits.check_value(args)
+    except DirectorStudioError as error:
+        raise bad_input(error) from None
+    return args
 
 
 async def _apply_context(conn: AsyncConn, request: web.Request, caller: Caller) -> None:
@@ -271,15 +293,7 @@ async def rpc(request: web.Request) -> web.StreamResponse:
                     f"The schema must be one of the following: {EXPOSED_SCHEMA}",
                 )
         caller = caller_of(request, config)
-        body: Any = None
-        if request.method == "POST" and request.can_read_body:
-            raw = await request.read()
-            if raw.strip():
-                try:
-                    body = json.loads(raw)
-                except ValueError as error:
-                    raise RestError(400, "PGRST102", "Empty or invalid json") from error
-        args = request_args(request, body)
+        args = await _checked_args(request)
         async with request.app[POOL_KEY].connection() as conn:
             routine = await find_routine(conn, request.match_info["name"], set(args))
             statement = call_statement(routine, set(args))

@@ -64,7 +64,7 @@ def functions_env(
         "SUPABASE_JWT_ISSUER": f"{api_url}/auth/v1",
         "DATABASE_URL": database_url,
         "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
-        "CLIP_WEBHOOK_SECRET": derived_secret(stack_keys, "clip-webhook"),
+        "CLIP_WEBHOOK_SECRET": stack_keys.webhook_secret,
         "CLIP_WEBHOOK_URL": f"{api_url}/functions/v1/clip_webhook",
         "RENDER_PROVIDER": "local",
         "RENDER_OUTPUT_DIR": str(render_dir),

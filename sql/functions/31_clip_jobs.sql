@@ -285,7 +285,8 @@ GRANT EXECUTE ON FUNCTION public.cancel_clip_job(uuid) TO authenticated, service
 -- A render provider event. Each event id is applied at most once ('duplicate' afterwards).
 -- processing raises progress (never lowers it); completed needs a download URL and passes a
 -- queued job through processing; failed records the error and refunds once. An event for a job
--- in a final state, or one that would change nothing, is recorded as 'stale'.
+-- in a final state, or one that would change nothing, is recorded as 'stale'. An event naming
+-- another provider job id than the stored one is id_conflict and changes nothing.
 CREATE OR REPLACE FUNCTION public.apply_clip_event(
     p_event_id text,
     p_job_id uuid,
@@ -338,6 +339,12 @@ BEGIN
             );
         END IF;
         RETURN jsonb_build_object('outcome', 'duplicate', 'job', to_jsonb(v_job));
+    END IF;
+    IF p_provider_job_id <> v_job.provider_job_id THEN
+        PERFORM private.raise_error(
+            'id_conflict', 'the event names another provider job than the clip job''s',
+            jsonb_build_object('provider_job_id', p_provider_job_id)
+        );
     END IF;
 
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN

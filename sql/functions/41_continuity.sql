@@ -240,8 +240,10 @@ BEGIN
             'invalid_input', 'confidences must be between 0 and 1, with min <= max'
         );
     END IF;
-    IF NOT coalesce(p_confidence_stddev >= 0, true) THEN
-        PERFORM private.raise_error('invalid_input', 'confidence_stddev must be >= 0');
+    -- BETWEEN, unlike >= 0, refuses NaN and Infinity (NaN sorts above every number); the
+    -- standard deviation of values in [0, 1] is at most 0.5.
+    IF NOT coalesce(p_confidence_stddev BETWEEN 0 AND 1, true) THEN
+        PERFORM private.raise_error('invalid_input', 'confidence_stddev must be between 0 and 1');
     END IF;
 
     INSERT INTO public.continuity_daily_analytics AS d (

@@ -1670,7 +1670,8 @@ GRANT EXECUTE ON FUNCTION public.cancel_clip_job(uuid) TO authenticated, service
 -- A render provider event. Each event id is applied at most once ('duplicate' afterwards).
 -- processing raises progress (never lowers it); completed needs a download URL and passes a
 -- queued job through processing; failed records the error and refunds once. An event for a job
--- in a final state, or one that would change nothing, is recorded as 'stale'.
+-- in a final state, or one that would change nothing, is recorded as 'stale'. An event naming
+-- another provider job id than the stored one is id_conflict and changes nothing.
 CREATE OR REPLACE FUNCTION public.apply_clip_event(
     p_event_id text,
     p_job_id uuid,
@@ -1723,6 +1724,12 @@ BEGIN
             );
         END IF;
         RETURN jsonb_build_object('outcome', 'duplicate', 'job', to_jsonb(v_job));
+    END IF;
+    IF p_provider_job_id <> v_job.provider_job_id THEN
+        PERFORM private.raise_error(
+            'id_conflict', 'the event names another provider job than the clip job''s',
+            jsonb_build_object('provider_job_id', p_provider_job_id)
+        );
     END IF;
 
     IF v_job.status IN ('completed', 'failed', 'canceled') THEN
@@ -2279,8 +2286,10 @@ BEGIN
             'invalid_input', 'confidences must be between 0 and 1, with min <= max'
         );
     END IF;
-    IF NOT coalesce(p_confidence_stddev >= 0, true) THEN
-        PERFORM private.raise_error('invalid_input', 'confidence_stddev must be >= 0');
+    -- BETWEEN, unlike >= 0, refuses NaN and Infinity (NaN sorts above every number); the
+    -- standard deviation of values in [0, 1] is at most 0.5.
+    IF NOT coalesce(p_confidence_stddev BETWEEN 0 AND 1, true) THEN
+        PERFORM private.raise_error('invalid_input', 'confidence_stddev must be between 0 and 1');
     END IF;
 
     INSERT INTO public.continuity_daily_analytics AS d (

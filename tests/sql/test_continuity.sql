@@ -1,7 +1,7 @@
 -- Continuity contract functions: insert_continuity_log, upsert_recent_validation,
 -- append_daily_analytics and record_conflict_resolution. Rolled back at the end.
 SET LOCAL search_path = extensions, public;
-SELECT plan(43);
+SELECT plan(45);
 
 SELECT set_config('t.a', tests.create_user('cont-a@example.com')::text, true);
 SELECT set_config('t.b', tests.create_user('cont-b@example.com')::text, true);
@@ -168,6 +168,16 @@ SELECT throws_ok(
     $$SELECT public.append_daily_analytics('64000000-0000-0000-0000-000000000003',
           '2026-11-23 08:00+00', 2, 1.2, 1, 1, 0.5, 0.5, 0)$$,
     '22023', NULL, 'an average confidence above 1 is invalid_input');
+
+SELECT throws_ok(
+    $$SELECT public.append_daily_analytics('64000000-0000-0000-0000-000000000003',
+          '2026-11-23 08:00+00', 2, 0.5, 1, 1, 0.5, 0.5, 'NaN')$$,
+    '22023', NULL, 'a NaN standard deviation is invalid_input');
+
+SELECT throws_ok(
+    $$SELECT public.append_daily_analytics('64000000-0000-0000-0000-000000000003',
+          '2026-11-23 08:00+00', 2, 0.5, 1, 1, 0.5, 0.5, 'Infinity')$$,
+    '22023', NULL, 'an infinite standard deviation is invalid_input');
 
 SELECT is(
     (SELECT count(*) FROM public.continuity_daily_analytics),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 import uuid
@@ -34,7 +35,8 @@ DISPATCHER = ROOT / "directorstudio" / "server" / "dispatcher.py"
 
 JWT_SECRET = "test-project-jwt-secret-with-at-least-32-bytes"
 OTHER_PROJECT_SECRET = "another-project-jwt-secret-with-32-bytes-too"
-WEBHOOK_SECRET = "test-webhook-secret"
+WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"test-webhook-secret-of-32-bytes!").decode()
+OTHER_WEBHOOK_SECRET = "whsec_" + base64.b64encode(b"another-webhook-secret-32-bytes!").decode()
 SCHEDULER_SECRET = "test-scheduler-secret"
 SERVICE_ROLE_KEY = "test-service-role-key"
 CALLBACK_URL = "http://functions.test/clip_webhook"
@@ -97,25 +99,25 @@ def consume_free_clip(conn: psycopg.Connection[Any], user_id: uuid.UUID) -> None
 
 
 def signed_headers(
-    body: bytes, *, secret: str = WEBHOOK_SECRET, at: float | None = None
+    body: bytes,
+    *,
+    secret: str = WEBHOOK_SECRET,
+    at: float | None = None,
+    webhook_id: str | None = None,
 ) -> dict[str, str]:
-    """Headers of a webhook delivery of ``body`` signed at ``at`` (default: now)."""
+    """Standard Webhooks headers of a delivery of ``body`` signed at ``at`` (default: now) as
+    message ``webhook_id`` (default: a fresh id)."""
     moment = time.time() if at is None else at
+    message_id = webhook_id or f"msg_{uuid.uuid4().hex}"
     return {
         "Content-Type": "application/json",
-        webhook_signing.SIGNATURE_HEADER: webhook_signing.sign(secret, body, clock=lambda: moment),
+        **webhook_signing.sign(secret, message_id, body, clock=lambda: moment),
     }
 
 
-def event_body(
-    job_id: uuid.UUID | str, status: str, event_id: str | None = None, **fields: Any
-) -> bytes:
-    """The JSON body of a render-provider event."""
-    payload = {
-        "event_id": event_id or f"evt-{uuid.uuid4()}",
-        "job_id": str(job_id),
-        "status": status,
-    }
+def event_body(job_id: uuid.UUID | str, status: str, **fields: Any) -> bytes:
+    """The JSON body of a render-provider event (its id travels in the ``webhook-id`` header)."""
+    payload = {"job_id": str(job_id), "status": status}
     payload.update(fields)
     return json.dumps(payload).encode()
 
@@ -160,8 +162,18 @@ class Harness:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         return self.enqueue.post("/", json=dict(body), headers=headers)
 
-    def deliver(self, body: bytes, *, at: float | None = None, secret: str = WEBHOOK_SECRET) -> Any:
-        headers = signed_headers(body, secret=secret, at=self.clock() if at is None else at)
+    def deliver(
+        self,
+        body: bytes,
+        *,
+        at: float | None = None,
+        secret: str = WEBHOOK_SECRET,
+        webhook_id: str | None = None,
+    ) -> Any:
+        """POST ``body`` to clip_webhook, signed at ``at`` (default: the harness clock)."""
+        headers = signed_headers(
+            body, secret=secret, at=self.clock() if at is None else at, webhook_id=webhook_id
+        )
         return self.webhook.post("/", data=body, headers=headers)
 
     def query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:

@@ -13,8 +13,10 @@ from directorstudio.contracts.clips import (
     ClipEventResult,
     ClipJob,
     EnqueueClipRequest,
+    RetryDispatchRequest,
 )
 from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.contracts.telemetry import MAX_SCHEDULER_BODY_BYTES
 from directorstudio.server import runtime, webhook_signing
 from directorstudio.server.endpoints.access import require_scheduler, sibling_url, signed_in_user
 from directorstudio.server.http import (
@@ -23,6 +25,7 @@ from directorstudio.server.http import (
     parse_body,
     read_body,
     read_model,
+    read_optional_model,
     require_method,
 )
 
@@ -71,19 +74,21 @@ def enqueue_clip(request: flask.Request) -> flask.Response:
 
 @endpoint
 def clip_webhook(request: flask.Request) -> flask.Response:
-    """Apply one signed render-provider event to its job (replays and stale events: no-ops)."""
+    """Apply one Standard Webhooks render-provider event to its job.
+
+    The ``webhook-id`` is the event's idempotency key: a replay is a ``duplicate`` no-op, an
+    event arriving after the job is final is ``stale``.
+    """
     ctx = runtime.current()
     require_method(request)
-    secret = ctx.settings.require("clip_webhook_secret")
+    secrets = ctx.settings.require("clip_webhook_secret")
     raw = read_body(request, MAX_CLIP_BODY_BYTES)
-    webhook_signing.verify(
-        secret, raw, request.headers.get(webhook_signing.SIGNATURE_HEADER), clock=ctx.clock
-    )
+    event_id = webhook_signing.verify(secrets, raw, dict(request.headers), clock=ctx.clock)
     event = parse_body(raw, ClipEvent)
     result = ctx.db.call_as_service(
         "apply_clip_event",
         {
-            "p_event_id": event.event_id,
+            "p_event_id": event_id,
             "p_job_id": event.job_id,
             "p_status": event.status,
             "p_progress": event.progress,
@@ -102,5 +107,6 @@ def retry_dispatch(request: flask.Request) -> flask.Response:
     ctx = runtime.current()
     require_method(request)
     require_scheduler(request, ctx)
+    read_optional_model(request, RetryDispatchRequest, MAX_SCHEDULER_BODY_BYTES)
     summary = ctx.dispatcher.retry_awaiting_dispatch(_callback_url(request, ctx))
     return json_response(summary.model_dump(mode="json"))

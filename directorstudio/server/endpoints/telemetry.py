@@ -9,6 +9,7 @@ from psycopg.types.json import Jsonb
 
 from directorstudio.contracts.telemetry import (
     MAX_BATCH_BYTES,
+    MAX_SCHEDULER_BODY_BYTES,
     RollupRequest,
     TelemetryBatchRequest,
     TelemetryBatchResult,
@@ -18,9 +19,8 @@ from directorstudio.server.endpoints.access import require_scheduler, signed_in_
 from directorstudio.server.http import (
     endpoint,
     json_response,
-    parse_body,
-    read_body,
     read_model,
+    read_optional_model,
     require_method,
 )
 
@@ -47,8 +47,7 @@ def telemetry_rollup(request: flask.Request) -> flask.Response:
     ctx = runtime.current()
     require_method(request)
     require_scheduler(request, ctx)
-    raw = b"" if not request.content_length and not request.mimetype else read_body(request, 4096)
-    body = parse_body(raw, RollupRequest) if raw.strip() else RollupRequest()
+    body = read_optional_model(request, RollupRequest, MAX_SCHEDULER_BODY_BYTES)
     result: Any
     if body.day is not None:
         result = ctx.db.call_as_service("run_daily_rollups", {"p_day": body.day}, shape="value")

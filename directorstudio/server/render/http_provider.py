@@ -1,4 +1,4 @@
-"""A render service reached over HTTP, with requests signed by the shared secret."""
+"""A render service reached over HTTP, with requests signed as Standard Webhooks."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from directorstudio.server.render.transport import Post, post_signed_json, urlli
 class HttpRenderProvider:
     """POSTs ``{job_id, prompt, callback_url, duration_seconds}`` to ``url``.
 
-    The answer must be 2xx with ``{"provider_job_id": "..."}``; 5xx and network failures are
-    transient, other statuses permanent. The service must treat ``job_id`` as an idempotency key.
+    Each request is signed with the webhook secrets (directorstudio.server.webhook_signing) as
+    message ``webhook-id: <job_id>``, the same on every retry. The answer must be 2xx with
+    ``{"provider_job_id": "..."}``; 5xx and network failures are transient, other statuses
+    permanent. The service must treat ``job_id`` as an idempotency key.
     """
 
     def __init__(
@@ -44,7 +46,12 @@ class HttpRenderProvider:
             duration_seconds=job.duration_seconds,
         )
         reply = post_signed_json(
-            self._post, self._url, request.model_dump(mode="json"), self._secret, clock=self._clock
+            self._post,
+            self._url,
+            request.model_dump(mode="json"),
+            self._secret,
+            message_id=str(job.job_id),
+            clock=self._clock,
         )
         if reply.status >= 500 or reply.status == 429:
             raise RenderUnavailableError(f"render service answered {reply.status}")

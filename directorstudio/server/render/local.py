@@ -35,9 +35,10 @@ def ffmpeg_renderer(font: Path | None) -> Renderer:
 class LocalRenderProvider:
     """Renders each submitted job into ``<job id>.mp4`` and reports it to the job's callback.
 
-    Events, each signed with the webhook secret: ``processing`` (progress 10), then
-    ``completed`` with the file's URL (on the :class:`FileServer`, or under ``public_url``), or
-    ``failed`` with the error.
+    Events, each signed with the webhook secrets as Standard Webhooks message
+    ``<provider job id>:<status>`` (so a resent event is a duplicate): ``processing``
+    (progress 10), then ``completed`` with the file's URL (on the :class:`FileServer`, or under
+    ``public_url``), or ``failed`` with the error.
     Jobs wait in a queue: ``run_pending()`` renders them on the calling thread (tests), and
     ``start()`` runs a worker thread that renders them as they arrive (the local stack).
     Submitting a job again is a no-op that returns the same provider job id.
@@ -155,7 +156,6 @@ class LocalRenderProvider:
 
     def _report(self, job: RenderJob, provider_job_id: str, status: str, **fields: Any) -> None:
         event = {
-            "event_id": f"{provider_job_id}:{status}",
             "job_id": str(job.job_id),
             "status": status,
             "provider_job_id": provider_job_id,
@@ -163,7 +163,12 @@ class LocalRenderProvider:
         }
         try:
             reply = post_signed_json(
-                self._post, job.callback_url, event, self._secret, clock=self._clock
+                self._post,
+                job.callback_url,
+                event,
+                self._secret,
+                message_id=f"{provider_job_id}:{status}",
+                clock=self._clock,
             )
         except DirectorStudioError as error:
             log.warning("clip webhook for %s unreachable: %s", job.job_id, error.message)

@@ -48,14 +48,15 @@ def post_signed_json(
     post: Post,
     url: str,
     payload: Mapping[str, Any],
-    secret: str,
+    secrets: str,
     *,
+    message_id: str,
     clock: Callable[[], float] = time.time,
 ) -> HttpReply:
-    """POST ``payload`` as JSON with the webhook signature header."""
+    """POST ``payload`` as JSON, signed as Standard Webhooks message ``message_id``."""
     body = json.dumps(payload, separators=(",", ":"), default=str).encode()
     headers = {
         "Content-Type": "application/json",
-        webhook_signing.SIGNATURE_HEADER: webhook_signing.sign(secret, body, clock=clock),
+        **webhook_signing.sign(secrets, message_id, body, clock=clock),
     }
     return post(url, body, headers)

@@ -1,4 +1,5 @@
-"""clip_webhook: signed, replay-safe provider events moving jobs through the SQL state machine."""
+"""clip_webhook: Standard Webhooks provider events, replay-safe by webhook-id, moving jobs
+through the SQL state machine."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ import psycopg
 import pytest
 
 from tests.support.functions import (
+    OTHER_WEBHOOK_SECRET,
+    WEBHOOK_SECRET,
     Harness,
     consume_free_clip,
     create_user,
@@ -88,7 +91,7 @@ def test_a_forged_signature_is_rejected_and_changes_nothing(
     h: Harness, admin_conn: psycopg.Connection[Any]
 ) -> None:
     _, job_id = _paid_job(h, admin_conn)
-    response = h.deliver(event_body(job_id, "failed", error="x"), secret="not-the-secret")
+    response = h.deliver(event_body(job_id, "failed", error="x"), secret=OTHER_WEBHOOK_SECRET)
     assert response.status_code == 401
     assert response.get_json()["code"] == "not_authenticated"
     assert h.job(job_id)["status"] == "queued"
@@ -99,9 +102,9 @@ def test_a_body_changed_after_signing_is_rejected(
     h: Harness, admin_conn: psycopg.Connection[Any]
 ) -> None:
     _, job_id = _paid_job(h, admin_conn)
-    signed = event_body(job_id, "processing", event_id="e1", progress=10)
-    headers = signed_headers(signed, at=h.clock())
-    tampered = event_body(job_id, "failed", event_id="e1", error="boom")
+    signed = event_body(job_id, "processing", progress=10)
+    headers = signed_headers(signed, at=h.clock(), webhook_id="e1")
+    tampered = event_body(job_id, "failed", error="boom")
     response = h.webhook.post("/", data=tampered, headers=headers)
     assert response.status_code == 401
     assert h.job(job_id)["status"] == "queued"
@@ -139,10 +142,10 @@ def test_a_replayed_event_is_a_duplicate_no_op(
     h: Harness, admin_conn: psycopg.Connection[Any]
 ) -> None:
     _, job_id = _paid_job(h, admin_conn)
-    body = event_body(job_id, "processing", event_id="evt-1", progress=30)
-    assert h.deliver(body).get_json()["outcome"] == "applied"
+    body = event_body(job_id, "processing", progress=30)
+    assert h.deliver(body, webhook_id="evt-1").get_json()["outcome"] == "applied"
     version = h.job(job_id)["version"]
-    replay = h.deliver(body)
+    replay = h.deliver(body, webhook_id="evt-1")
     assert replay.status_code == 200
     assert replay.get_json()["outcome"] == "duplicate"
     assert h.job(job_id)["version"] == version
@@ -172,11 +175,11 @@ def test_duplicated_deliveries_in_any_order_leave_the_right_final_state(
     h: Harness, admin_conn: psycopg.Connection[Any]
 ) -> None:
     _, job_id = _paid_job(h, admin_conn)
-    processing = event_body(job_id, "processing", event_id="p", progress=20)
-    completed = event_body(job_id, "completed", event_id="c", download_url="http://cdn.test/b.mp4")
+    processing = ("p", event_body(job_id, "processing", progress=20))
+    completed = ("c", event_body(job_id, "completed", download_url="http://cdn.test/b.mp4"))
     outcomes = [
-        h.deliver(body).get_json()["outcome"]
-        for body in (completed, processing, completed, processing)
+        h.deliver(body, webhook_id=webhook_id).get_json()["outcome"]
+        for webhook_id, body in (completed, processing, completed, processing)
     ]
     assert outcomes == ["applied", "stale", "duplicate", "duplicate"]
     assert h.job(job_id)["status"] == "completed"
@@ -187,11 +190,12 @@ def test_a_failed_event_refunds_exactly_once(
 ) -> None:
     user, job_id = _paid_job(h, admin_conn)
     assert h.balance(user) == (1, True)
-    first = h.deliver(event_body(job_id, "failed", event_id="f1", error="GPU on fire"))
+    failed = event_body(job_id, "failed", error="GPU on fire")
+    first = h.deliver(failed, webhook_id="f1")
     assert first.get_json()["outcome"] == "applied"
-    again = h.deliver(event_body(job_id, "failed", event_id="f2", error="GPU on fire"))
+    again = h.deliver(failed, webhook_id="f2")
     assert again.get_json()["outcome"] == "stale"
-    h.deliver(event_body(job_id, "failed", event_id="f1", error="GPU on fire"))
+    h.deliver(failed, webhook_id="f1")
     job = h.job(job_id)
     assert (job["status"], job["error_message"]) == ("failed", "GPU on fire")
     assert h.balance(user) == (2, True)
@@ -211,12 +215,13 @@ def test_a_completed_event_without_a_download_url_is_rejected(
 @pytest.mark.parametrize(
     "payload",
     [
-        {"event_id": "e", "job_id": "not-a-uuid", "status": "processing"},
-        {"event_id": "e", "job_id": str(uuid.UUID(int=1)), "status": "exploded"},
-        {"event_id": "e", "job_id": str(uuid.UUID(int=1)), "status": "processing", "progress": 101},
-        {"event_id": "e", "job_id": str(uuid.UUID(int=1)), "status": "processing", "progress": "x"},
-        {"event_id": "e", "job_id": str(uuid.UUID(int=1)), "status": "processing", "extra": 1},
-        {"job_id": str(uuid.UUID(int=1)), "status": "processing"},
+        {"job_id": "not-a-uuid", "status": "processing"},
+        {"job_id": str(uuid.UUID(int=1)), "status": "exploded"},
+        {"job_id": str(uuid.UUID(int=1)), "status": "processing", "progress": 101},
+        {"job_id": str(uuid.UUID(int=1)), "status": "processing", "progress": "x"},
+        {"job_id": str(uuid.UUID(int=1)), "status": "processing", "extra": 1},
+        {"job_id": str(uuid.UUID(int=1)), "status": "processing", "event_id": "e"},
+        {"job_id": str(uuid.UUID(int=1))},
     ],
 )
 def test_a_signed_but_invalid_event_is_422(h: Harness, payload: dict[str, Any]) -> None:
@@ -237,3 +242,89 @@ def test_an_oversized_webhook_body_is_413(h: Harness) -> None:
     response = h.deliver(body)
     assert response.status_code == 413
     assert response.get_json()["code"] == "payload_too_large"
+
+
+def test_an_event_naming_another_provider_job_is_refused_and_changes_nothing(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    _, job_id = _paid_job(h, admin_conn)
+    stored = h.job(job_id)["provider_job_id"]
+    assert stored
+    accepted = h.deliver(event_body(job_id, "processing", provider_job_id=stored))
+    assert accepted.status_code == 200
+    before = h.job(job_id)
+    response = h.deliver(event_body(job_id, "failed", error="x", provider_job_id="other-job"))
+    assert response.status_code == 409
+    assert response.get_json()["code"] == "id_conflict"
+    assert h.job(job_id) == before
+    assert _events(h, job_id) == 1
+    assert h.refunds(job_id) == 0
+
+
+def test_a_replayed_webhook_id_changes_nothing_whatever_its_body(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    _, job_id = _paid_job(h, admin_conn)
+    h.deliver(event_body(job_id, "processing", progress=10), webhook_id="msg_once")
+    before = h.job(job_id)
+    replay = h.deliver(event_body(job_id, "failed", error="late"), webhook_id="msg_once")
+    assert replay.status_code == 200
+    assert replay.get_json()["outcome"] == "duplicate"
+    assert h.job(job_id) == before
+    assert h.refunds(job_id) == 0
+
+
+def test_a_webhook_id_longer_than_200_characters_is_400(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    _, job_id = _paid_job(h, admin_conn)
+    response = h.deliver(event_body(job_id, "processing"), webhook_id="m" * 201)
+    assert response.status_code == 400
+    assert response.get_json()["code"] == "invalid_input"
+    assert _events(h, job_id) == 0
+
+
+def test_during_a_secret_rotation_both_configured_secrets_are_accepted(
+    database_url: str, tmp_path: Path, admin_conn: psycopg.Connection[Any]
+) -> None:
+    rotating = f"{WEBHOOK_SECRET} {OTHER_WEBHOOK_SECRET}"
+    with harness(database_url, tmp_path / "r", clip_webhook_secret=rotating) as rotated:
+        _, job_id = _paid_job(rotated, admin_conn)
+        old = rotated.deliver(event_body(job_id, "processing", progress=5), secret=WEBHOOK_SECRET)
+        new = rotated.deliver(
+            event_body(job_id, "processing", progress=9), secret=OTHER_WEBHOOK_SECRET
+        )
+        assert (old.status_code, new.status_code) == (200, 200)
+        assert rotated.job(job_id)["progress"] == 9
+
+
+def test_one_valid_signature_among_several_is_enough(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    _, job_id = _paid_job(h, admin_conn)
+    body = event_body(job_id, "processing", progress=7)
+    headers = signed_headers(body, at=h.clock(), secret=f"{OTHER_WEBHOOK_SECRET} {WEBHOOK_SECRET}")
+    assert len(headers["webhook-signature"].split(" ")) == 2
+    assert h.webhook.post("/", data=body, headers=headers).status_code == 200
+
+
+def test_an_event_signed_with_the_standardwebhooks_package_as_documented_is_applied(
+    h: Harness, admin_conn: psycopg.Connection[Any]
+) -> None:
+    import datetime as dt
+
+    from standardwebhooks import Webhook
+
+    _, job_id = _paid_job(h, admin_conn)
+    body = json.dumps({"job_id": job_id, "status": "processing", "progress": 55})
+    now = dt.datetime.fromtimestamp(h.clock(), tz=dt.UTC)
+    headers = {
+        "webhook-id": "svc-42:processing",
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(WEBHOOK_SECRET).sign("svc-42:processing", now, body),
+        "Content-Type": "application/json",
+    }
+    response = h.webhook.post("/", data=body, headers=headers)
+    assert response.status_code == 200
+    assert response.get_json()["outcome"] == "applied"
+    assert h.job(job_id)["progress"] == 55

@@ -117,9 +117,7 @@ def test_the_render_request_names_the_job_prompt_and_callback_and_is_signed(
         "Snow over Kyoto",
         CALLBACK_URL,
     )
-    webhook_signing.verify(
-        WEBHOOK_SECRET, body, headers[webhook_signing.SIGNATURE_HEADER], clock=h.clock
-    )
+    assert webhook_signing.verify(WEBHOOK_SECRET, body, headers, clock=h.clock) == job["id"]
 
 
 def test_a_dispatch_that_keeps_failing_waits_for_retry_then_fails_and_refunds_once(

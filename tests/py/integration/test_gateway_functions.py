@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -94,8 +95,12 @@ def test_telemetry_batch_through_supabase_py_applies_a_batch_once(
 def test_a_webhook_with_a_forged_signature_is_refused(functions_gateway: RunningGateway) -> None:
     reply = httpx.post(
         f"{functions_gateway.url}/functions/v1/clip_webhook",
-        json={"event_id": "e1", "job_id": str(uuid.uuid4()), "status": "processing"},
-        headers={"X-DirectorStudio-Signature": "t=1,v1=00"},
+        json={"job_id": str(uuid.uuid4()), "status": "processing"},
+        headers={
+            "webhook-id": "msg_1",
+            "webhook-timestamp": str(int(time.time())),
+            "webhook-signature": "v1,AAAA",
+        },
         timeout=30,
     )
     assert reply.status_code == 401

@@ -302,3 +302,27 @@ def test_after_a_token_refresh_the_channel_keeps_delivering(
         await client.realtime.close()
 
     run(scenario)
+
+
+def test_frames_beyond_the_input_limits_are_ignored_and_the_socket_keeps_serving(
+    gateway: RunningGateway,
+) -> None:
+    bad_frames = [
+        "[" * 100_000 + "]" * 100_000,
+        '{"event": "heartbeat", "topic": "phoenix", "payload": {"n": NaN}, "ref": "1"}',
+        '{"event": "heartbeat", "topic": "phoenix\\u0000", "payload": {}, "ref": "2"}',
+    ]
+
+    async def scenario() -> None:
+        async with aiohttp.ClientSession() as session:
+            socket = await _raw_socket(gateway, session)
+            for frame in bad_frames:
+                await socket.send_str(frame)
+            await socket.send_json(
+                {"event": "heartbeat", "topic": "phoenix", "payload": {}, "ref": "3"}
+            )
+            reply = await socket.receive_json(timeout=WAIT)
+            assert (reply["event"], reply["ref"]) == ("phx_reply", "3")
+            await socket.close()
+
+    run(scenario)

@@ -68,3 +68,22 @@ def test_an_unreachable_database_is_one_clear_message(
     err = capsys.readouterr().err
     assert "database error" in err
     assert "Traceback" not in err
+
+
+def test_keys_shows_the_standard_webhooks_secret_the_stacks_functions_use(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from directorstudio.server import webhook_signing
+    from directorstudio.stack import keys
+    from directorstudio.stack.stack import functions_env
+
+    created = keys.load_or_create(tmp_path)
+    assert cli.main(["keys", "--json", "--data-dir", str(tmp_path)]) == 0
+    shown = json.loads(capsys.readouterr().out)["webhook_secret"]
+    assert shown == created.webhook_secret
+    assert shown.startswith("whsec_")
+    assert len(webhook_signing.parse_secrets(shown)) == 1
+    env = functions_env(created, "http://127.0.0.1:54321", "postgresql://db", tmp_path)
+    assert env["CLIP_WEBHOOK_SECRET"] == shown

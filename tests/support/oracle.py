@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from directorstudio.contracts.errors import ERROR_SPECS, ErrorCode
+from directorstudio.contracts.errors import ERROR_SPECS, ErrorCode, code_for
 
 # PostgREST's own codes the gateway answers with (docs/stack.md), and their statuses.
 POSTGREST_CODES = {
@@ -77,12 +77,11 @@ def rest_problem(reply: httpx.Response) -> str | None:
 
 
 def documented_code(sqlstate: str, hint: Any) -> ErrorCode | None:
-    """The README's code of a database error: its hint when that names a client code, else
-    the code whose SQLSTATE it is (the README's table); None when neither documents it."""
-    if isinstance(hint, str) and hint in CLIENT_CODES:
-        return ErrorCode(hint)
-    by_sqlstate = {ERROR_SPECS[code].sqlstate: code for code in CLIENT_CODES}
-    return by_sqlstate.get(sqlstate)
+    """The README's code of a database error: its hint when that names a client code, else the
+    code the error table (directorstudio/contracts/errors.py) gives its SQLSTATE; None when
+    neither documents it."""
+    code = code_for(sqlstate, hint if isinstance(hint, str) else None)
+    return code if code in CLIENT_CODES else None
 
 
 def function_problem(reply: httpx.Response) -> str | None:

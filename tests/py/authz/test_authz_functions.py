@@ -34,7 +34,6 @@ def aimed_body(name: str, victim: SeededUser) -> dict[str, Any]:
             "events": [{"element": victim.marker, "attempts": 1, "successes": 1}],
         },
         "clip_webhook": {
-            "event_id": f"evt-{uuid.uuid4()}",
             "job_id": victim.job_id,
             "status": "failed",
             "error": "taken over",

@@ -63,13 +63,22 @@ def requests(name: str, known: list[str]) -> st.SearchStrategy[dict[str, Any]]:
     )
 
 
+def _is_utf8(body: bytes) -> bool:
+    try:
+        body.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def credentials(
     stack: ApiStack, data: FuzzData, name: str, request: dict[str, Any]
 ) -> dict[str, str]:
     """What a legitimate caller of ``name`` sends (a signature only when ``signed``)."""
     headers = {"apikey": stack.keys.anon_key}
     if name == "clip_webhook":
-        if request["signed"]:
+        # Standard Webhooks signs text: a body that is not UTF-8 goes unsigned.
+        if request["signed"] and _is_utf8(request["body"]):
             headers.update(signed_headers(request["body"], secret=stack.webhook_secret))
     elif name in SCHEDULED:
         headers[SCHEDULER_HEADER] = stack.scheduler_secret

@@ -12,6 +12,10 @@ from typing import Any
 
 from directorstudio.errors import DirectorStudioError, ErrorCode
 
+# The audience of Supabase access tokens. Like PostgREST's ``jwt-aud``, a token that names an
+# audience must name this one; the API keys name none.
+AUDIENCE = "authenticated"
+
 
 class TokenError(DirectorStudioError):
     """A token that cannot be trusted: malformed, badly signed or expired."""
@@ -41,8 +45,11 @@ def encode(claims: Mapping[str, Any], secret: str) -> str:
     return f"{header}.{payload}.{_b64encode(signature)}"
 
 
-def decode(token: str, secret: str, *, now: float | None = None) -> dict[str, Any]:
-    """The verified claims of ``token``; :class:`TokenError` when it cannot be trusted."""
+def decode(
+    token: str, secret: str, *, now: float | None = None, audience: str = AUDIENCE
+) -> dict[str, Any]:
+    """The verified claims of ``token``; :class:`TokenError` when it cannot be trusted (also
+    when it names an audience other than ``audience``)."""
     parts = token.split(".")
     if len(parts) != 3:
         raise TokenError("Expected 3 parts in JWT; got " + str(len(parts)))
@@ -61,6 +68,9 @@ def decode(token: str, secret: str, *, now: float | None = None) -> dict[str, An
         raise TokenError("JWSError JWSInvalidSignature")
     if not isinstance(claims, dict):
         raise TokenError("JWSError JWSInvalidSignature")
+    named = claims.get("aud")
+    if named is not None and audience not in (named if isinstance(named, list) else [named]):
+        raise TokenError("JWT not in audience")
     exp = claims.get("exp")
     current = time.time() if now is None else now
     if exp is not None and (not isinstance(exp, int | float) or exp <= current):

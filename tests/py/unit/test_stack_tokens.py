@@ -56,3 +56,17 @@ def test_a_token_past_its_expiry_is_rejected_as_expired() -> None:
 def test_garbage_is_rejected() -> None:
     with pytest.raises(tokens.TokenError):
         tokens.decode("not-a-token", "secret")
+
+
+def test_a_token_for_another_audience_is_rejected() -> None:
+    token = tokens.encode({"sub": "u1", "role": "authenticated", "aud": "another-app"}, "secret")
+    with pytest.raises(tokens.TokenError) as raised:
+        tokens.decode(token, "secret")
+    assert raised.value.message == "JWT not in audience"
+
+
+def test_a_token_naming_the_audience_among_others_or_none_at_all_is_accepted() -> None:
+    listed = tokens.encode({"sub": "u1", "aud": ["other", tokens.AUDIENCE]}, "secret")
+    unnamed = tokens.encode({"role": "anon"}, "secret")
+    assert tokens.decode(listed, "secret")["sub"] == "u1"
+    assert tokens.decode(unnamed, "secret") == {"role": "anon"}

@@ -32,10 +32,12 @@ from directorstudio.stack.gotrue import (
     refresh_grant,
     signup,
 )
+from directorstudio.stack.gotrue_user import SETTINGS, update_user
 
 # Reasons of directorstudio.server.limits that GoTrue reports as an unparseable body.
 UNPARSEABLE = frozenset({"not_json", "too_deep", "not_finite"})
 STRING_FIELDS = ("email", "password", "phone", "refresh_token")
+HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def _bad_json(message: str = "Could not parse request body as JSON") -> AuthError:
@@ -114,6 +116,10 @@ async def _handle(request: web.Request, action: str) -> web.StreamResponse:
                         403, "user_not_found", "User from sub claim in JWT does not exist"
                     )
                 await _require_session(conn, claims)
+                if request.method == "PUT":
+                    body = await _read_json(request)
+                    session_id = str(claims["session_id"])
+                    user = await update_user(conn, user["id"], session_id, body)
                 return json_response(user, headers=API_VERSION_HEADER)
             body = await _read_json(request)
             if action == "signup":
@@ -151,6 +157,24 @@ async def _health(request: web.Request) -> web.StreamResponse:
     return json_response({"version": "local", "name": "GoTrue", "description": "local stack"})
 
 
+async def _settings(request: web.Request) -> web.StreamResponse:
+    config = request.app[CONFIG_KEY]
+    if (refusal := api_key_error(request, config)) is not None:
+        return refusal
+    return json_response(SETTINGS, headers=API_VERSION_HEADER)
+
+
+def refusal(error: web.HTTPException) -> web.Response:
+    """aiohttp's own refusal of an ``/auth/v1`` request (no such path, wrong method, body too
+    large) as GoTrue's error JSON."""
+    reply = AuthError(
+        error.status, HTTP_ERROR_CODES.get(error.status, "unexpected_failure"), error.reason
+    ).response()
+    if "Allow" in error.headers:
+        reply.headers["Allow"] = error.headers["Allow"]
+    return reply
+
+
 async def _jwks(request: web.Request) -> web.StreamResponse:
     # Signed with the symmetric (legacy) JWT secret only: no public keys to publish.
     return json_response({"keys": []})
@@ -161,6 +185,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/auth/v1/signup", _signup)
     app.router.add_post("/auth/v1/token", _token)
     app.router.add_get("/auth/v1/user", _user)
+    app.router.add_put("/auth/v1/user", _user)
+    app.router.add_get("/auth/v1/settings", _settings)
     app.router.add_post("/auth/v1/logout", _logout)
     app.router.add_get("/auth/v1/health", _health)
     app.router.add_get("/auth/v1/.well-known/jwks.json", _jwks)

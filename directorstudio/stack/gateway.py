@@ -49,6 +49,8 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
         status = error.status
         if status < 400:
             raise
+        if (request.path + "/").startswith("/auth/v1/"):
+            return _with_cors(auth.refusal(error))
         return _as_json(error)
     except Exception:
         if request.headers.get("Upgrade", "").lower() == "websocket":
@@ -73,6 +75,11 @@ def _as_json(error: web.HTTPException) -> web.Response:
     body = {"code": HTTP_ERROR_CODES.get(error.status, "invalid_input"), "message": error.reason}
     headers = {**CORS_HEADERS, **{k: v for k, v in error.headers.items() if k == "Allow"}}
     return json_response(body, status=error.status, headers=headers)
+
+
+def _with_cors(response: web.Response) -> web.Response:
+    response.headers.update(CORS_HEADERS)
+    return response
 
 
 async def rendered_clip(request: web.Request) -> web.StreamResponse:

@@ -174,6 +174,38 @@ async def _session_reply(
     }
 
 
+def valid_email(email: Any) -> str:
+    """``email`` normalised as GoTrue stores it, or its ``validation_failed`` refusal."""
+    if (
+        not isinstance(email, str)
+        or len(email) > MAX_EMAIL_LENGTH
+        or not EMAIL_PATTERN.match(email)
+    ):
+        raise AuthError(
+            400, "validation_failed", "Unable to validate email address: invalid format"
+        )
+    return email.strip().lower()
+
+
+def valid_password(password: Any) -> str:
+    """``password`` if GoTrue accepts it, else its ``weak_password`` refusal (422)."""
+    if isinstance(password, str) and len(password) > MAX_PASSWORD_LENGTH:
+        raise AuthError(
+            422,
+            "weak_password",
+            f"Password cannot be longer than {MAX_PASSWORD_LENGTH} characters.",
+            {"weak_password": {"reasons": ["length"]}},
+        )
+    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
+        raise AuthError(
+            422,
+            "weak_password",
+            f"Password should be at least {MIN_PASSWORD_LENGTH} characters.",
+            {"weak_password": {"reasons": ["length"]}},
+        )
+    return password
+
+
 async def signup(conn: AsyncConn, config: GatewayConfig, body: dict[str, Any]) -> dict[str, Any]:
     """Email/password sign-up (confirmed at once), or an anonymous sign-in without either."""
     email = body.get("email")
@@ -189,29 +221,8 @@ async def signup(conn: AsyncConn, config: GatewayConfig, body: dict[str, Any]) -
             (user_id, json.dumps(metadata)),
         )
         return await _issue_session(conn, config, user_id, "anonymous")
-    if (
-        not isinstance(email, str)
-        or len(email) > MAX_EMAIL_LENGTH
-        or not EMAIL_PATTERN.match(email)
-    ):
-        raise AuthError(
-            400, "validation_failed", "Unable to validate email address: invalid format"
-        )
-    if isinstance(password, str) and len(password) > MAX_PASSWORD_LENGTH:
-        raise AuthError(
-            422,
-            "weak_password",
-            f"Password cannot be longer than {MAX_PASSWORD_LENGTH} characters.",
-            {"weak_password": {"reasons": ["length"]}},
-        )
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD_LENGTH:
-        raise AuthError(
-            422,
-            "weak_password",
-            f"Password should be at least {MIN_PASSWORD_LENGTH} characters.",
-            {"weak_password": {"reasons": ["length"]}},
-        )
-    email = email.strip().lower()
+    email = valid_email(email)
+    password = valid_password(password)
     try:
         async with conn.transaction():
             await conn.execute(

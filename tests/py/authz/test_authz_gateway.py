@@ -39,7 +39,11 @@ def _request(stack: ApiStack, method: str, path: str, cred: Credential) -> Send:
 def test_the_auth_endpoints_that_need_a_session_refuse_every_bad_credential(
     stack: ApiStack, parties: Parties
 ) -> None:
-    assert SESSION_ENDPOINTS == [("GET", "/auth/v1/user"), ("POST", "/auth/v1/logout")]
+    assert SESSION_ENDPOINTS == [
+        ("GET", "/auth/v1/user"),
+        ("PUT", "/auth/v1/user"),
+        ("POST", "/auth/v1/logout"),
+    ]
     calls = [
         (
             f"{method} {path} with {name}",

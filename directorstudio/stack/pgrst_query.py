@@ -245,18 +245,21 @@ def _order_by(plan: ReadPlan) -> sql.Composable:
 
 
 def render_read(
-    plan: ReadPlan, source: sql.Composable, *, exact_count: bool
+    plan: ReadPlan, source: sql.Composable, *, exact_count: bool, rows_are_records: bool = True
 ) -> tuple[sql.Composed, dict[str, str | int]]:
     """``SELECT page_json, page_rows, total`` over ``source`` (a FROM list ending in the call
-    aliased ``_result``); ``total`` is the filtered count when ``exact_count``, else NULL."""
+    aliased ``_result``); ``total`` is the filtered count when ``exact_count``, else NULL. The
+    function runs once: its filtered rows are one CTE, materialized when counted.
+    ``rows_are_records`` is False for a set of scalars (its one column is ``_result``)."""
     params = _Params()
     where: sql.Composable = sql.SQL("")
     if plan.filters:
         conditions = [_condition(item, params) for item in plan.filters]
         where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions))
     if plan.columns is None:
-        projection: sql.Composable = sql.SQL("{} AS _row").format(RESULT)
-        element: sql.Composable = sql.SQL("_page._row")
+        whole = sql.SQL("{}.*" if rows_are_records else "{}._result").format(RESULT)
+        projection: sql.Composable = sql.SQL("{}").format(whole)
+        element: sql.Composable = sql.SQL("_page" if rows_are_records else "_page._result")
     else:
         projection = sql.SQL(", ").join(
             sql.SQL("{}.{} AS {}").format(
@@ -272,11 +275,13 @@ def render_read(
         page = sql.SQL("{} OFFSET {}").format(page, params.bind(plan.offset))
     total: sql.Composable = sql.SQL("NULL::bigint")
     if exact_count:
-        total = sql.SQL("(SELECT count(*) FROM {}{})").format(source, where)
+        total = sql.SQL("(SELECT count(*) FROM _rows)")
     statement = sql.SQL(
-        "SELECT coalesce(json_agg({element}), '[]'::json)::text, count(*), {total}"
-        " FROM (SELECT {projection} FROM {source}{where}{order}{page}) AS _page"
+        "WITH _rows AS (SELECT {result}.* FROM {source}{where})"
+        " SELECT coalesce(json_agg({element}), '[]'::json)::text, count(*), {total}"
+        " FROM (SELECT {projection} FROM _rows AS {result}{order}{page}) AS _page"
     ).format(
+        result=RESULT,
         element=element,
         total=total,
         projection=projection,

@@ -56,7 +56,8 @@ SELECT
             WITH ORDINALITY AS u (type_oid, position)
         ORDER BY u.position
     ) AS arg_types,
-    p.pronargdefaults
+    p.pronargdefaults,
+    t.typtype = 'c' OR t.oid = 'pg_catalog.record'::regtype AS returns_rows
 FROM pg_proc AS p
 JOIN pg_type AS t ON t.oid = p.prorettype
 WHERE p.pronamespace = %s::regnamespace AND p.proname = %s AND p.prokind = 'f'
@@ -72,6 +73,7 @@ class Routine:
     required: frozenset[str]
     returns_set: bool
     returns_void: bool
+    returns_rows: bool = False
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def sqlstate_status(sqlstate: str, role: str, message: str = "") -> int:
 
 
 def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
-    returns_set, returns_void, names, modes, types, n_defaults = row
+    returns_set, returns_void, names, modes, types, n_defaults, returns_rows = row
     modes = modes or ["i"] * len(types)
     arguments = [
         (arg_name, arg_type)
@@ -148,6 +150,7 @@ def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
         required=frozenset(arg for arg, _ in arguments[:required_count]),
         returns_set=bool(returns_set),
         returns_void=bool(returns_void),
+        returns_rows=bool(returns_rows),
     )
 
 
@@ -220,7 +223,10 @@ def call_statement(
             sql.SQL("{}, LATERAL ").format(record) if used else sql.SQL(""), call
         )
         return pgrst_query.render_read(
-            plan or pgrst_query.ReadPlan(), from_list, exact_count=exact_count
+            plan or pgrst_query.ReadPlan(),
+            from_list,
+            exact_count=exact_count,
+            rows_are_records=routine.returns_rows,
         )
     if routine.returns_void:
         return sql.SQL("SELECT {}{}").format(call, source), {}

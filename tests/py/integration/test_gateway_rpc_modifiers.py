@@ -23,7 +23,13 @@ CREATE FUNCTION public.t_rows(p_n integer DEFAULT 5)
 RETURNS TABLE (n integer, label text) LANGUAGE sql AS $$
     SELECT i, CASE WHEN i = 3 THEN NULL ELSE 'row ' || i END FROM generate_series(1, p_n) AS i
 $$;
-GRANT EXECUTE ON FUNCTION public.t_rows(integer) TO anon, authenticated;
+CREATE TABLE public.t_calls (id serial PRIMARY KEY);
+CREATE FUNCTION public.t_logged_rows() RETURNS SETOF integer
+LANGUAGE sql SECURITY DEFINER AS $$
+    INSERT INTO public.t_calls DEFAULT VALUES;
+    SELECT generate_series(1, 3)
+$$;
+GRANT EXECUTE ON FUNCTION public.t_rows(integer), public.t_logged_rows() TO anon, authenticated;
 """
 
 
@@ -180,3 +186,15 @@ def test_an_unknown_get_parameter_of_a_scalar_function_is_still_an_unknown_funct
     )
     reply = raw_get(gateway, "t_one?p_x=1&p_y=2")
     assert (reply.status_code, reply.json()["code"]) == (404, "PGRST202")
+
+
+@pytest.mark.usefixtures("probes")
+def test_a_counted_page_calls_the_function_once(
+    gateway: RunningGateway, admin_conn: psycopg.Connection[Any]
+) -> None:
+    result = (
+        sync_client(gateway).rpc("t_logged_rows", {}, count="exact").limit(2).execute()  # type: ignore[arg-type]
+    )
+    assert (result.data, result.count) == ([1, 2], 3)
+    calls = admin_conn.execute("SELECT count(*) FROM public.t_calls").fetchone()
+    assert calls == (1,)

@@ -4,7 +4,9 @@ Each call runs in one transaction that first sets what PostgREST sets (search pa
 ``request.jwt.claims``, method, path and headers, all transaction-local), then calls the function
 in schema ``public`` whose argument names match the request, and answers with PostgREST's
 response shapes and SQLSTATE → HTTP mapping. Bodies and query arguments first pass the input
-limits of directorstudio.server.limits (``bad_input``).
+limits of directorstudio.server.limits (``bad_input``). Set-returning functions take
+PostgREST's read modifiers (``select``, filters, ``order``, ``limit``/``offset``, ``Range``,
+``Prefer: count=exact``, single-object ``Accept``), planned by directorstudio.stack.pgrst_query.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from directorstudio.contracts.errors import (
     rest_status,
 )
 from directorstudio.server import limits
-from directorstudio.stack import tokens
+from directorstudio.stack import pgrst_query, tokens
 from directorstudio.stack.common import (
     API_ROLES,
     CONFIG_KEY,
@@ -39,6 +41,7 @@ from directorstudio.stack.db import AsyncConn
 
 EXPOSED_SCHEMA = "public"
 SEARCH_PATH = '"public", "extensions"'
+OBJECT_MEDIA_TYPE = "application/vnd.pgrst.object+json"
 INPUT_MODES = frozenset({"i", "b", "v"})
 
 FUNCTIONS_QUERY = """
@@ -53,7 +56,8 @@ SELECT
             WITH ORDINALITY AS u (type_oid, position)
         ORDER BY u.position
     ) AS arg_types,
-    p.pronargdefaults
+    p.pronargdefaults,
+    t.typtype = 'c' OR t.oid = 'pg_catalog.record'::regtype AS returns_rows
 FROM pg_proc AS p
 JOIN pg_type AS t ON t.oid = p.prorettype
 WHERE p.pronamespace = %s::regnamespace AND p.proname = %s AND p.prokind = 'f'
@@ -69,6 +73,7 @@ class Routine:
     required: frozenset[str]
     returns_set: bool
     returns_void: bool
+    returns_rows: bool = False
 
 
 @dataclass(frozen=True)
@@ -131,7 +136,7 @@ def sqlstate_status(sqlstate: str, role: str, message: str = "") -> int:
 
 
 def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
-    returns_set, returns_void, names, modes, types, n_defaults = row
+    returns_set, returns_void, names, modes, types, n_defaults, returns_rows = row
     modes = modes or ["i"] * len(types)
     arguments = [
         (arg_name, arg_type)
@@ -145,13 +150,23 @@ def _routine_from_row(name: str, row: tuple[Any, ...]) -> Routine:
         required=frozenset(arg for arg, _ in arguments[:required_count]),
         returns_set=bool(returns_set),
         returns_void=bool(returns_void),
+        returns_rows=bool(returns_rows),
     )
+
+
+async def load_routines(conn: AsyncConn, name: str) -> list[Routine]:
+    """Every function of schema public named ``name``."""
+    cursor = await conn.execute(FUNCTIONS_QUERY, (EXPOSED_SCHEMA, name))
+    return [_routine_from_row(name, row) for row in await cursor.fetchall()]
 
 
 async def find_routine(conn: AsyncConn, name: str, given: set[str]) -> Routine:
     """The function of schema public named ``name`` whose argument names fit ``given``."""
-    cursor = await conn.execute(FUNCTIONS_QUERY, (EXPOSED_SCHEMA, name))
-    candidates = [_routine_from_row(name, row) for row in await cursor.fetchall()]
+    return choose_routine(name, await load_routines(conn, name), given)
+
+
+def choose_routine(name: str, candidates: list[Routine], given: set[str]) -> Routine:
+    """The candidate whose argument names fit ``given`` (PGRST202 when none does)."""
     fitting = [
         routine
         for routine in candidates
@@ -178,8 +193,15 @@ async def find_routine(conn: AsyncConn, name: str, given: set[str]) -> Routine:
     )
 
 
-def call_statement(routine: Routine, given: set[str]) -> sql.Composed:
-    """``SELECT`` of the function with named arguments read from a JSON record (PostgREST's way)."""
+def call_statement(
+    routine: Routine,
+    given: set[str],
+    plan: pgrst_query.ReadPlan | None = None,
+    *,
+    exact_count: bool = False,
+) -> tuple[sql.Composed, dict[str, str | int]]:
+    """``SELECT`` of the function with named arguments read from a JSON record (PostgREST's way),
+    with its parameters; a set is read through ``plan`` (all rows when None)."""
     used = [(arg, arg_type) for arg, arg_type in routine.arguments if arg in given]
     call = sql.SQL("{}.{}({})").format(
         sql.Identifier(EXPOSED_SCHEMA),
@@ -189,28 +211,37 @@ def call_statement(routine: Routine, given: set[str]) -> sql.Composed:
             for arg, _ in used
         ),
     )
-    source: sql.Composable = sql.SQL("")
-    if used:
-        source = sql.SQL(" FROM json_to_record(%(args)s::json) AS _args({})").format(
-            sql.SQL(", ").join(
-                sql.SQL("{} {}").format(sql.Identifier(arg), sql.SQL(arg_type))
-                for arg, arg_type in used
-            )
+    record = sql.SQL("json_to_record(%(args)s::json) AS _args({})").format(
+        sql.SQL(", ").join(
+            sql.SQL("{} {}").format(sql.Identifier(arg), sql.SQL(arg_type))
+            for arg, arg_type in used
         )
+    )
+    source = sql.SQL(" FROM {}").format(record) if used else sql.SQL("")
     if routine.returns_set:
-        lateral = sql.SQL(", LATERAL ") if used else sql.SQL(" FROM ")
-        return sql.SQL(
-            "SELECT coalesce(json_agg(_result), '[]'::json)::text, count(*){}{}{} AS _result"
-        ).format(source, lateral, call)
+        from_list = sql.SQL("{}{} AS _result").format(
+            sql.SQL("{}, LATERAL ").format(record) if used else sql.SQL(""), call
+        )
+        return pgrst_query.render_read(
+            plan or pgrst_query.ReadPlan(),
+            from_list,
+            exact_count=exact_count,
+            rows_are_records=routine.returns_rows,
+        )
     if routine.returns_void:
-        return sql.SQL("SELECT {}{}").format(call, source)
-    return sql.SQL("SELECT to_json({})::text{}").format(call, source)
+        return sql.SQL("SELECT {}{}").format(call, source), {}
+    return sql.SQL("SELECT to_json({})::text{}").format(call, source), {}
 
 
 def request_args(request: web.Request, body: Any) -> dict[str, Any]:
-    """Named arguments: the JSON body of a POST, the query string of a GET."""
+    """Named arguments: the JSON body of a POST, the query string of a GET (the candidates:
+    :func:`split_get_query` keeps those naming a parameter of the function)."""
     if request.method == "GET":
-        return {key: value for key, value in request.query.items() if key != "apikey"}
+        return {
+            key: value
+            for key, value in request.query.items()
+            if key not in pgrst_query.RESERVED_KEYS
+        }
     if body is None:
         return {}
     if not isinstance(body, dict):
@@ -231,6 +262,7 @@ async def _checked_args(request: web.Request) -> dict[str, Any]:
         body = await read_json(request) if request.method == "POST" else None
         args = request_args(request, body)
         limits.check_value(args)
+        limits.check_value([[key, value] for key, value in request.query.items()])
     except DirectorStudioError as error:
         raise bad_input(error) from None
     return args
@@ -283,14 +315,20 @@ async def rpc(request: web.Request) -> web.StreamResponse:
         caller = caller_of(request, config)
         args = await _checked_args(request)
         async with request.app[POOL_KEY].connection() as conn:
-            routine = await find_routine(conn, request.match_info["name"], set(args))
-            statement = call_statement(routine, set(args))
+            name = request.match_info["name"]
+            routine, args, modifiers = split_get_query(
+                request, name, await load_routines(conn, name), args
+            )
+            plan = _read_plan(request, modifiers) if routine.returns_set else None
+            statement, params = call_statement(
+                routine, set(args), plan, exact_count=_wants_exact_count(request)
+            )
             try:
                 async with conn.transaction():
                     if request.method == "GET":
                         await conn.execute("SET TRANSACTION READ ONLY")
                     await _apply_context(conn, request, caller)
-                    cursor = await conn.execute(statement, {"args": json.dumps(args)})
+                    cursor = await conn.execute(statement, {"args": json.dumps(args), **params})
                     row = await cursor.fetchone()
             except psycopg.Error as error:
                 if conn.broken:
@@ -298,28 +336,83 @@ async def rpc(request: web.Request) -> web.StreamResponse:
                 return _error_response(error, caller)
     except RestError as error:
         return error.response()
-    return _result_response(request, routine, row)
+    return _result_response(request, routine, row, plan)
 
 
-def _result_response(
-    request: web.Request, routine: Routine, row: tuple[Any, ...] | None
-) -> web.Response:
-    if routine.returns_void:
-        return web.Response(status=204)
-    text = row[0] if row is not None and row[0] is not None else "null"
-    headers: dict[str, str] = {}
-    if routine.returns_set and row is not None:
-        count = int(row[1])
-        exact = "count=exact" in request.headers.get("Prefer", "")
-        total = str(count) if exact else "*"
-        headers["Content-Range"] = f"0-{count - 1}/{total}" if count else f"*/{total}"
+def split_get_query(
+    request: web.Request, name: str, candidates: list[Routine], args: dict[str, Any]
+) -> tuple[Routine, dict[str, Any], list[tuple[str, str]]]:
+    """The routine, its arguments and the read modifiers: for GET, query parameters naming a
+    parameter of the function are arguments and the others filters, as PostgREST decides."""
+    query = list(request.query.items())
+    if request.method != "GET":
+        return choose_routine(name, candidates, set(args)), args, query
+    names = {arg for routine in candidates for arg, _ in routine.arguments}
+    used = {key: value for key, value in args.items() if key in names}
+    routine = choose_routine(name, candidates, set(used))
+    if not routine.returns_set:  # nothing to filter: every parameter must be an argument
+        return choose_routine(name, candidates, set(args)), args, []
+    return routine, used, [(key, value) for key, value in query if key not in used]
+
+
+def _read_plan(request: web.Request, modifiers: list[tuple[str, str]]) -> pgrst_query.ReadPlan:
+    try:
+        return pgrst_query.parse_plan(modifiers, request.headers.get("Range"))
+    except pgrst_query.QueryGrammarError as error:
+        raise RestError(400, "PGRST100", error.message, details=error.details) from None
+
+
+def _wants_exact_count(request: web.Request) -> bool:
+    return "count=exact" in request.headers.get("Prefer", "")
+
+
+def _wants_object(request: web.Request) -> bool:
+    return request.headers.get("Accept", "").startswith(OBJECT_MEDIA_TYPE)
+
+
+def _set_response(request: web.Request, row: tuple[Any, ...], offset: int) -> web.Response:
+    text, rows, total = str(row[0]), int(row[1]), row[2]
+    shown = "*" if total is None else str(total)
+    headers = {"Content-Range": f"{offset}-{offset + rows - 1}/{shown}" if rows else f"*/{shown}"}
+    if _wants_object(request):
+        if rows != 1:
+            raise RestError(
+                406,
+                "PGRST116",
+                "Cannot coerce the result to a single JSON object",
+                details=f"The result contains {rows} rows",
+            )
+        return web.Response(
+            text=json.dumps(json.loads(text)[0]),
+            content_type=OBJECT_MEDIA_TYPE,
+            charset="utf-8",
+            headers=headers,
+        )
+    partial = total is not None and rows > 0 and (offset > 0 or offset + rows < int(total))
     return web.Response(
         text=text,
-        status=200,
+        status=206 if partial else 200,
         content_type="application/json",
         charset="utf-8",
         headers=headers,
     )
+
+
+def _result_response(
+    request: web.Request,
+    routine: Routine,
+    row: tuple[Any, ...] | None,
+    plan: pgrst_query.ReadPlan | None,
+) -> web.Response:
+    if routine.returns_void:
+        return web.Response(status=204)
+    if routine.returns_set and row is not None:
+        try:
+            return _set_response(request, row, plan.offset if plan else 0)
+        except RestError as error:
+            return error.response()
+    text = row[0] if row is not None and row[0] is not None else "null"
+    return web.Response(text=text, status=200, content_type="application/json", charset="utf-8")
 
 
 def add_routes(app: web.Application) -> None:

@@ -53,8 +53,11 @@ def test_a_pool_that_cannot_reach_the_database_reports_it_unavailable() -> None:
     pool = ConnectionPool(f"postgresql://postgres@127.0.0.1:{free_port()}/none", timeout=1.0)
 
     async def use() -> None:
-        async with pool.connection():
-            pass
+        try:
+            async with pool.connection():
+                pass
+        finally:
+            await pool.close()
 
     with pytest.raises(DatabaseUnavailable) as raised:
         asyncio.run(use())

@@ -118,3 +118,18 @@ def fresh_database(server: Server, template: str | None) -> Iterator[str]:
 def with_dbname(url: str, dbname: str) -> str:
     parts = urlsplit(url)
     return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+@contextmanager
+def postgres_reachable_dir(prefix: str) -> Iterator[Path]:
+    """A fresh folder the ``postgres`` OS user can reach, removed afterwards.
+
+    Not pytest's tmp_path: when the tests run as root, that is private to root, and a cluster
+    (or a stack's data directory) inside it would be out of the server's reach.
+    """
+    base = Path(tempfile.mkdtemp(prefix=prefix))
+    base.chmod(0o755)
+    try:
+        yield base
+    finally:
+        shutil.rmtree(base, ignore_errors=True)

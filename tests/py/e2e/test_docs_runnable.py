@@ -4,15 +4,14 @@ prints what the documentation says it prints."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.cluster import postgres_reachable_dir
 from tests.support.docs import DocBlock, missing_output, runnable_blocks
 from tests.support.stack_process import ROOT, StackPorts, StackProcess, start_stack
 
@@ -24,15 +23,12 @@ RUN_TIMEOUT = 180
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
-    # Not pytest's tmp_path: when run as root, the postgres OS user must reach this folder.
-    base = Path(tempfile.mkdtemp(prefix="directorstudio-docs-"))
-    base.chmod(0o755)
-    started = start_stack(base / "stack", StackPorts.free())
-    try:
-        yield started
-    finally:
-        started.stop()
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_reachable_dir("directorstudio-docs-") as base:
+        started = start_stack(base / "stack", StackPorts.free())
+        try:
+            yield started
+        finally:
+            started.stop()
 
 
 def _as_run_against(text: str, stack: StackProcess) -> str:

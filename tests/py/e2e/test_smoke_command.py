@@ -11,19 +11,17 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from directorstudio.pgcluster import free_port
+from tests.support.cluster import postgres_reachable_dir
 from tests.support.stack_process import ROOT, StackPorts, StackProcess, start_stack
 
 STEPS = (
@@ -40,15 +38,12 @@ STEPS = (
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
-    # Not pytest's tmp_path: when run as root, the postgres OS user must reach this folder.
-    base = Path(tempfile.mkdtemp(prefix="directorstudio-smoke-command-"))
-    base.chmod(0o755)
-    started = start_stack(base / "stack", StackPorts.free())
-    try:
-        yield started
-    finally:
-        assert started.stop() == 0, started.log.read_text()
-        shutil.rmtree(base, ignore_errors=True)
+    with postgres_reachable_dir("directorstudio-smoke-command-") as base:
+        started = start_stack(base / "stack", StackPorts.free())
+        try:
+            yield started
+        finally:
+            assert started.stop() == 0, started.log.read_text()
 
 
 def smoke(stack: StackProcess, *args: str) -> subprocess.CompletedProcess[str]:

@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,28 +19,23 @@ import pytest
 
 from directorstudio.pgcluster import LocalCluster
 from directorstudio.stack.stack import DURABLE_SETTINGS, cluster_dir
+from tests.support.cluster import postgres_reachable_dir
 from tests.support.stack_process import ROOT, StackPorts, StackProcess, start_stack
 
 BURST = 64
 EXIT_DEADLINE = 20.0
 POLL_INTERVAL = 0.1
-
-
-def _data_dir() -> Path:
-    # Not pytest's tmp_path: when run as root, the postgres OS user must reach this folder.
-    base = Path(tempfile.mkdtemp(prefix="directorstudio-robust-"))
-    base.chmod(0o755)
-    return base / "stack"
+DATA_PREFIX = "directorstudio-robust-"
 
 
 @pytest.fixture(scope="module")
 def stack() -> Iterator[StackProcess]:
-    started = start_stack(_data_dir(), StackPorts.free())
-    try:
-        yield started
-    finally:
-        started.stop()
-        shutil.rmtree(started.data_dir.parent, ignore_errors=True)
+    with postgres_reachable_dir(DATA_PREFIX) as base:
+        started = start_stack(base / "stack", StackPorts.free())
+        try:
+            yield started
+        finally:
+            started.stop()
 
 
 def _cluster(stack: StackProcess) -> LocalCluster:
@@ -164,24 +157,24 @@ def test_a_burst_of_concurrent_function_calls_gets_no_server_error(stack: StackP
 
 
 def test_stopping_the_stack_leaves_no_functions_process_behind() -> None:
-    started = start_stack(_data_dir(), StackPorts.free())
-    try:
-        assert _functions_processes(started.data_dir)
-        assert started.stop() == 0
-        assert _wait_until_gone(started.data_dir) == []
-    finally:
-        started.stop()
-        shutil.rmtree(started.data_dir.parent, ignore_errors=True)
+    with postgres_reachable_dir(DATA_PREFIX) as base:
+        started = start_stack(base / "stack", StackPorts.free())
+        try:
+            assert _functions_processes(started.data_dir)
+            assert started.stop() == 0
+            assert _wait_until_gone(started.data_dir) == []
+        finally:
+            started.stop()
 
 
 def test_a_killed_stack_leaves_no_functions_process_behind() -> None:
-    started = start_stack(_data_dir(), StackPorts.free())
-    cluster = _cluster(started)
-    try:
-        assert _functions_processes(started.data_dir)
-        os.kill(started.process.pid, signal.SIGKILL)
-        started.process.wait(timeout=EXIT_DEADLINE)
-        assert _wait_until_gone(started.data_dir) == []
-    finally:
-        cluster.stop()
-        shutil.rmtree(started.data_dir.parent, ignore_errors=True)
+    with postgres_reachable_dir(DATA_PREFIX) as base:
+        started = start_stack(base / "stack", StackPorts.free())
+        cluster = _cluster(started)
+        try:
+            assert _functions_processes(started.data_dir)
+            os.kill(started.process.pid, signal.SIGKILL)
+            started.process.wait(timeout=EXIT_DEADLINE)
+            assert _wait_until_gone(started.data_dir) == []
+        finally:
+            cluster.stop()

@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
-import tempfile
 import time
 import urllib.request
 import uuid
@@ -23,6 +21,7 @@ import imageio_ffmpeg
 import pytest
 
 from supabase import AClientOptions, acreate_client
+from tests.support.cluster import postgres_reachable_dir
 from tests.support.stack_process import StackPorts, StackProcess, start_stack
 
 JOB_DEADLINE = 120.0
@@ -32,11 +31,8 @@ POLL_INTERVAL = 0.2
 
 @pytest.fixture
 def data_dir() -> Iterator[Path]:
-    # Not pytest's tmp_path: when run as root, the postgres OS user must reach this folder.
-    base = Path(tempfile.mkdtemp(prefix="directorstudio-smoke-"))
-    base.chmod(0o755)
-    yield base / "stack"
-    shutil.rmtree(base, ignore_errors=True)
+    with postgres_reachable_dir("directorstudio-smoke-") as base:
+        yield base / "stack"
 
 
 async def _client(stack: StackProcess) -> Any:

@@ -3,8 +3,6 @@ created trusting every local connection."""
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -12,16 +10,15 @@ import psycopg
 import pytest
 
 from directorstudio.pgcluster import LocalCluster, free_port
+from tests.support.cluster import postgres_reachable_dir
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def base_dir() -> Iterator[Path]:
-    base = Path(tempfile.mkdtemp(prefix="directorstudio-pw-"))
-    base.chmod(0o755)
-    yield base / "cluster"
-    shutil.rmtree(base, ignore_errors=True)
+    with postgres_reachable_dir("directorstudio-pw-") as base:
+        yield base / "cluster"
 
 
 def _refuses_without_password(port: int) -> None:

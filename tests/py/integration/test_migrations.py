@@ -15,18 +15,13 @@ from directorstudio import paths, sqlsource
 from directorstudio.migrate import migrate, migration_files
 from directorstudio.routines.catalog import read_snapshot
 from directorstudio.routines.compare import differences
-from tests.support.cluster import Server
+from tests.support.cluster import Server, fresh_database
 
 
 @pytest.fixture
 def empty_database(pg_server: Server) -> Iterator[str]:
-    name = "ds_empty_" + Path(__file__).stem[-6:]
-    janitor = pg_server.janitor(name)
-    janitor.init()
-    try:
-        yield pg_server.url(name)
-    finally:
-        janitor.drop()
+    with fresh_database(pg_server, None) as url:
+        yield url
 
 
 def _psql(url: str, path: Path) -> subprocess.CompletedProcess[str]:

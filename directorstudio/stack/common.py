@@ -30,6 +30,8 @@ class GatewayConfig:
     functions_url: str | None = None
     render_dir: Path | None = None
     access_token_ttl: int = 3600
+    # GoTrue's REFRESH_TOKEN_REUSE_INTERVAL (supabase/config.toml: refresh_token_reuse_interval).
+    refresh_token_reuse_interval: float = 10.0
     clock: Callable[[], float] = field(default=time.time)
 
     @property

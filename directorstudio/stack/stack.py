@@ -62,6 +62,8 @@ def functions_env(
         "SUPABASE_ANON_KEY": stack_keys.anon_key,
         "SUPABASE_SERVICE_ROLE_KEY": stack_keys.service_role_key,
         "SUPABASE_JWT_SECRET": stack_keys.jwt_secret,
+        # User access tokens are ES256: the functions verify them with the published keys.
+        "SUPABASE_JWKS_URL": f"{api_url}/auth/v1/.well-known/jwks.json",
         "SUPABASE_JWT_ISSUER": f"{api_url}/auth/v1",
         "DATABASE_URL": database_url,
         "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),

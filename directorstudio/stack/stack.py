@@ -10,6 +10,7 @@ import logging
 import os
 import pwd
 import subprocess
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,8 @@ from directorstudio.stack.state import StackState
 
 log = logging.getLogger("directorstudio.stack")
 DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+CONFIG_TOML = paths.RESOURCES_DIR / "supabase" / "config.toml"
+DEFAULT_REUSE_INTERVAL = 10.0
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,15 @@ def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
     """Run ``supabase/seed.sql`` (idempotent) against the database."""
     with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute(sql.SQL(seed_file.read_text()))
+
+
+def refresh_token_reuse_interval(config_toml: Path = CONFIG_TOML) -> float:
+    """``[auth] refresh_token_reuse_interval`` of ``supabase/config.toml`` (seconds; GoTrue's
+    default of 10 when the file or the setting is absent)."""
+    if not config_toml.is_file():
+        return DEFAULT_REUSE_INTERVAL
+    auth = tomllib.loads(config_toml.read_text()).get("auth", {})
+    return float(auth.get("refresh_token_reuse_interval", DEFAULT_REUSE_INTERVAL))
 
 
 def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
@@ -171,6 +183,7 @@ class LocalStack:
             database_url=self.database_url,
             functions_url=functions_url,
             render_dir=self.render_dir,
+            refresh_token_reuse_interval=refresh_token_reuse_interval(),
         )
         gateway = Gateway(config, self.settings.host, self.settings.port)
         background: list[asyncio.Task[None]] = []

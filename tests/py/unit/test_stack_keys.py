@@ -83,3 +83,13 @@ def test_the_private_key_never_shows_in_the_keys_repr() -> None:
     assert created.signing_key is not None
     assert created.signing_key["d"] not in repr(created)
     assert created.jwt_secret not in repr(created)
+
+
+def test_the_reuse_interval_comes_from_config_toml_with_gotrues_default(tmp_path: Path) -> None:
+    from directorstudio.stack.stack import CONFIG_TOML, refresh_token_reuse_interval
+
+    assert refresh_token_reuse_interval(CONFIG_TOML) == 10
+    custom = tmp_path / "config.toml"
+    custom.write_text("[auth]\nrefresh_token_reuse_interval = 3\n")
+    assert refresh_token_reuse_interval(custom) == 3
+    assert refresh_token_reuse_interval(tmp_path / "absent.toml") == 10

@@ -28,6 +28,7 @@ from directorstudio.stack.common import (
 from directorstudio.stack.db import AsyncConn, DatabaseUnavailable
 from directorstudio.stack.gotrue import API_VERSION_HEADER, AuthError, load_user
 from directorstudio.stack.gotrue_errors import refusal, unexpected_failure
+from directorstudio.stack.gotrue_limits import RateLimiter
 from directorstudio.stack.gotrue_refresh import refresh_grant
 from directorstudio.stack.gotrue_sessions import logout, password_grant, signup
 from directorstudio.stack.gotrue_user import SETTINGS, update_user
@@ -35,6 +36,7 @@ from directorstudio.stack.gotrue_user import SETTINGS, update_user
 __all__ = ["add_routes", "refusal", "verified_claims"]
 
 log = logging.getLogger("directorstudio.stack.auth")
+LIMITER_KEY = web.AppKey("auth_rate_limiter", RateLimiter)
 # Reasons of directorstudio.server.limits that GoTrue reports as an unparseable body.
 UNPARSEABLE = frozenset({"not_json", "too_deep", "not_finite"})
 STRING_FIELDS = ("email", "password", "phone", "refresh_token")
@@ -98,6 +100,25 @@ async def _require_session(conn: AsyncConn, claims: dict[str, Any]) -> None:
         )
 
 
+def _rate_limit(
+    request: web.Request,
+    config: GatewayConfig,
+    action: str,
+    grant: str | None,
+    body: dict[str, Any],
+) -> None:
+    """Count the call against its GoTrue rate limit (429 past it)."""
+    if action == "signup":
+        anonymous = not body.get("email") and not body.get("phone")
+        bucket = "anonymous_users" if anonymous else "sign_in_sign_ups"
+    elif grant in ("password", "refresh_token"):
+        bucket = "sign_in_sign_ups" if grant == "password" else "token_refresh"
+    else:
+        return
+    limiter = request.app[LIMITER_KEY]
+    limiter.check(config.auth_rate_limits, bucket, request.remote or "", config.clock())
+
+
 async def _respond(
     request: web.Request, conn: AsyncConn, config: GatewayConfig, action: str
 ) -> web.StreamResponse | AuthError:
@@ -119,16 +140,16 @@ async def _respond(
         return json_response(user, headers=API_VERSION_HEADER)
     body = await _read_json(request)
     reply: dict[str, Any] | AuthError
+    grant = request.query.get("grant_type")
+    _rate_limit(request, config, action, grant, body)
     if action == "signup":
         reply = await signup(conn, config, body)
+    elif grant == "password":
+        reply = await password_grant(conn, config, body)
+    elif grant == "refresh_token":
+        reply = await refresh_grant(conn, config, body)
     else:
-        grant = request.query.get("grant_type")
-        if grant == "password":
-            reply = await password_grant(conn, config, body)
-        elif grant == "refresh_token":
-            reply = await refresh_grant(conn, config, body)
-        else:
-            raise AuthError(400, "validation_failed", "unsupported_grant_type")
+        raise AuthError(400, "validation_failed", "unsupported_grant_type")
     if isinstance(reply, AuthError):
         return reply
     return json_response(reply, headers=API_VERSION_HEADER)
@@ -191,6 +212,7 @@ async def _jwks(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     """Register the auth endpoints on ``app``."""
+    app[LIMITER_KEY] = RateLimiter()
     app.router.add_post("/auth/v1/signup", _signup)
     app.router.add_post("/auth/v1/token", _token)
     app.router.add_get("/auth/v1/user", _user)

@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -24,6 +25,7 @@ from directorstudio.stack import functions, keys, schedule
 from directorstudio.stack.common import GatewayConfig
 from directorstudio.stack.dispatch_listener import DispatchListener
 from directorstudio.stack.gateway import RENDERS_PATH
+from directorstudio.stack.gotrue_limits import WINDOWS
 from directorstudio.stack.keys import StackKeys
 from directorstudio.stack.runner import Gateway
 from directorstudio.stack.state import StackState
@@ -51,13 +53,25 @@ def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
         conn.execute(sql.SQL(seed_file.read_text()))
 
 
+def _auth_config(config_toml: Path) -> dict[str, Any]:
+    if not config_toml.is_file():
+        return {}
+    auth: dict[str, Any] = tomllib.loads(config_toml.read_text()).get("auth", {})
+    return auth
+
+
 def refresh_token_reuse_interval(config_toml: Path = CONFIG_TOML) -> float:
     """``[auth] refresh_token_reuse_interval`` of ``supabase/config.toml`` (seconds; GoTrue's
     default of 10 when the file or the setting is absent)."""
-    if not config_toml.is_file():
-        return DEFAULT_REUSE_INTERVAL
-    auth = tomllib.loads(config_toml.read_text()).get("auth", {})
+    auth = _auth_config(config_toml)
     return float(auth.get("refresh_token_reuse_interval", DEFAULT_REUSE_INTERVAL))
+
+
+def auth_rate_limits(config_toml: Path = CONFIG_TOML) -> dict[str, int]:
+    """The per-IP limits of ``[auth.rate_limit]`` in ``supabase/config.toml`` that the gateway
+    enforces (``anonymous_users``, ``sign_in_sign_ups``, ``token_refresh``; unset: none)."""
+    limits = _auth_config(config_toml).get("rate_limit", {})
+    return {name: int(limits[name]) for name in WINDOWS if name in limits}
 
 
 def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
@@ -184,6 +198,7 @@ class LocalStack:
             functions_url=functions_url,
             render_dir=self.render_dir,
             refresh_token_reuse_interval=refresh_token_reuse_interval(),
+            auth_rate_limits=auth_rate_limits(),
         )
         gateway = Gateway(config, self.settings.host, self.settings.port)
         background: list[asyncio.Task[None]] = []

@@ -93,3 +93,14 @@ def test_the_reuse_interval_comes_from_config_toml_with_gotrues_default(tmp_path
     custom.write_text("[auth]\nrefresh_token_reuse_interval = 3\n")
     assert refresh_token_reuse_interval(custom) == 3
     assert refresh_token_reuse_interval(tmp_path / "absent.toml") == 10
+
+
+def test_the_auth_rate_limits_come_from_config_toml(tmp_path: Path) -> None:
+    from directorstudio.stack.stack import CONFIG_TOML, auth_rate_limits
+
+    assert auth_rate_limits(CONFIG_TOML) == {}
+    custom = tmp_path / "config.toml"
+    custom.write_text(
+        "[auth.rate_limit]\nanonymous_users = 30\ntoken_refresh = 150\nsms_sent = 1\n"
+    )
+    assert auth_rate_limits(custom) == {"anonymous_users": 30, "token_refresh": 150}

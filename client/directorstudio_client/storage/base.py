@@ -114,6 +114,15 @@ class StoreBase(ABC):
 
         return unsubscribe
 
+    def notify(self, key: str) -> None:
+        """Tell the subscribers of ``key`` about a change kept outside the store (the sync
+        loop's status: key ``sync``); deferred to the commit inside a transaction."""
+        with self._lock:
+            if self._depth:
+                self._changed(key)
+                return
+        self._notify(key)
+
     def _notify(self, key: str) -> None:
         with self._listener_lock:
             listeners = list(self._listeners.get(key, []))

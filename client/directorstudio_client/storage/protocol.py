@@ -27,7 +27,7 @@ class Storage(Protocol):
     """Local cache of the synced tables plus outbox, cursor, conflict inbox and telemetry buffer.
 
     Local writes notify subscribers of the keys ``<table>``, ``<table>:<id>``, ``outbox``,
-    ``conflicts`` and ``telemetry``.
+    ``conflicts`` and ``telemetry``; the sync service announces its status under ``sync``.
     """
 
     # --- rows ------------------------------------------------------------------------------
@@ -179,6 +179,11 @@ class Storage(Protocol):
 
     def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
         """Call ``callback(key)`` after each local change of ``key``."""
+        ...
+
+    def notify(self, key: str) -> None:
+        """Tell the subscribers of ``key`` about a change kept outside the store (the sync
+        loop's status: key ``sync``); deferred to the commit inside a transaction."""
         ...
 
     def close(self) -> None:

@@ -24,6 +24,7 @@ from directorstudio_client.transport.protocol import HintSubscription, Transport
 log = logging.getLogger(__name__)
 
 SAFETY_PULL_INTERVAL = 300.0  # with realtime up, still pull this often in case a hint was lost
+SYNC_KEY = "sync"  # the store key under which each round announces the service's status
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,8 @@ class SyncService(LocalWrites):
         self._last_flush_at: float | None = None
         self._last_error: dict[str, Any] | None = None
         self.realtime_enabled = True
+        self.online: bool | None = None
+        """Whether the last call of a round reached the server (``None`` before any call)."""
 
     # --- handles ----------------------------------------------------------------------------
     def _future(self, entry_id: str) -> Future[MutationResult]:
@@ -193,7 +196,28 @@ class SyncService(LocalWrites):
         return max(0.0, min(due) - now)
 
     def run_once(self, *, force_pull: bool = False) -> RoundReport:
-        """One round: push what is due, pull if hinted or due, flush telemetry if due."""
+        """One round: push what is due, pull if hinted or due, flush telemetry if due; then
+        subscribers of the store key ``sync`` hear that the status (:meth:`health`,
+        :attr:`online`) may have changed."""
+        try:
+            report = self._round(force_pull)
+            self._note_reach(report)
+        finally:
+            self.storage.notify(SYNC_KEY)
+        return report
+
+    def _note_reach(self, report: RoundReport) -> None:
+        reached: list[bool] = [
+            (push.error or {}).get("code") != ErrorCode.UNAVAILABLE
+            for push in report.pushes
+            if push.sent
+        ]
+        if report.pulled is not None or report.pull_error is not None:
+            reached.append((report.pull_error or {}).get("code") != ErrorCode.UNAVAILABLE)
+        if reached:
+            self.online = reached[-1]
+
+    def _round(self, force_pull: bool) -> RoundReport:
         with self._round_lock:
             report = RoundReport()
             self._ensure_realtime()

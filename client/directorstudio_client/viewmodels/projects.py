@@ -47,12 +47,13 @@ class ProjectListState:
 def quick_title(prompt: str | None) -> str | None:
     """The title a quick create gives its project: the prompt's first line, cut at a word
     boundary (``None``, the server's default title, when there is no prompt)."""
-    line = (prompt or "").strip().splitlines()[0].strip() if (prompt or "").strip() else ""
+    text = (prompt or "").strip()
+    line = text.splitlines()[0].strip() if text else ""
     if not line:
         return None
     if len(line) <= QUICK_TITLE:
         return line
-    cut = line[:QUICK_TITLE].rsplit(" ", 1)[0] or line[:QUICK_TITLE]
+    cut = line[: QUICK_TITLE + 1].rsplit(" ", 1)[0] or line[:QUICK_TITLE]
     return cut.rstrip(" ,.;:") + "…"
 
 

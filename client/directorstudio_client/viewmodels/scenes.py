@@ -120,10 +120,16 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
             raise self._invalid("a scene needs its prompt text")
         if duration <= 0:
             raise self._invalid("a scene lasts more than 0 seconds")
-        handle = self._sync.create_scene_draft(
-            self.project_id, prompt_text, float(duration),
-            scene_type=scene_type, shot_type=shot_type, order_index=order_index,
-        )  # fmt: skip
+        current = [str(r["id"]) for r in self._sync.storage.get_scene_drafts(self.project_id)]
+        with self._sync.storage.transaction():
+            handle = self._sync.create_scene_draft(
+                self.project_id, prompt_text, float(duration),
+                scene_type=scene_type, shot_type=shot_type,
+            )  # fmt: skip
+            if order_index is not None and 0 <= order_index < len(current):
+                # Appended, then moved: the cache shows the order the server will hold.
+                current.insert(order_index, handle.row_id)
+                self._sync.reorder_scene_drafts(self.project_id, current)
         self._telemetry.emit("scene_create_initiated")
         return handle.row_id
 
@@ -172,10 +178,13 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
         (``fields`` maps every differing field to ``mine``/``theirs``, i.e. ``local``/
         ``remote``). The chosen values are sent and the resolution is recorded in the server's
         ``continuity_logs``; returns the handle of that record."""
-        choice = Resolution(resolution)
-        per_field = None
-        if fields is not None:
-            per_field = {name: str(FieldChoice(_field_choice(v))) for name, v in fields.items()}
+        try:
+            choice = Resolution(resolution)
+            per_field = None
+            if fields is not None:
+                per_field = {n: str(FieldChoice(_field_choice(v))) for n, v in fields.items()}
+        except ValueError as unknown:
+            raise self._invalid(str(unknown)) from None
         try:
             return self._sync.resolve_conflict(conflict_id, str(choice), per_field)
         except DirectorStudioError as error:

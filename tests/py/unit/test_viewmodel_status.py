@@ -1,0 +1,51 @@
+"""StatusViewModel without a server: offline, the queue by state, rounds announced."""
+
+from __future__ import annotations
+
+import pytest
+
+from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio_client.viewmodels import StatusState
+from tests.support.viewmodels import offline_app
+
+
+def test_before_any_round_the_status_is_unknown_with_the_local_queue_counted():
+    app = offline_app()
+    app.session.projects.create_project_quick()
+    state = app.session.status.state
+    assert (state.online, state.realtime, state.last_sync_at) == (None, False, None)
+    assert state.counts["pending"] == 1
+    assert state.queued == 1
+
+
+def test_a_round_that_cannot_reach_the_server_shows_offline_with_the_reason():
+    app = offline_app()
+    app.session.projects.create_project_quick()
+    heard: list[StatusState] = []
+    app.session.status.subscribe(heard.append)
+    app.sync.run_once()
+    state = app.session.status.state
+    assert heard
+    assert heard[-1] == state
+    assert state.online is False
+    assert state.last_error is not None
+    assert state.last_error.code == ErrorCode.UNAVAILABLE
+    assert state.counts["retry_wait"] == 1
+    assert state.dead_letters == ()
+
+
+def test_sync_now_from_the_status_bar_runs_a_round():
+    app = offline_app()
+    state = app.session.status.sync_now()
+    assert state.online is False
+    assert app.network.calls_to("sync_pull") == 1
+
+
+@pytest.mark.parametrize("action", ["retry", "discard"])
+def test_retrying_or_discarding_what_is_not_a_dead_letter_is_not_found(action: str):
+    app = offline_app()
+    app.session.projects.create_project_quick()
+    [entry] = app.storage.get_pending_sync_entries()
+    with pytest.raises(DirectorStudioError) as raised:
+        getattr(app.session.status, action)(entry.entry_id)
+    assert raised.value.code == ErrorCode.NOT_FOUND

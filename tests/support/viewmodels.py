@@ -7,6 +7,9 @@ import random
 import uuid
 from dataclasses import dataclass
 
+import psycopg
+
+from directorstudio.db.context import request_transaction
 from directorstudio_client import ManualClock, MemoryStorage, SyncService
 from directorstudio_client.transport.postgres import PostgresTransport
 from directorstudio_client.viewmodels import AppSession, build_viewmodels
@@ -64,3 +67,16 @@ def server_app(
     """An app of ``user_id`` talking to the test database as PostgREST would."""
     network = FlakyNetwork(PostgresTransport.for_user(database_url, user_id))
     return _app(network, user_id, clock, realtime)
+
+
+def render_event(
+    database_url: str, event_id: str, job_id: str, status: str, *, progress: int | None = None,
+    download_url: str | None = None,
+) -> None:  # fmt: skip
+    """What the render provider's webhook does on the server."""
+    with psycopg.connect(database_url) as conn, request_transaction(conn, "service_role"):
+        conn.execute(
+            "SELECT public.apply_clip_event(p_event_id => %s, p_job_id => %s::uuid,"
+            " p_status => %s, p_progress => %s, p_download_url => %s)",
+            (event_id, job_id, status, progress, download_url),
+        )

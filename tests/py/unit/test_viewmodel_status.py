@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio_client.viewmodels import StatusState
-from tests.support.viewmodels import offline_app
+from directorstudio_client import ManualClock, MemoryStorage
+from directorstudio_client.viewmodels import StatusState, open_session
+from tests.support.client_network import FlakyNetwork
+from tests.support.viewmodels import OFFLINE_USER, offline_app
 
 
 def test_before_any_round_the_status_is_unknown_with_the_local_queue_counted():
@@ -49,3 +51,32 @@ def test_retrying_or_discarding_what_is_not_a_dead_letter_is_not_found(action: s
     with pytest.raises(DirectorStudioError) as raised:
         getattr(app.session.status, action)(entry.entry_id)
     assert raised.value.code == ErrorCode.NOT_FOUND
+
+
+def test_every_sync_round_is_announced_under_the_sync_key_even_when_it_fails():
+    app = offline_app()
+    heard: list[str] = []
+    app.storage.subscribe("sync", heard.append)
+    app.sync.run_once()
+    app.sync.run_once()
+    assert heard == ["sync", "sync"]
+
+
+def test_a_status_notification_inside_a_transaction_waits_for_its_commit():
+    app = offline_app()
+    heard: list[str] = []
+    app.storage.subscribe("sync", heard.append)
+    with app.storage.transaction():
+        app.storage.notify("sync")
+        assert heard == []
+    assert heard == ["sync"]
+
+
+def test_a_session_keeps_the_devices_client_id_in_the_cache():
+    storage = MemoryStorage()
+    first = open_session(storage, FlakyNetwork(offline=True), OFFLINE_USER, clock=ManualClock())
+    second = open_session(storage, FlakyNetwork(offline=True), OFFLINE_USER, clock=ManualClock())
+    assert first.sync.client_id == second.sync.client_id == storage.get_meta("client_id")
+    assert first.user_id == OFFLINE_USER
+    first.close()
+    second.close()

@@ -41,6 +41,7 @@ class StoreBase(ABC):
         self._lock = threading.RLock()
         self._depth = 0
         self._dirty: list[str] = []
+        self._generation = 0
 
     # --- primitives the stores provide -----------------------------------------------------
     @abstractmethod
@@ -91,12 +92,20 @@ class StoreBase(ABC):
                 return
             self._commit()
             keys, self._dirty = list(dict.fromkeys(self._dirty)), []
+            if keys:
+                self._generation += 1
         for key in keys:
             self._notify(key)
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes atomically (nestable); notifications go out after the outermost one."""
         return self._transaction()
+
+    @property
+    def generation(self) -> int:
+        """How many committed transactions changed something (grows before their
+        notifications go out)."""
+        return self._generation
 
     def _changed(self, *keys: str) -> None:
         self._dirty.extend(keys)

@@ -15,6 +15,7 @@ from directorstudio_client.storage.models import (
 )
 
 Listener = Callable[[str], None]
+SYNC_KEY = "sync"  # the key under which the sync service announces each of its rounds
 
 
 class Unsubscribe(Protocol):
@@ -179,6 +180,13 @@ class Storage(Protocol):
 
     def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
         """Call ``callback(key)`` after each local change of ``key``."""
+        ...
+
+    @property
+    def generation(self) -> int:
+        """How many committed transactions changed something (grows before their
+        notifications go out), so a listener of several keys can skip the repeats of one
+        commit."""
         ...
 
     def notify(self, key: str) -> None:

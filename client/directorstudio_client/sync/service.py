@@ -13,7 +13,7 @@ from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage, PushResponse
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
-from directorstudio_client.storage.protocol import Storage
+from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
 from directorstudio_client.sync.reconcile import Reconciler
@@ -24,7 +24,6 @@ from directorstudio_client.transport.protocol import HintSubscription, Transport
 log = logging.getLogger(__name__)
 
 SAFETY_PULL_INTERVAL = 300.0  # with realtime up, still pull this often in case a hint was lost
-SYNC_KEY = "sync"  # the store key under which each round announces the service's status
 
 
 @dataclass(frozen=True)

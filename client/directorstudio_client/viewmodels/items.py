@@ -76,13 +76,18 @@ class SyncIndex:
         if dead is not None:
             return RowSync(SyncState.DEAD, ErrorInfo.from_json(dead.last_error))
         if row_id in self._conflicts:
-            return RowSync(SyncState.CONFLICT)
+            return _IN_CONFLICT
         if row_id in self._open:
-            return RowSync(SyncState.PENDING)
-        return RowSync(SyncState.CONFIRMED)
+            return _PENDING
+        return _CONFIRMED
 
 
-@dataclass(frozen=True)
+_CONFIRMED = RowSync(SyncState.CONFIRMED)
+_PENDING = RowSync(SyncState.PENDING)
+_IN_CONFLICT = RowSync(SyncState.CONFLICT)
+
+
+@dataclass(frozen=True, slots=True)
 class ProjectItem:
     """One project of the library."""
 
@@ -121,7 +126,7 @@ class ProjectItem:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SceneItem:
     """One scene draft of the editor, in order."""
 
@@ -159,7 +164,7 @@ class SceneItem:
 FINAL_CLIP_STATUSES = frozenset({"completed", "failed", "canceled"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClipJobItem:
     """One clip render: its status, progress and, once completed, its download URL."""
 

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio_client.storage.protocol import Storage
+from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 
 S = TypeVar("S")
 StateListener = Callable[[S], None]
@@ -63,6 +63,7 @@ class Observable(Generic[S]):
         self._listeners: list[StateListener[S]] = []
         self._state_lock = threading.RLock()
         self._sources: list[Unsubscribe] = []
+        self._seen_generation = -1
 
     @property
     def state(self) -> S:
@@ -109,7 +110,13 @@ class Observable(Generic[S]):
     def _watch(self, storage: Storage, keys: Iterable[str], handler: Callable[[], object]) -> None:
         """Run ``handler()`` after each committed change of any of ``keys`` in the store."""
 
-        def listener(_key: str) -> None:
+        def listener(key: str) -> None:
+            # One commit notifies each of its keys in turn: the first refresh saw all of it.
+            # ``sync`` (the sync loop's status) is not a commit of the store.
+            generation = storage.generation
+            if key != SYNC_KEY and generation == self._seen_generation:
+                return
+            self._seen_generation = generation
             handler()
 
         for key in keys:

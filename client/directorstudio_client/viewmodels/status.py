@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 
-from directorstudio_client.sync.service import SYNC_KEY, SyncService
+from directorstudio_client.storage.protocol import SYNC_KEY
+from directorstudio_client.sync.service import SyncService
 from directorstudio_client.viewmodels.items import DeadLetter
 from directorstudio_client.viewmodels.observable import ErrorInfo, Observable
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.tables import PROJECTS
@@ -14,9 +13,7 @@ from directorstudio_client.sync.service import SyncService
 from directorstudio_client.sync.writes import SyncHandle
 from directorstudio_client.viewmodels.items import LoadStatus, ProjectItem, SyncIndex
 from directorstudio_client.viewmodels.observable import ErrorInfo, Observable, TelemetrySink
-
-if TYPE_CHECKING:
-    from directorstudio_client.viewmodels.scenes import SceneEditorViewModel
+from directorstudio_client.viewmodels.scenes import SceneEditorViewModel, scene_field_problem
 
 MAX_TITLE = 200  # project_overview.title's limit
 QUICK_TITLE = 60  # a quick create's title: the prompt's first line, cut at a word
@@ -120,6 +117,12 @@ class ProjectListViewModel(Observable[ProjectListState]):
         it, or dead with the server's reason (``create_initiated``, then ``create_confirmed``
         or ``create_failed``). With a prompt, the title is its first line and the prompt
         becomes the project's first scene."""
+        if prompt and prompt.strip():
+            problem = scene_field_problem({"prompt_text": prompt.strip()})
+            if problem is not None:
+                error = DirectorStudioError(problem, code=ErrorCode.INVALID_INPUT)
+                self._update(error=ErrorInfo.of(error))
+                raise error
         title = quick_title(prompt)
         with self._sync.storage.transaction():
             handle = self._sync.create_project(title)
@@ -171,8 +174,6 @@ class ProjectRowViewModel(Observable[ProjectRowState]):
     def open_project(self, project_id: str) -> SceneEditorViewModel:
         """Open a project's scene editor (``project_open``); call ``load_scenes()`` on it, and
         ``close()`` when leaving it."""
-        from directorstudio_client.viewmodels.scenes import SceneEditorViewModel
-
         self._require(project_id)
         self._telemetry.emit("project_open")
         self._update(open_project_id=project_id, last_action="open", error=None)

@@ -23,6 +23,9 @@ from directorstudio_client.viewmodels.items import (
 from directorstudio_client.viewmodels.observable import ErrorInfo, Observable, TelemetrySink
 
 DEFAULT_DURATION = 4.0
+MAX_PROMPT_TEXT = 10000  # scene_drafts' limits
+MAX_DURATION = 600.0
+MAX_LABEL = 100
 
 
 @dataclass(frozen=True)
@@ -116,10 +119,10 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
         """Add a scene now (appended unless ``order_index`` is given) and return its id: a
         client-generated UUID the server keeps, so the "temporary" id never changes. The scene
         is visible at once and queued for the server (``scene_create_initiated``)."""
-        if not prompt_text.strip():
-            raise self._invalid("a scene needs its prompt text")
-        if duration <= 0:
-            raise self._invalid("a scene lasts more than 0 seconds")
+        self._check(
+            {"prompt_text": prompt_text, "duration": duration, "scene_type": scene_type,
+             "shot_type": shot_type}
+        )  # fmt: skip
         current = [str(r["id"]) for r in self._sync.storage.get_scene_drafts(self.project_id)]
         with self._sync.storage.transaction():
             handle = self._sync.create_scene_draft(
@@ -137,6 +140,7 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
         """Change fields of a scene (``prompt_text``, ``duration``, ``scene_type``,
         ``shot_type``); only those fields are sent, so edits of other fields elsewhere merge."""
         self._require(scene_id)
+        self._check(patch)
         try:
             return self._sync.update_scene_draft(scene_id, dict(patch))
         except DirectorStudioError as error:
@@ -198,6 +202,12 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
         ):
             raise self._not_found(scene_id)
 
+    def _check(self, fields: Mapping[str, Any]) -> None:
+        """``invalid_input`` for a value the server's scene_drafts would refuse."""
+        message = scene_field_problem(fields)
+        if message is not None:
+            raise self._invalid(message)
+
     def _invalid(self, message: str) -> DirectorStudioError:
         error = DirectorStudioError(message, code=ErrorCode.INVALID_INPUT)
         self._update(error=ErrorInfo.of(error))
@@ -209,6 +219,27 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
         )
         self._update(error=ErrorInfo.of(error))
         return error
+
+
+def scene_field_problem(fields: Mapping[str, Any]) -> str | None:
+    """What is wrong with scene field values, as scene_drafts' constraints see it (and a
+    scene's text may not be blank); ``None`` when nothing is."""
+    if "prompt_text" in fields:
+        text = fields["prompt_text"]
+        if not isinstance(text, str) or not text.strip():
+            return "a scene needs its prompt text"
+        if len(text) > MAX_PROMPT_TEXT:
+            return f"a scene's text has at most {MAX_PROMPT_TEXT} characters"
+    if "duration" in fields:
+        duration = fields["duration"]
+        valid = isinstance(duration, int | float) and not isinstance(duration, bool)
+        if not valid or not 0 < float(duration) <= MAX_DURATION:
+            return f"a scene lasts more than 0 and at most {MAX_DURATION:g} seconds"
+    for name in ("scene_type", "shot_type"):
+        value = fields.get(name)
+        if value is not None and (not isinstance(value, str) or len(value) > MAX_LABEL):
+            return f"{name} is a text of at most {MAX_LABEL} characters"
+    return None
 
 
 def _field_choice(value: FieldChoice | str) -> str:

@@ -164,3 +164,12 @@ def test_unsubscribing_stops_the_updates():
     assert count >= 1
     assert len(heard) == count
     assert len(app.session.projects.state.items) == 2
+
+
+def test_a_quick_create_from_a_prompt_too_long_for_a_scene_is_invalid_input_and_creates_nothing():
+    app = offline_app()
+    with pytest.raises(DirectorStudioError) as raised:
+        app.session.projects.create_project_quick("x" * 10001)
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert app.session.projects.state.items == ()
+    assert app.storage.get_pending_sync_entries() == []

@@ -196,3 +196,26 @@ def test_loading_scenes_offline_keeps_them_on_screen():
     state = editor.load_scenes()
     assert state.status == LoadStatus.OFFLINE
     assert [s.id for s in state.scenes] == ids
+
+
+@pytest.mark.parametrize(
+    "patch",
+    [
+        {"prompt_text": "x" * 10001},
+        {"prompt_text": ""},
+        {"duration": 601.0},
+        {"duration": float("nan")},
+        {"duration": "long"},
+        {"shot_type": "w" * 101},
+    ],
+)
+def test_an_edit_scene_drafts_would_refuse_is_invalid_input_and_changes_nothing(
+    patch: dict[str, object],
+):
+    app, editor, [scene_id] = editor_with_scenes("draft")
+    before = app.storage.get_pending_sync_entries()
+    with pytest.raises(DirectorStudioError) as raised:
+        editor.save_scene(scene_id, patch)
+    assert raised.value.code == ErrorCode.INVALID_INPUT
+    assert app.storage.get_pending_sync_entries() == before
+    assert editor.state.scenes[0].prompt_text == "draft"

@@ -35,7 +35,7 @@ class AppSession:
     status: StatusViewModel
     clock: Clock
     telemetry: TelemetrySink
-    _editors: list[SceneEditorViewModel] = field(default_factory=list)
+    _opened: list[Observable[Any]] = field(default_factory=list)
 
     @property
     def user_id(self) -> str:
@@ -48,14 +48,17 @@ class AppSession:
         editor = SceneEditorViewModel(
             self.sync, project_id, clock=self.clock, telemetry=self.telemetry
         )
-        self._editors.append(editor)
+        self._opened.append(editor)
         return editor
 
     def clip_jobs(self, project_id: str) -> ClipJobViewModel:
-        """The clip jobs of one project (``clips`` has all of the user's)."""
-        return ClipJobViewModel(
+        """The clip jobs of one project (``clips`` has all of the user's); closed with the
+        session unless closed before."""
+        clips = ClipJobViewModel(
             self.sync, project_id=project_id, clock=self.clock, telemetry=self.telemetry
         )
+        self._opened.append(clips)
+        return clips
 
     def start(self) -> None:
         """Start syncing in the background."""
@@ -65,9 +68,9 @@ class AppSession:
         """Stop syncing (the outbox stays in the cache) and every ViewModel."""
         self.sync.stop()
         models: list[Observable[Any]] = [self.projects, self.rows, self.clips, self.status]
-        for model in [*models, *self._editors]:
+        for model in [*models, *self._opened]:
             model.close()
-        self._editors.clear()
+        self._opened.clear()
 
 
 def build_viewmodels(

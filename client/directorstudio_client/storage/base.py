@@ -103,8 +103,8 @@ class StoreBase(ABC):
 
     @property
     def generation(self) -> int:
-        """How many committed transactions changed something (grows before their
-        notifications go out)."""
+        """How many committed transactions changed something, plus the notifications sent
+        outside one (grows before the notifications go out)."""
         return self._generation
 
     def _changed(self, *keys: str) -> None:
@@ -130,6 +130,7 @@ class StoreBase(ABC):
             if self._depth:
                 self._changed(key)
                 return
+            self._generation += 1
         self._notify(key)
 
     def _notify(self, key: str) -> None:

@@ -184,9 +184,9 @@ class Storage(Protocol):
 
     @property
     def generation(self) -> int:
-        """How many committed transactions changed something (grows before their
-        notifications go out), so a listener of several keys can skip the repeats of one
-        commit."""
+        """How many committed transactions changed something, plus the notifications sent
+        outside one (grows before the notifications go out), so a listener of several keys
+        can skip the repeats of one commit."""
         ...
 
     def notify(self, key: str) -> None:

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, Generic, Protocol, TypeVar
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio_client.storage.protocol import SYNC_KEY, Storage
+from directorstudio_client.storage.protocol import Storage
 
 S = TypeVar("S")
 StateListener = Callable[[S], None]
@@ -110,11 +110,10 @@ class Observable(Generic[S]):
     def _watch(self, storage: Storage, keys: Iterable[str], handler: Callable[[], object]) -> None:
         """Run ``handler()`` after each committed change of any of ``keys`` in the store."""
 
-        def listener(key: str) -> None:
+        def listener(_key: str) -> None:
             # One commit notifies each of its keys in turn: the first refresh saw all of it.
-            # ``sync`` (the sync loop's status) is not a commit of the store.
             generation = storage.generation
-            if key != SYNC_KEY and generation == self._seen_generation:
+            if generation == self._seen_generation:
                 return
             self._seen_generation = generation
             handler()

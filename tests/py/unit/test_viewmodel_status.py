@@ -6,7 +6,8 @@ import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio_client import ManualClock, MemoryStorage
-from directorstudio_client.viewmodels import StatusState, open_session
+from directorstudio_client.storage import Storage
+from directorstudio_client.viewmodels import Observable, StatusState, open_session
 from tests.support.client_network import FlakyNetwork
 from tests.support.viewmodels import OFFLINE_USER, offline_app
 
@@ -80,3 +81,25 @@ def test_a_session_keeps_the_devices_client_id_in_the_cache():
     assert first.user_id == OFFLINE_USER
     first.close()
     second.close()
+
+
+class CommitCounter(Observable[int]):
+    """Counts the refreshes a ViewModel watching several keys would make."""
+
+    def __init__(self, storage: Storage, keys: tuple[str, ...]) -> None:
+        super().__init__(0)
+        self._watch(storage, keys, lambda: self._publish(self.state + 1))
+
+
+def test_a_viewmodel_refreshes_once_per_commit_however_many_of_its_keys_it_notifies():
+    app = offline_app()
+    project_id = app.sync.create_project("P").row_id
+    counter = CommitCounter(app.storage, ("scene_drafts", "outbox", "sync"))
+    heard: list[str] = []
+    app.storage.subscribe("scene_drafts", heard.append)
+    app.storage.subscribe("outbox", heard.append)
+    app.sync.create_scene_draft(project_id, "one commit", 2.0)
+    assert sorted(heard) == ["outbox", "scene_drafts"]
+    assert counter.state == 1
+    app.storage.notify("sync")
+    assert counter.state == 2

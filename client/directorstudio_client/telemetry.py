@@ -42,6 +42,12 @@ EVENTS = frozenset(
         "conflict_detected",
         "sync_push",
         "outbox_health",
+        # the app's ViewModels (directorstudio_client.viewmodels)
+        "scene_create_initiated",
+        "project_open",
+        "project_action_rename",
+        "project_action_duplicate",
+        "project_action_archive",
     }
 )
 SYNC_METRICS = frozenset(

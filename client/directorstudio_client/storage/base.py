@@ -41,6 +41,7 @@ class StoreBase(ABC):
         self._lock = threading.RLock()
         self._depth = 0
         self._dirty: list[str] = []
+        self._generation = 0
 
     # --- primitives the stores provide -----------------------------------------------------
     @abstractmethod
@@ -91,12 +92,20 @@ class StoreBase(ABC):
                 return
             self._commit()
             keys, self._dirty = list(dict.fromkeys(self._dirty)), []
+            if keys:
+                self._generation += 1
         for key in keys:
             self._notify(key)
 
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes atomically (nestable); notifications go out after the outermost one."""
         return self._transaction()
+
+    @property
+    def generation(self) -> int:
+        """How many committed transactions changed something, plus the notifications sent
+        outside one (grows before the notifications go out)."""
+        return self._generation
 
     def _changed(self, *keys: str) -> None:
         self._dirty.extend(keys)
@@ -113,6 +122,16 @@ class StoreBase(ABC):
                     listeners.remove(callback)
 
         return unsubscribe
+
+    def notify(self, key: str) -> None:
+        """Tell the subscribers of ``key`` about a change kept outside the store (the sync
+        loop's status: key ``sync``); deferred to the commit inside a transaction."""
+        with self._lock:
+            if self._depth:
+                self._changed(key)
+                return
+            self._generation += 1
+        self._notify(key)
 
     def _notify(self, key: str) -> None:
         with self._listener_lock:

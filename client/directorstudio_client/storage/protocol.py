@@ -15,6 +15,7 @@ from directorstudio_client.storage.models import (
 )
 
 Listener = Callable[[str], None]
+SYNC_KEY = "sync"  # the key under which the sync service announces each of its rounds
 
 
 class Unsubscribe(Protocol):
@@ -27,7 +28,7 @@ class Storage(Protocol):
     """Local cache of the synced tables plus outbox, cursor, conflict inbox and telemetry buffer.
 
     Local writes notify subscribers of the keys ``<table>``, ``<table>:<id>``, ``outbox``,
-    ``conflicts`` and ``telemetry``.
+    ``conflicts`` and ``telemetry``; the sync service announces its status under ``sync``.
     """
 
     # --- rows ------------------------------------------------------------------------------
@@ -179,6 +180,18 @@ class Storage(Protocol):
 
     def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
         """Call ``callback(key)`` after each local change of ``key``."""
+        ...
+
+    @property
+    def generation(self) -> int:
+        """How many committed transactions changed something, plus the notifications sent
+        outside one (grows before the notifications go out), so a listener of several keys
+        can skip the repeats of one commit."""
+        ...
+
+    def notify(self, key: str) -> None:
+        """Tell the subscribers of ``key`` about a change kept outside the store (the sync
+        loop's status: key ``sync``); deferred to the commit inside a transaction."""
         ...
 
     def close(self) -> None:

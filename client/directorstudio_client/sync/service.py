@@ -13,7 +13,7 @@ from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage, PushResponse
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
-from directorstudio_client.storage.protocol import Storage
+from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
 from directorstudio_client.sync.reconcile import Reconciler
@@ -118,6 +118,8 @@ class SyncService(LocalWrites):
         self._last_flush_at: float | None = None
         self._last_error: dict[str, Any] | None = None
         self.realtime_enabled = True
+        self.online: bool | None = None
+        """Whether the last call of a round reached the server (``None`` before any call)."""
 
     # --- handles ----------------------------------------------------------------------------
     def _future(self, entry_id: str) -> Future[MutationResult]:
@@ -193,7 +195,28 @@ class SyncService(LocalWrites):
         return max(0.0, min(due) - now)
 
     def run_once(self, *, force_pull: bool = False) -> RoundReport:
-        """One round: push what is due, pull if hinted or due, flush telemetry if due."""
+        """One round: push what is due, pull if hinted or due, flush telemetry if due; then
+        subscribers of the store key ``sync`` hear that the status (:meth:`health`,
+        :attr:`online`) may have changed."""
+        try:
+            report = self._round(force_pull)
+            self._note_reach(report)
+        finally:
+            self.storage.notify(SYNC_KEY)
+        return report
+
+    def _note_reach(self, report: RoundReport) -> None:
+        reached: list[bool] = [
+            (push.error or {}).get("code") != ErrorCode.UNAVAILABLE
+            for push in report.pushes
+            if push.sent
+        ]
+        if report.pulled is not None or report.pull_error is not None:
+            reached.append((report.pull_error or {}).get("code") != ErrorCode.UNAVAILABLE)
+        if reached:
+            self.online = reached[-1]
+
+    def _round(self, force_pull: bool) -> RoundReport:
         with self._round_lock:
             report = RoundReport()
             self._ensure_realtime()

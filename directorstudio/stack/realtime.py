@@ -19,6 +19,7 @@ import psycopg
 from aiohttp import WSMsgType, web
 
 from directorstudio.contracts.errors import DirectorStudioError
+from directorstudio.contracts.postgrest.context import RequestContext, apply_async
 from directorstudio.server import limits
 from directorstudio.stack import tokens
 from directorstudio.stack.common import (
@@ -291,6 +292,8 @@ class RealtimeHub:
 async def read_authorized(conn: AsyncConn, subtopic: str, claims: dict[str, Any]) -> bool:
     """Hosted Realtime's read check: insert a probe message, select it as the user, roll back."""
     role = str(claims.get("role") or "anon")
+    if role not in API_ROLES:
+        return False
     try:
         async with conn.transaction(force_rollback=True):
             cursor = await conn.execute(
@@ -300,10 +303,8 @@ async def read_authorized(conn: AsyncConn, subtopic: str, claims: dict[str, Any]
             )
             row = await cursor.fetchone()
             assert row is not None
-            await conn.execute(
-                "SELECT set_config('role', %s, true), set_config('realtime.topic', %s, true),"
-                " set_config('request.jwt.claims', %s, true)",
-                (role, subtopic, json.dumps(claims)),
+            await apply_async(
+                conn, RequestContext(role, claims, settings={"realtime.topic": subtopic})
             )
             cursor = await conn.execute(
                 "SELECT id FROM realtime.messages"

@@ -110,5 +110,6 @@ async def table(request: web.Request) -> web.StreamResponse:
 
 def add_routes(app: web.Application) -> None:
     """Register the table endpoints on ``app`` (HEAD is GET's twin)."""
-    for method in ("GET", "POST", "PATCH", "DELETE"):
+    app.router.add_get(TABLE_PATH, table)
+    for method in ("POST", "PATCH", "DELETE"):
         app.router.add_route(method, TABLE_PATH, table)

@@ -20,11 +20,12 @@ END;
 $$;
 
 -- Recomputes the totals of the given projects and touches them.
-CREATE OR REPLACE FUNCTION private.refresh_project_totals(p_project_ids uuid[])
+CREATE OR REPLACE FUNCTION private.refresh_project_totals(p_project_ids uuid [])
 RETURNS void
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+BEGIN
     UPDATE public.project_overview AS p
     SET scene_count = t.scene_count, total_duration = t.total_duration, last_updated = now()
     FROM (
@@ -38,7 +39,8 @@ AS $$
         WHERE s.project_id = ANY (p_project_ids)
         GROUP BY s.project_id
     ) AS t
-    WHERE p.project_id = t.project_id
+    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id;
+END;
 $$;
 
 CREATE OR REPLACE FUNCTION private.touch_projects_of_scenes()

@@ -100,14 +100,17 @@ $$;
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
 -- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create at the
 -- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 90 anything
--- else (a barrier). Scopes: 'r:<table>:<id>' (the row) and 'p:<project id>'.
+-- else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
+-- id>') and 'p:<project id>'.
 DROP FUNCTION IF EXISTS private.sync_classify_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
 RETURNS TABLE (ord integer, mutation jsonb, rank integer, scopes text [], result jsonb)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+BEGIN
+    RETURN QUERY
     WITH m AS (
         SELECT
             x.n::integer AS ord, x.m, x.m ->> 'table' AS tbl, x.m ->> 'op' AS op,
@@ -159,11 +162,14 @@ AS $$
             WHEN k.rank IN (50, 60) THEN k.scene_project
             WHEN k.rank IN (40, 45, 70) THEN k.project
             ELSE k.id END]
-        || CASE WHEN k.rank = 35 THEN ARRAY['p:' || (k.m -> 'args' ->> 'source_project_id')]
+        || CASE
+            WHEN k.rank = 35 THEN ARRAY['p:' || (k.m -> 'args' ->> 'source_project_id')]
+            WHEN k.rank = 70 THEN ARRAY['r:reorder:' || k.project]
             ELSE '{}' END,
         CASE WHEN k.is_recorded AND k.usual AND NOT k.m ? 'base_mutation_id'
             THEN private.sync_recorded_result(k.m, k.foreign_owner, k.outcome) END
-    FROM kinds AS k
+    FROM kinds AS k;
+END;
 $$;
 
 -- The plan of a batch: each mutation {ord, mutation, rank, wave} (see the top of this file), or
@@ -176,7 +182,7 @@ STABLE
 SET search_path = ''
 AS $$
 DECLARE
-    c_shared constant integer[] := ARRAY[10, 40, 50, 60];
+    c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
     v_scope text;
     v_last integer[];

@@ -49,9 +49,12 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
 CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
 RETURNS jsonb
-LANGUAGE sql
+LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             (e -> 'mutation' ->> 'id')::uuid AS id,
@@ -70,7 +73,10 @@ AS $$
         RETURNING p.*
     )
     SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
-    FROM inserted AS i INNER JOIN m ON m.id = i.project_id
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+    RETURN v_results;
+END;
 $$;
 
 -- Locks the caller's live projects among p_ids, in id order (the order every writer of a
@@ -153,10 +159,12 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_group_bases(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_group_bases(p_client_id uuid, p_group jsonb)
 RETURNS TABLE (ord text, base bigint)
-LANGUAGE sql
+LANGUAGE plpgsql
 STABLE
 SET search_path = ''
 AS $$
+BEGIN
+    RETURN QUERY
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             CASE WHEN jsonb_typeof(e -> 'mutation' -> 'base_mutation_id') = 'number'
@@ -177,7 +185,8 @@ AS $$
                 (r.outcome -> 'row' ->> 'version')::bigint)
         ELSE (m.mu ->> 'base_version')::bigint
     END
-    FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id
+    FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id;
+END;
 $$;
 
 -- Locks the caller's scenes among p_ids after their live projects.
@@ -313,6 +322,68 @@ BEGIN
 END;
 $$;
 
+-- Reorders: every project's live scenes renumbered along its list by one UPDATE. A list that
+-- is not exactly the project's live scenes (stale_order), repeats an id or is not a list of
+-- ids is left to the contract function. The result is the project and its scenes in order.
+DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_valid jsonb;
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]')
+    INTO v_valid
+    FROM (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+                AS project_id,
+            ARRAY(SELECT i::uuid FROM jsonb_array_elements_text(
+                e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
+                WHERE jsonb_typeof(i) <> 'string'
+                    OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
+    ) AS m
+    WHERE cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+        AND EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
+        AND m.ids::uuid [] @> ARRAY(
+            SELECT s.id FROM public.scene_drafts AS s
+            WHERE s.project_id = m.project_id AND s.user_id = v_user
+                AND NOT s.archived AND s.deleted_at IS NULL)
+        AND cardinality(m.ids) = (
+            SELECT count(*) FROM public.scene_drafts AS s
+            WHERE s.project_id = m.project_id AND s.user_id = v_user
+                AND NOT s.archived AND s.deleted_at IS NULL);
+    UPDATE public.scene_drafts AS s
+    SET order_index = (o.n - 1)::integer
+    FROM jsonb_array_elements(v_valid) AS v,
+        jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
+    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
+    RETURN (
+        SELECT coalesce(jsonb_object_agg(v ->> 'ord',
+            private.sync_applied(v -> 'mu', to_jsonb(p)) || jsonb_build_object('rows', (
+                SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+                FROM public.scene_drafts AS s
+                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                    AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
+        FROM jsonb_array_elements(v_valid) AS v
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = (v ->> 'project_id')::uuid AND p.user_id = v_user);
+END;
+$$;
+
 -- Applies one group of a wave; returns {ord: result}. The set step and the records of what it
 -- applied share one subtransaction: when its statement fails, nothing of it stays and every
 -- mutation of the group takes the contract path, which answers the error of each.
@@ -330,13 +401,14 @@ DECLARE
     v_state text;
     v_hint text;
 BEGIN
-    IF p_rank IN (10, 40, 50, 60) THEN
+    IF p_rank IN (10, 40, 50, 60, 70) THEN
         BEGIN
             v_results := CASE p_rank
                 WHEN 10 THEN private.sync_upsert_projects(p_group)
                 WHEN 40 THEN private.sync_create_scenes(p_group)
                 WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                ELSE private.sync_delete_scenes(p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_group)
+                ELSE private.sync_reorder_scenes(p_group)
             END;
             PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
                 jsonb_build_object(
@@ -378,6 +450,7 @@ REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_update_scenes(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_delete_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_reorder_scenes(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_apply_group(uuid, integer, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_scene_fields_ok(jsonb) TO authenticated, service_role;
@@ -389,5 +462,6 @@ GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid, integer, jsonb)
 TO authenticated, service_role;

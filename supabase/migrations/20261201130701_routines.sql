@@ -230,9 +230,10 @@ $function$;
 
 CREATE OR REPLACE FUNCTION private.refresh_project_totals(p_project_ids uuid[])
  RETURNS void
- LANGUAGE sql
+ LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
+BEGIN
     UPDATE public.project_overview AS p
     SET scene_count = t.scene_count, total_duration = t.total_duration, last_updated = now()
     FROM (
@@ -246,7 +247,8 @@ AS $function$
         WHERE s.project_id = ANY (p_project_ids)
         GROUP BY s.project_id
     ) AS t
-    WHERE p.project_id = t.project_id
+    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id;
+END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.touch_projects_of_scenes()
@@ -816,10 +818,12 @@ $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
  RETURNS TABLE(ord integer, mutation jsonb, rank integer, scopes text[], result jsonb)
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
 AS $function$
+BEGIN
+    RETURN QUERY
     WITH m AS (
         SELECT
             x.n::integer AS ord, x.m, x.m ->> 'table' AS tbl, x.m ->> 'op' AS op,
@@ -871,11 +875,14 @@ AS $function$
             WHEN k.rank IN (50, 60) THEN k.scene_project
             WHEN k.rank IN (40, 45, 70) THEN k.project
             ELSE k.id END]
-        || CASE WHEN k.rank = 35 THEN ARRAY['p:' || (k.m -> 'args' ->> 'source_project_id')]
+        || CASE
+            WHEN k.rank = 35 THEN ARRAY['p:' || (k.m -> 'args' ->> 'source_project_id')]
+            WHEN k.rank = 70 THEN ARRAY['r:reorder:' || k.project]
             ELSE '{}' END,
         CASE WHEN k.is_recorded AND k.usual AND NOT k.m ? 'base_mutation_id'
             THEN private.sync_recorded_result(k.m, k.foreign_owner, k.outcome) END
-    FROM kinds AS k
+    FROM kinds AS k;
+END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
@@ -885,7 +892,7 @@ CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations
  SET search_path TO ''
 AS $function$
 DECLARE
-    c_shared constant integer[] := ARRAY[10, 40, 50, 60];
+    c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
     v_scope text;
     v_last integer[];
@@ -964,9 +971,12 @@ $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
  RETURNS jsonb
- LANGUAGE sql
+ LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
+DECLARE
+    v_results jsonb;
+BEGIN
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             (e -> 'mutation' ->> 'id')::uuid AS id,
@@ -985,7 +995,10 @@ AS $function$
         RETURNING p.*
     )
     SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
-    FROM inserted AS i INNER JOIN m ON m.id = i.project_id
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+    RETURN v_results;
+END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_lock_projects(p_ids uuid[])
@@ -1057,10 +1070,12 @@ $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_group_bases(p_client_id uuid, p_group jsonb)
  RETURNS TABLE(ord text, base bigint)
- LANGUAGE sql
+ LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
 AS $function$
+BEGIN
+    RETURN QUERY
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             CASE WHEN jsonb_typeof(e -> 'mutation' -> 'base_mutation_id') = 'number'
@@ -1081,7 +1096,8 @@ AS $function$
                 (r.outcome -> 'row' ->> 'version')::bigint)
         ELSE (m.mu ->> 'base_version')::bigint
     END
-    FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id
+    FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id;
+END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_lock_scenes(p_ids uuid[])
@@ -1207,6 +1223,64 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_valid jsonb;
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]')
+    INTO v_valid
+    FROM (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+                AS project_id,
+            ARRAY(SELECT i::uuid FROM jsonb_array_elements_text(
+                e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
+                WHERE jsonb_typeof(i) <> 'string'
+                    OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
+    ) AS m
+    WHERE cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+        AND EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
+        AND m.ids::uuid [] @> ARRAY(
+            SELECT s.id FROM public.scene_drafts AS s
+            WHERE s.project_id = m.project_id AND s.user_id = v_user
+                AND NOT s.archived AND s.deleted_at IS NULL)
+        AND cardinality(m.ids) = (
+            SELECT count(*) FROM public.scene_drafts AS s
+            WHERE s.project_id = m.project_id AND s.user_id = v_user
+                AND NOT s.archived AND s.deleted_at IS NULL);
+    UPDATE public.scene_drafts AS s
+    SET order_index = (o.n - 1)::integer
+    FROM jsonb_array_elements(v_valid) AS v,
+        jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
+    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
+    RETURN (
+        SELECT coalesce(jsonb_object_agg(v ->> 'ord',
+            private.sync_applied(v -> 'mu', to_jsonb(p)) || jsonb_build_object('rows', (
+                SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+                FROM public.scene_drafts AS s
+                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                    AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
+        FROM jsonb_array_elements(v_valid) AS v
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = (v ->> 'project_id')::uuid AND p.user_id = v_user);
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.sync_apply_group(p_client_id uuid, p_rank integer, p_group jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -1218,13 +1292,14 @@ DECLARE
     v_state text;
     v_hint text;
 BEGIN
-    IF p_rank IN (10, 40, 50, 60) THEN
+    IF p_rank IN (10, 40, 50, 60, 70) THEN
         BEGIN
             v_results := CASE p_rank
                 WHEN 10 THEN private.sync_upsert_projects(p_group)
                 WHEN 40 THEN private.sync_create_scenes(p_group)
                 WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                ELSE private.sync_delete_scenes(p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_group)
+                ELSE private.sync_reorder_scenes(p_group)
             END;
             PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
                 jsonb_build_object(
@@ -1378,6 +1453,10 @@ GRANT EXECUTE ON FUNCTION private.sync_recorded_mutations(uuid,bigint[]) TO serv
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb,boolean,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb,boolean,jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_scene_fields_ok(jsonb) TO authenticated;
 

@@ -51,6 +51,7 @@ END;
 $$;
 
 -- The answer to a mutation that was recorded before.
+DROP FUNCTION IF EXISTS private.sync_is_usual(jsonb);
 DROP FUNCTION IF EXISTS private.sync_recorded_result(jsonb, boolean, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_recorded_result(
     p_mutation jsonb, p_foreign_owner boolean, p_recorded jsonb
@@ -78,25 +79,6 @@ AS $$
     END
 $$;
 
--- Whether a mutation has the usual shape (a canonical uuid id, integer versions, an object of
--- args): only those are planned and applied in sets.
-DROP FUNCTION IF EXISTS private.sync_is_usual(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_is_usual(p_mutation jsonb)
-RETURNS boolean
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
-AS $$
-    SELECT jsonb_typeof(p_mutation -> 'table') = 'string'
-        AND jsonb_typeof(p_mutation -> 'op') = 'string'
-        AND coalesce(p_mutation ->> 'id' ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', false)
-        AND coalesce(jsonb_typeof(p_mutation -> 'args'), 'null') IN ('object', 'null')
-        AND (coalesce(jsonb_typeof(p_mutation -> 'base_version'), 'null') = 'null'
-            OR p_mutation ->> 'base_version' ~ '^[0-9]{1,18}$')
-        AND (coalesce(jsonb_typeof(p_mutation -> 'base_mutation_id'), 'null') <> 'number'
-            OR p_mutation ->> 'base_mutation_id' ~ '^[0-9]{1,18}$')
-$$;
-
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
 -- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create at the
 -- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 90 anything
@@ -114,7 +96,17 @@ BEGIN
     WITH m AS (
         SELECT
             x.n::integer AS ord, x.m, x.m ->> 'table' AS tbl, x.m ->> 'op' AS op,
-            x.m ->> 'id' AS id, private.sync_is_usual(x.m) AS usual,
+            x.m ->> 'id' AS id,
+            -- The usual shape (a canonical uuid id, integer versions, an object of args):
+            -- only those are planned and applied in sets.
+            jsonb_typeof(x.m -> 'table') = 'string'
+            AND jsonb_typeof(x.m -> 'op') = 'string'
+            AND coalesce(x.m ->> 'id' ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', false)
+            AND coalesce(jsonb_typeof(x.m -> 'args'), 'null') IN ('object', 'null')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_version'), 'null') = 'null'
+                OR x.m ->> 'base_version' ~ '^[0-9]{1,18}$')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_mutation_id'), 'null') <> 'number'
+                OR x.m ->> 'base_mutation_id' ~ '^[0-9]{1,18}$') AS usual,
             coalesce(x.m -> 'args' ->> 'project_id', x.m ->> 'id') AS project
         FROM jsonb_array_elements(p_mutations) WITH ORDINALITY AS x (m, n)
     ),
@@ -128,6 +120,12 @@ BEGIN
         WHERE s.user_id = auth.uid() AND s.id = ANY (ARRAY(
             SELECT m.id::uuid FROM m
             WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete')))
+    ),
+    batch_creates AS (
+        SELECT DISTINCT ON (m.id) m.id, m.ord, m.project
+        FROM m
+        WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op = 'create'
+        ORDER BY m.id, m.ord
     ),
     kinds AS (
         SELECT m.*, r.mutation_id IS NOT NULL AS is_recorded, r.foreign_owner, r.outcome,
@@ -146,14 +144,11 @@ BEGIN
                     AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN 70
                 ELSE 90
             END AS rank,
-            coalesce(
-                (SELECT c.project FROM m AS c
-                 WHERE c.ord < m.ord AND c.usual AND c.tbl = 'scene_drafts' AND c.op = 'create'
-                     AND c.id = m.id ORDER BY c.ord LIMIT 1),
-                (SELECT sp.project FROM scene_projects AS sp WHERE sp.id = m.id)
-            ) AS scene_project
+            CASE WHEN bc.ord < m.ord THEN bc.project ELSE sp.project END AS scene_project
         FROM m
         LEFT JOIN recorded AS r ON r.mutation_id = (m.m ->> 'mutation_id')::bigint
+        LEFT JOIN batch_creates AS bc ON bc.id = m.id
+        LEFT JOIN scene_projects AS sp ON sp.id = m.id
     )
     SELECT
         k.ord, k.m,
@@ -232,7 +227,6 @@ $$;
 REVOKE ALL ON FUNCTION private.sync_recorded_mutations(uuid, bigint []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_is_usual(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_classify_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_plan_batch(uuid, jsonb) FROM public, anon;
 
@@ -242,6 +236,5 @@ GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_is_usual(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_classify_batch(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_plan_batch(uuid, jsonb) TO authenticated, service_role;

@@ -8,40 +8,36 @@
 -- Set steps return {ord: result}; the group records the applied ones in the same
 -- subtransaction.
 
--- Whether scene fields (of a create's args or an update's patch) are present and valid where
--- given: prompt_text a string of at most 10000 characters, duration a number in (0, 600],
--- scene_type and shot_type strings of at most 100 characters or null.
+-- The groups' mutations (their ords) whose scene fields (a create's args, an update's patch:
+-- p_path) are valid where given: prompt_text a string of at most 10000 characters, duration a
+-- number in (0, 600], scene_type and shot_type strings of at most 100 characters or null.
 DROP FUNCTION IF EXISTS private.sync_scene_fields_ok(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_scene_fields_ok(p_fields jsonb)
-RETURNS boolean
-LANGUAGE sql
-IMMUTABLE
-SET search_path = ''
-AS $$
-    SELECT (NOT p_fields ? 'prompt_text' OR (
-            jsonb_typeof(p_fields -> 'prompt_text') = 'string'
-            AND char_length(p_fields ->> 'prompt_text') <= 10000))
-        AND (NOT p_fields ? 'duration' OR (
-            jsonb_typeof(p_fields -> 'duration') = 'number'
-            AND (p_fields ->> 'duration')::numeric > 0
-            AND (p_fields ->> 'duration')::numeric <= 600))
-        AND coalesce(jsonb_typeof(p_fields -> 'scene_type'), 'null') IN ('string', 'null')
-        AND coalesce(char_length(p_fields ->> 'scene_type'), 0) <= 100
-        AND coalesce(jsonb_typeof(p_fields -> 'shot_type'), 'null') IN ('string', 'null')
-        AND coalesce(char_length(p_fields ->> 'shot_type'), 0) <= 100
-$$;
-
--- The applied result of a mutation.
 DROP FUNCTION IF EXISTS private.sync_applied(jsonb, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_applied(p_mutation jsonb, p_row jsonb)
-RETURNS jsonb
-LANGUAGE sql
+DROP FUNCTION IF EXISTS private.sync_valid_scene_fields(jsonb, text []);
+CREATE OR REPLACE FUNCTION private.sync_valid_scene_fields(p_group jsonb, p_path text [])
+RETURNS SETOF text
+LANGUAGE plpgsql
 IMMUTABLE
 SET search_path = ''
 AS $$
-    SELECT jsonb_build_object(
-        'mutation_id', (p_mutation ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', p_row)
+BEGIN
+    RETURN QUERY
+    SELECT e ->> 'ord'
+    FROM jsonb_array_elements(p_group) AS e
+    CROSS JOIN LATERAL (SELECT e -> 'mutation' #> p_path AS f) AS x
+    WHERE jsonb_typeof(x.f) = 'object'
+        AND (NOT x.f ? 'prompt_text' OR (
+            jsonb_typeof(x.f -> 'prompt_text') = 'string'
+            AND char_length(x.f ->> 'prompt_text') <= 10000))
+        AND (NOT x.f ? 'duration' OR (
+            jsonb_typeof(x.f -> 'duration') = 'number'
+            AND (x.f ->> 'duration')::numeric > 0
+            AND (x.f ->> 'duration')::numeric <= 600))
+        AND coalesce(jsonb_typeof(x.f -> 'scene_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'scene_type'), 0) <= 100
+        AND coalesce(jsonb_typeof(x.f -> 'shot_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'shot_type'), 0) <= 100;
+END;
 $$;
 
 -- New projects: one INSERT. Existing ids (the caller's, to retitle, or another user's) are
@@ -72,7 +68,9 @@ BEGIN
         ON CONFLICT (project_id) DO NOTHING
         RETURNING p.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
     INTO v_results
     FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
     RETURN v_results;
@@ -118,7 +116,8 @@ BEGIN
         FROM jsonb_array_elements(p_group) AS e
         WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
-            AND private.sync_scene_fields_ok(e -> 'mutation' -> 'args')
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
     placed AS (
         SELECT m.*,
@@ -146,7 +145,9 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
     INTO v_results
     FROM inserted AS i INNER JOIN m ON m.id = i.id;
     RETURN v_results;
@@ -231,7 +232,8 @@ BEGIN
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
         WHERE b.base >= 1
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
-            AND private.sync_scene_fields_ok(e -> 'mutation' -> 'args' -> 'patch')
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
             AND NOT EXISTS (
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
@@ -276,7 +278,9 @@ BEGIN
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
-        ELSE private.sync_applied(c.mu, coalesce(to_jsonb(u), c.cur))
+        ELSE jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(u), c.cur))
     END), '{}')
     INTO v_results
     FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
@@ -315,7 +319,9 @@ BEGIN
         RETURNING s.*
     )
     SELECT coalesce(jsonb_object_agg(
-        c.ord, private.sync_applied(c.mu, coalesce(to_jsonb(d), c.cur))), '{}')
+        c.ord, jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(d), c.cur))), '{}')
     INTO v_results
     FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
     RETURN v_results;
@@ -354,18 +360,17 @@ BEGIN
                 WHERE jsonb_typeof(i) <> 'string'
                     OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
     ) AS m
-    WHERE cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
+        WHERE s.project_id = m.project_id AND s.user_id = v_user
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS live
+    WHERE cardinality(m.ids) = cardinality(live.ids)
+        AND m.ids @> live.ids
+        AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
         AND EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
-        AND m.ids::uuid [] @> ARRAY(
-            SELECT s.id FROM public.scene_drafts AS s
-            WHERE s.project_id = m.project_id AND s.user_id = v_user
-                AND NOT s.archived AND s.deleted_at IS NULL)
-        AND cardinality(m.ids) = (
-            SELECT count(*) FROM public.scene_drafts AS s
-            WHERE s.project_id = m.project_id AND s.user_id = v_user
-                AND NOT s.archived AND s.deleted_at IS NULL);
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
     UPDATE public.scene_drafts AS s
     SET order_index = (o.n - 1)::integer
     FROM jsonb_array_elements(v_valid) AS v,
@@ -373,7 +378,9 @@ BEGIN
     WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
     RETURN (
         SELECT coalesce(jsonb_object_agg(v ->> 'ord',
-            private.sync_applied(v -> 'mu', to_jsonb(p)) || jsonb_build_object('rows', (
+            jsonb_build_object(
+                'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+                'row', to_jsonb(p), 'rows', (
                 SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
                 FROM public.scene_drafts AS s
                 WHERE s.project_id = p.project_id AND s.user_id = v_user
@@ -441,8 +448,7 @@ BEGIN
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.sync_scene_fields_ok(jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_applied(jsonb, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_upsert_projects(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_create_scenes(jsonb) FROM public, anon;
@@ -453,8 +459,8 @@ REVOKE ALL ON FUNCTION private.sync_delete_scenes(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_reorder_scenes(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_apply_group(uuid, integer, jsonb) FROM public, anon;
 
-GRANT EXECUTE ON FUNCTION private.sync_scene_fields_ok(jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_applied(jsonb, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
+TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_upsert_projects(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO authenticated, service_role;

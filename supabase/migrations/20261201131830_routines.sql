@@ -800,22 +800,6 @@ AS $function$
     END
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_is_usual(p_mutation jsonb)
- RETURNS boolean
- LANGUAGE sql
- IMMUTABLE
- SET search_path TO ''
-AS $function$
-    SELECT jsonb_typeof(p_mutation -> 'table') = 'string'
-        AND jsonb_typeof(p_mutation -> 'op') = 'string'
-        AND coalesce(p_mutation ->> 'id' ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', false)
-        AND coalesce(jsonb_typeof(p_mutation -> 'args'), 'null') IN ('object', 'null')
-        AND (coalesce(jsonb_typeof(p_mutation -> 'base_version'), 'null') = 'null'
-            OR p_mutation ->> 'base_version' ~ '^[0-9]{1,18}$')
-        AND (coalesce(jsonb_typeof(p_mutation -> 'base_mutation_id'), 'null') <> 'number'
-            OR p_mutation ->> 'base_mutation_id' ~ '^[0-9]{1,18}$')
-$function$;
-
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
  RETURNS TABLE(ord integer, mutation jsonb, rank integer, scopes text[], result jsonb)
  LANGUAGE plpgsql
@@ -827,7 +811,17 @@ BEGIN
     WITH m AS (
         SELECT
             x.n::integer AS ord, x.m, x.m ->> 'table' AS tbl, x.m ->> 'op' AS op,
-            x.m ->> 'id' AS id, private.sync_is_usual(x.m) AS usual,
+            x.m ->> 'id' AS id,
+            -- The usual shape (a canonical uuid id, integer versions, an object of args):
+            -- only those are planned and applied in sets.
+            jsonb_typeof(x.m -> 'table') = 'string'
+            AND jsonb_typeof(x.m -> 'op') = 'string'
+            AND coalesce(x.m ->> 'id' ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', false)
+            AND coalesce(jsonb_typeof(x.m -> 'args'), 'null') IN ('object', 'null')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_version'), 'null') = 'null'
+                OR x.m ->> 'base_version' ~ '^[0-9]{1,18}$')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_mutation_id'), 'null') <> 'number'
+                OR x.m ->> 'base_mutation_id' ~ '^[0-9]{1,18}$') AS usual,
             coalesce(x.m -> 'args' ->> 'project_id', x.m ->> 'id') AS project
         FROM jsonb_array_elements(p_mutations) WITH ORDINALITY AS x (m, n)
     ),
@@ -841,6 +835,12 @@ BEGIN
         WHERE s.user_id = auth.uid() AND s.id = ANY (ARRAY(
             SELECT m.id::uuid FROM m
             WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete')))
+    ),
+    batch_creates AS (
+        SELECT DISTINCT ON (m.id) m.id, m.ord, m.project
+        FROM m
+        WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op = 'create'
+        ORDER BY m.id, m.ord
     ),
     kinds AS (
         SELECT m.*, r.mutation_id IS NOT NULL AS is_recorded, r.foreign_owner, r.outcome,
@@ -859,14 +859,11 @@ BEGIN
                     AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN 70
                 ELSE 90
             END AS rank,
-            coalesce(
-                (SELECT c.project FROM m AS c
-                 WHERE c.ord < m.ord AND c.usual AND c.tbl = 'scene_drafts' AND c.op = 'create'
-                     AND c.id = m.id ORDER BY c.ord LIMIT 1),
-                (SELECT sp.project FROM scene_projects AS sp WHERE sp.id = m.id)
-            ) AS scene_project
+            CASE WHEN bc.ord < m.ord THEN bc.project ELSE sp.project END AS scene_project
         FROM m
         LEFT JOIN recorded AS r ON r.mutation_id = (m.m ->> 'mutation_id')::bigint
+        LEFT JOIN batch_creates AS bc ON bc.id = m.id
+        LEFT JOIN scene_projects AS sp ON sp.id = m.id
     )
     SELECT
         k.ord, k.m,
@@ -939,34 +936,30 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_scene_fields_ok(p_fields jsonb)
- RETURNS boolean
- LANGUAGE sql
+CREATE OR REPLACE FUNCTION private.sync_valid_scene_fields(p_group jsonb, p_path text[])
+ RETURNS SETOF text
+ LANGUAGE plpgsql
  IMMUTABLE
  SET search_path TO ''
 AS $function$
-    SELECT (NOT p_fields ? 'prompt_text' OR (
-            jsonb_typeof(p_fields -> 'prompt_text') = 'string'
-            AND char_length(p_fields ->> 'prompt_text') <= 10000))
-        AND (NOT p_fields ? 'duration' OR (
-            jsonb_typeof(p_fields -> 'duration') = 'number'
-            AND (p_fields ->> 'duration')::numeric > 0
-            AND (p_fields ->> 'duration')::numeric <= 600))
-        AND coalesce(jsonb_typeof(p_fields -> 'scene_type'), 'null') IN ('string', 'null')
-        AND coalesce(char_length(p_fields ->> 'scene_type'), 0) <= 100
-        AND coalesce(jsonb_typeof(p_fields -> 'shot_type'), 'null') IN ('string', 'null')
-        AND coalesce(char_length(p_fields ->> 'shot_type'), 0) <= 100
-$function$;
-
-CREATE OR REPLACE FUNCTION private.sync_applied(p_mutation jsonb, p_row jsonb)
- RETURNS jsonb
- LANGUAGE sql
- IMMUTABLE
- SET search_path TO ''
-AS $function$
-    SELECT jsonb_build_object(
-        'mutation_id', (p_mutation ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', p_row)
+BEGIN
+    RETURN QUERY
+    SELECT e ->> 'ord'
+    FROM jsonb_array_elements(p_group) AS e
+    CROSS JOIN LATERAL (SELECT e -> 'mutation' #> p_path AS f) AS x
+    WHERE jsonb_typeof(x.f) = 'object'
+        AND (NOT x.f ? 'prompt_text' OR (
+            jsonb_typeof(x.f -> 'prompt_text') = 'string'
+            AND char_length(x.f ->> 'prompt_text') <= 10000))
+        AND (NOT x.f ? 'duration' OR (
+            jsonb_typeof(x.f -> 'duration') = 'number'
+            AND (x.f ->> 'duration')::numeric > 0
+            AND (x.f ->> 'duration')::numeric <= 600))
+        AND coalesce(jsonb_typeof(x.f -> 'scene_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'scene_type'), 0) <= 100
+        AND coalesce(jsonb_typeof(x.f -> 'shot_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'shot_type'), 0) <= 100;
+END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
@@ -994,7 +987,9 @@ BEGIN
         ON CONFLICT (project_id) DO NOTHING
         RETURNING p.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
     INTO v_results
     FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
     RETURN v_results;
@@ -1033,7 +1028,8 @@ BEGIN
         FROM jsonb_array_elements(p_group) AS e
         WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
-            AND private.sync_scene_fields_ok(e -> 'mutation' -> 'args')
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
     placed AS (
         SELECT m.*,
@@ -1061,7 +1057,9 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, private.sync_applied(m.mu, to_jsonb(i))), '{}')
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
     INTO v_results
     FROM inserted AS i INNER JOIN m ON m.id = i.id;
     RETURN v_results;
@@ -1135,7 +1133,8 @@ BEGIN
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
         WHERE b.base >= 1
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
-            AND private.sync_scene_fields_ok(e -> 'mutation' -> 'args' -> 'patch')
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
             AND NOT EXISTS (
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
@@ -1180,7 +1179,9 @@ BEGIN
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
-        ELSE private.sync_applied(c.mu, coalesce(to_jsonb(u), c.cur))
+        ELSE jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(u), c.cur))
     END), '{}')
     INTO v_results
     FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
@@ -1216,7 +1217,9 @@ BEGIN
         RETURNING s.*
     )
     SELECT coalesce(jsonb_object_agg(
-        c.ord, private.sync_applied(c.mu, coalesce(to_jsonb(d), c.cur))), '{}')
+        c.ord, jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(d), c.cur))), '{}')
     INTO v_results
     FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
     RETURN v_results;
@@ -1251,18 +1254,17 @@ BEGIN
                 WHERE jsonb_typeof(i) <> 'string'
                     OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
     ) AS m
-    WHERE cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
+        WHERE s.project_id = m.project_id AND s.user_id = v_user
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS live
+    WHERE cardinality(m.ids) = cardinality(live.ids)
+        AND m.ids @> live.ids
+        AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
         AND EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
-        AND m.ids::uuid [] @> ARRAY(
-            SELECT s.id FROM public.scene_drafts AS s
-            WHERE s.project_id = m.project_id AND s.user_id = v_user
-                AND NOT s.archived AND s.deleted_at IS NULL)
-        AND cardinality(m.ids) = (
-            SELECT count(*) FROM public.scene_drafts AS s
-            WHERE s.project_id = m.project_id AND s.user_id = v_user
-                AND NOT s.archived AND s.deleted_at IS NULL);
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
     UPDATE public.scene_drafts AS s
     SET order_index = (o.n - 1)::integer
     FROM jsonb_array_elements(v_valid) AS v,
@@ -1270,7 +1272,9 @@ BEGIN
     WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
     RETURN (
         SELECT coalesce(jsonb_object_agg(v ->> 'ord',
-            private.sync_applied(v -> 'mu', to_jsonb(p)) || jsonb_build_object('rows', (
+            jsonb_build_object(
+                'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+                'row', to_jsonb(p), 'rows', (
                 SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
                 FROM public.scene_drafts AS s
                 WHERE s.project_id = p.project_id AND s.user_id = v_user
@@ -1386,10 +1390,6 @@ GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid[]) TO authenticate
 
 GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid[]) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_applied(jsonb,jsonb) TO authenticated;
-
-GRANT EXECUTE ON FUNCTION private.sync_applied(jsonb,jsonb) TO service_role;
-
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid,integer,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid,integer,jsonb) TO service_role;
@@ -1421,10 +1421,6 @@ GRANT EXECUTE ON FUNCTION private.sync_error_result(bigint,text,uuid,text,text,t
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid,jsonb) TO service_role;
-
-GRANT EXECUTE ON FUNCTION private.sync_is_usual(jsonb) TO authenticated;
-
-GRANT EXECUTE ON FUNCTION private.sync_is_usual(jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid[]) TO authenticated;
 
@@ -1458,10 +1454,6 @@ GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_scene_fields_ok(jsonb) TO authenticated;
-
-GRANT EXECUTE ON FUNCTION private.sync_scene_fields_ok(jsonb) TO service_role;
-
 GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid,jsonb) TO service_role;
@@ -1469,5 +1461,9 @@ GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid,jsonb) TO service_role
 GRANT EXECUTE ON FUNCTION private.sync_upsert_projects(jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_upsert_projects(jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb,text[]) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb,text[]) TO service_role;
 
 RESET check_function_bodies;

@@ -589,7 +589,8 @@ $$;
 
 -- Applies a batch: its mutations are planned into waves (private.sync_plan_batch) and each wave
 -- is applied one (table, op) group at a time by a set-based step (53_sync_push_sets.sql); what a
--- step leaves, and every other kind of mutation, goes through private.sync_push_one.
+-- step leaves, and every other kind of mutation (and a batch of one), goes through
+-- private.sync_push_one.
 DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
 CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
@@ -607,6 +608,11 @@ BEGIN
     -- for it and then finds its records.
     PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
 
+    -- A single mutation needs no plan.
+    IF jsonb_array_length(p_mutations) = 1 THEN
+        RETURN jsonb_build_object('results', jsonb_build_array(
+            private.sync_push_one(p_client_id, p_mutations -> 0)));
+    END IF;
     v_plan := private.sync_plan_batch(p_client_id, p_mutations);
     SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
     FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';

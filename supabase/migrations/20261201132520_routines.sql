@@ -725,6 +725,11 @@ BEGIN
     -- for it and then finds its records.
     PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
 
+    -- A single mutation needs no plan.
+    IF jsonb_array_length(p_mutations) = 1 THEN
+        RETURN jsonb_build_object('results', jsonb_build_array(
+            private.sync_push_one(p_client_id, p_mutations -> 0)));
+    END IF;
     v_plan := private.sync_plan_batch(p_client_id, p_mutations);
     SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
     FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';

@@ -2,15 +2,15 @@
 -- realtime topic user:<id>. The hint names a row only; clients fetch data through pull, so a
 -- missed hint loses nothing. One hint per user per transaction: statement-level triggers
 -- collect the distinct owners of the statement's rows (transition tables); the first statement
--- of a transaction that changes a user's rows sends the hint, later ones only update that
--- message to name their change (the messages a transaction sent are remembered in a
--- transaction-local setting). The hint is {table, id, version, op} of the statement's newest
--- row of that user. Runs as the owner of the functions because hosted Supabase lets only
+-- of a transaction that changes a user's rows sends the hint, {table, id, version, op} of one
+-- of its rows (the newest); later statements send nothing, but when they change that same row
+-- they update the message to its new version and op (the messages a transaction sent are
+-- remembered in a transaction-local setting). Runs as the owner of the functions because hosted Supabase lets only
 -- privileged roles write realtime.messages.
 
 DROP FUNCTION IF EXISTS private.broadcast_change();
 
--- Sends (or, when this transaction already sent one to the user, updates) the user's hint.
+-- Sends the user's hint, or, when this transaction already sent one, follows its row.
 -- Like realtime.send, a failure to broadcast never fails the caller's transaction. Called only
 -- by the trigger below (so it runs as that function's owner); executable by nobody else.
 CREATE OR REPLACE FUNCTION private.send_change_hint(p_user uuid, p_payload jsonb)
@@ -26,11 +26,12 @@ DECLARE
     v_id uuid := (v_sent ->> p_user::text)::uuid;
 BEGIN
     IF v_id IS NOT NULL THEN
+        -- Sent already: it names the transaction's first changed row; follow that row.
         UPDATE realtime.messages AS m SET payload = p_payload
-        WHERE m.id = v_id AND m.topic = v_topic;
-        IF found THEN
-            RETURN;
-        END IF;
+        WHERE m.id = v_id AND m.topic = v_topic
+            AND m.payload ->> 'table' = p_payload ->> 'table'
+            AND m.payload ->> 'id' = p_payload ->> 'id';
+        RETURN;
     END IF;
     BEGIN
         PERFORM set_config('realtime.topic', v_topic, true);

@@ -81,8 +81,8 @@ $$;
 
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
 -- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create at the
--- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 90 anything
--- else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
+-- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 80 recorded
+-- before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
 -- id>') and 'p:<project id>'.
 DROP FUNCTION IF EXISTS private.sync_classify_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
@@ -152,7 +152,12 @@ BEGIN
     )
     SELECT
         k.ord, k.m,
-        CASE WHEN k.rank IN (50, 60) AND k.scene_project IS NULL THEN 90 ELSE k.rank END,
+        CASE
+            WHEN k.rank IN (50, 60) AND k.scene_project IS NULL THEN 90
+            -- Recorded, but answered on its own (it names a base mutation).
+            WHEN k.is_recorded THEN 80
+            ELSE k.rank
+        END,
         ARRAY['r:' || k.tbl || ':' || k.id, 'p:' || CASE
             WHEN k.rank IN (50, 60) THEN k.scene_project
             WHEN k.rank IN (40, 45, 70) THEN k.project

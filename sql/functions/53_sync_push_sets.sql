@@ -57,6 +57,8 @@ BEGIN
             e -> 'mutation' -> 'args' ->> 'title' AS title
         FROM jsonb_array_elements(p_group) AS e
         WHERE coalesce((e -> 'mutation' ->> 'base_version')::bigint, 1) >= 1
+            -- A base mutation id is checked (it may be another user's) on the contract path.
+            AND coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
     ),
     inserted AS (
         INSERT INTO public.project_overview AS p (project_id, user_id, title)
@@ -114,7 +116,8 @@ BEGIN
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
             e -> 'mutation' -> 'args' AS args
         FROM jsonb_array_elements(p_group) AS e
-        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
+        WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
@@ -155,11 +158,11 @@ END;
 $$;
 
 -- The base version of each mutation of a group, rebased on its base_mutation_id (see
--- private.sync_rebased_version); NULL when that mutation id belongs to another user (the
--- contract path answers forbidden).
+-- private.sync_rebased_version), and whether that mutation id belongs to another user (then
+-- the contract path answers forbidden).
 DROP FUNCTION IF EXISTS private.sync_group_bases(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_group_bases(p_client_id uuid, p_group jsonb)
-RETURNS TABLE (ord text, base bigint)
+RETURNS TABLE (ord text, base bigint, foreign_base boolean)
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
@@ -185,7 +188,7 @@ BEGIN
                 coalesce((m.mu ->> 'base_version')::bigint, 0),
                 (r.outcome -> 'row' ->> 'version')::bigint)
         ELSE (m.mu ->> 'base_version')::bigint
-    END
+    END, coalesce(r.foreign_owner, false)
     FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id;
 END;
 $$;
@@ -230,7 +233,7 @@ BEGIN
             e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
         FROM jsonb_array_elements(p_group) AS e
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
-        WHERE b.base >= 1
+        WHERE b.base >= 1 AND NOT b.foreign_base
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
@@ -291,7 +294,8 @@ $$;
 -- Scene deletes: tombstones written by one UPDATE; a tombstone is returned unchanged. Unknown
 -- rows are left to the contract function (not_found).
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_group jsonb)
+DROP FUNCTION IF EXISTS private.sync_delete_scenes(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_client_id uuid, p_group jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
@@ -306,6 +310,8 @@ BEGIN
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
             s.deleted_at IS NOT NULL AS gone
         FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
+            ON b.ord = e ->> 'ord' AND NOT b.foreign_base
         INNER JOIN public.scene_drafts AS s
             ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.user_id = v_user
         INNER JOIN public.project_overview AS p
@@ -332,7 +338,8 @@ $$;
 -- is not exactly the project's live scenes (stale_order), repeats an id or is not a list of
 -- ids is left to the contract function. The result is the project and its scenes in order.
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_group jsonb)
+DROP FUNCTION IF EXISTS private.sync_reorder_scenes(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_client_id uuid, p_group jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
@@ -355,6 +362,9 @@ BEGIN
                 e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
         FROM jsonb_array_elements(p_group) AS e
         WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND e ->> 'ord' IN (
+                SELECT b.ord FROM private.sync_group_bases(p_client_id, p_group) AS b
+                WHERE NOT b.foreign_base)
             AND NOT EXISTS (
                 SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
                 WHERE jsonb_typeof(i) <> 'string'
@@ -414,8 +424,8 @@ BEGIN
                 WHEN 10 THEN private.sync_upsert_projects(p_group)
                 WHEN 40 THEN private.sync_create_scenes(p_group)
                 WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                WHEN 60 THEN private.sync_delete_scenes(p_group)
-                ELSE private.sync_reorder_scenes(p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
+                ELSE private.sync_reorder_scenes(p_client_id, p_group)
             END;
             PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
                 jsonb_build_object(
@@ -455,8 +465,8 @@ REVOKE ALL ON FUNCTION private.sync_create_scenes(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_update_scenes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_delete_scenes(jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_reorder_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_delete_scenes(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_reorder_scenes(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_apply_group(uuid, integer, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
@@ -467,7 +477,9 @@ GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO authenticated, se
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid, jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(uuid, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(uuid, jsonb)
+TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid, integer, jsonb)
 TO authenticated, service_role;

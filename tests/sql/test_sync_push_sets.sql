@@ -139,7 +139,7 @@ SELECT is(
      ]') -> 'results') AS r),
     ARRAY['rejected', 'applied'], 'a mutation never sees the effect of a later one');
 
--- Hints: one per user for the whole transaction, naming its latest change.
+-- Hints: one per user for the whole transaction, naming its first changed row.
 SELECT coalesce(tests.clear_authentication()::text, '');
 SELECT is(
     (SELECT count(*) FROM realtime.messages
@@ -149,7 +149,7 @@ SELECT is(
 SELECT is(
     (SELECT payload ->> 'id' FROM realtime.messages
      WHERE topic = 'user:' || current_setting('t.owner')),
-    '5e000000-0000-0000-0000-000000000020', 'the hint names the latest change');
+    '5e000000-0000-0000-0000-000000000001', 'the hint names the transaction''s first changed row');
 
 SELECT * FROM finish();
 ROLLBACK;

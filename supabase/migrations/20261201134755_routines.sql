@@ -290,11 +290,12 @@ DECLARE
     v_id uuid := (v_sent ->> p_user::text)::uuid;
 BEGIN
     IF v_id IS NOT NULL THEN
+        -- Sent already: it names the transaction's first changed row; follow that row.
         UPDATE realtime.messages AS m SET payload = p_payload
-        WHERE m.id = v_id AND m.topic = v_topic;
-        IF found THEN
-            RETURN;
-        END IF;
+        WHERE m.id = v_id AND m.topic = v_topic
+            AND m.payload ->> 'table' = p_payload ->> 'table'
+            AND m.payload ->> 'id' = p_payload ->> 'id';
+        RETURN;
     END IF;
     BEGIN
         PERFORM set_config('realtime.topic', v_topic, true);
@@ -872,7 +873,12 @@ BEGIN
     )
     SELECT
         k.ord, k.m,
-        CASE WHEN k.rank IN (50, 60) AND k.scene_project IS NULL THEN 90 ELSE k.rank END,
+        CASE
+            WHEN k.rank IN (50, 60) AND k.scene_project IS NULL THEN 90
+            -- Recorded, but answered on its own (it names a base mutation).
+            WHEN k.is_recorded THEN 80
+            ELSE k.rank
+        END,
         ARRAY['r:' || k.tbl || ':' || k.id, 'p:' || CASE
             WHEN k.rank IN (50, 60) THEN k.scene_project
             WHEN k.rank IN (40, 45, 70) THEN k.project
@@ -981,6 +987,8 @@ BEGIN
             e -> 'mutation' -> 'args' ->> 'title' AS title
         FROM jsonb_array_elements(p_group) AS e
         WHERE coalesce((e -> 'mutation' ->> 'base_version')::bigint, 1) >= 1
+            -- A base mutation id is checked (it may be another user's) on the contract path.
+            AND coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
     ),
     inserted AS (
         INSERT INTO public.project_overview AS p (project_id, user_id, title)
@@ -1031,7 +1039,8 @@ BEGIN
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
             e -> 'mutation' -> 'args' AS args
         FROM jsonb_array_elements(p_group) AS e
-        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
+        WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
@@ -1072,7 +1081,7 @@ END;
 $function$;
 
 CREATE OR REPLACE FUNCTION private.sync_group_bases(p_client_id uuid, p_group jsonb)
- RETURNS TABLE(ord text, base bigint)
+ RETURNS TABLE(ord text, base bigint, foreign_base boolean)
  LANGUAGE plpgsql
  STABLE
  SET search_path TO ''
@@ -1098,7 +1107,7 @@ BEGIN
                 coalesce((m.mu ->> 'base_version')::bigint, 0),
                 (r.outcome -> 'row' ->> 'version')::bigint)
         ELSE (m.mu ->> 'base_version')::bigint
-    END
+    END, coalesce(r.foreign_owner, false)
     FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id;
 END;
 $function$;
@@ -1136,7 +1145,7 @@ BEGIN
             e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
         FROM jsonb_array_elements(p_group) AS e
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
-        WHERE b.base >= 1
+        WHERE b.base >= 1 AND NOT b.foreign_base
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
@@ -1194,7 +1203,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_client_id uuid, p_group jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -1209,6 +1218,8 @@ BEGIN
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
             s.deleted_at IS NOT NULL AS gone
         FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
+            ON b.ord = e ->> 'ord' AND NOT b.foreign_base
         INNER JOIN public.scene_drafts AS s
             ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.user_id = v_user
         INNER JOIN public.project_overview AS p
@@ -1231,7 +1242,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_client_id uuid, p_group jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -1254,6 +1265,9 @@ BEGIN
                 e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
         FROM jsonb_array_elements(p_group) AS e
         WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND e ->> 'ord' IN (
+                SELECT b.ord FROM private.sync_group_bases(p_client_id, p_group) AS b
+                WHERE NOT b.foreign_base)
             AND NOT EXISTS (
                 SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
                 WHERE jsonb_typeof(i) <> 'string'
@@ -1307,8 +1321,8 @@ BEGIN
                 WHEN 10 THEN private.sync_upsert_projects(p_group)
                 WHEN 40 THEN private.sync_create_scenes(p_group)
                 WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                WHEN 60 THEN private.sync_delete_scenes(p_group)
-                ELSE private.sync_reorder_scenes(p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
+                ELSE private.sync_reorder_scenes(p_client_id, p_group)
             END;
             PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
                 jsonb_build_object(
@@ -1411,9 +1425,9 @@ GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(uuid,jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(uuid,jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_duplicate_result(bigint,text,text,uuid,jsonb) TO authenticated;
 
@@ -1455,9 +1469,9 @@ GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb,boolean,jsonb) TO a
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb,boolean,jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(uuid,jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(uuid,jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid,jsonb) TO authenticated;
 

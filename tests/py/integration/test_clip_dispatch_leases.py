@@ -32,9 +32,12 @@ from tests.support.functions import (
 Conn = psycopg.Connection[Any]
 RENDER_URL = "http://render.test/jobs"
 SCHEDULER = {"X-DirectorStudio-Scheduler-Secret": SCHEDULER_SECRET}
+# A dispatcher holding a transaction while it waits for the provider shows as a client backend
+# idle in transaction; autovacuum workers and other sessions' running statements are not that.
 OPEN_TRANSACTIONS = (
     "SELECT count(*) FROM pg_stat_activity"
-    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    " AND backend_type = 'client backend' AND state LIKE 'idle in transaction%'"
 )
 
 

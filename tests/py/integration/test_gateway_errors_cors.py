@@ -140,7 +140,7 @@ async def _unreachable_answers(requests: list[tuple[str, str, Any]]) -> list[tup
 
 
 def test_an_unreachable_database_is_a_json_503_pgrst000_on_every_path_that_needs_it() -> None:
-    answers = asyncio.run(
+    *rest_answers, auth_answer = asyncio.run(
         _unreachable_answers(
             [
                 ("GET", "/rest/v1/project_overview", None),
@@ -149,7 +149,11 @@ def test_an_unreachable_database_is_a_json_503_pgrst000_on_every_path_that_needs
             ]
         )
     )
-    for status, body in answers:
+    for status, body in rest_answers:
         assert status == 503
         assert set(body) == ERROR_KEYS
         assert body["code"] == "PGRST000"
+    # /auth/v1 answers in GoTrue's shape (the legacy one without an API version header).
+    status, body = auth_answer
+    assert status == 503
+    assert (body["code"], body["error_code"]) == (503, "unexpected_failure")

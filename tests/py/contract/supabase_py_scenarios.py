@@ -1,0 +1,254 @@
+"""The contract scenarios written with supabase-py's async client (the one with realtime).
+
+Each coroutine is named after its scenario in ``scenarios.py`` and reports the same facts as the
+supabase-js script of that name.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from postgrest.exceptions import APIError
+from supabase_auth.errors import AuthApiError, AuthError
+from supabase_functions.errors import FunctionsHttpError
+
+from supabase import AClientOptions, AsyncClient, acreate_client
+
+PASSWORD = "correct horse battery"
+
+
+@dataclass(frozen=True)
+class Context:
+    """Where the stack listens and the anon key a client starts from."""
+
+    url: str
+    anon_key: str
+
+    async def client(self) -> AsyncClient:
+        """A new client; no background refresh task (it would outlive the scenario's loop)."""
+        options = AClientOptions(auto_refresh_token=False, persist_session=False)
+        return await acreate_client(self.url, self.anon_key, options=options)
+
+
+def _new_id() -> str:
+    return str(uuid.uuid4())
+
+
+async def _auth_error(call: Awaitable[Any]) -> str | None:
+    """The error code of an auth call that must fail (None when it succeeded)."""
+    try:
+        await call
+    except AuthApiError as error:
+        return error.code
+    return None
+
+
+async def _api_error(call: Awaitable[Any]) -> APIError | None:
+    try:
+        await call
+    except APIError as error:
+        return error
+    return None
+
+
+def _titles(rows: list[dict[str, Any]]) -> list[str]:
+    return [row["title"] for row in rows]
+
+
+async def password_sign_up_sign_in_update_refresh_and_sign_out(ctx: Context) -> dict[str, Any]:
+    sb = await ctx.client()
+    address = f"{_new_id()}@example.com"
+    new_password = f"{PASSWORD} again"
+    signed_up = await sb.auth.sign_up({"email": address, "password": PASSWORD})
+    user_id = signed_up.user.id if signed_up.user else None
+    await sb.auth.sign_out()
+    wrong = await _auth_error(
+        sb.auth.sign_in_with_password({"email": address, "password": "not it at all"})
+    )
+    signed_in = await sb.auth.sign_in_with_password({"email": address, "password": PASSWORD})
+    got = await sb.auth.get_user()
+    updated = await sb.auth.update_user({"data": {"display_name": "Ada"}})
+    await sb.auth.update_user({"password": new_password})
+    old_password = await _auth_error(
+        sb.auth.sign_in_with_password({"email": address, "password": PASSWORD})
+    )
+    new_sign_in = await sb.auth.sign_in_with_password({"email": address, "password": new_password})
+    first = new_sign_in.session
+    refreshed = await sb.auth.refresh_session()
+    second = refreshed.session
+    assert first is not None
+    assert second is not None
+    with_refreshed = await sb.auth.get_user(second.access_token)
+    await sb.auth.sign_out()
+    reused = await _auth_error(sb.auth.refresh_session(second.refresh_token))
+    try:
+        after_sign_out = await sb.auth.get_user(second.access_token)
+        refused = after_sign_out is None or after_sign_out.user is None
+    except AuthError:
+        refused = True
+    return {
+        "sign_up_opens_a_session": signed_up.session is not None,
+        "wrong_password_error": wrong,
+        "sign_in_is_the_signed_up_user": signed_in.user is not None
+        and signed_in.user.id == user_id,
+        "get_user_email_matches": got is not None and got.user.email == address,
+        "updated_user_metadata": updated.user.user_metadata,
+        "old_password_after_update_error": old_password,
+        "new_password_signs_in": new_sign_in.user is not None and new_sign_in.user.id == user_id,
+        "refresh_rotates_the_refresh_token": second.refresh_token != first.refresh_token,
+        "refreshed_access_token_is_accepted": with_refreshed is not None
+        and with_refreshed.user.id == user_id,
+        "refreshed_user_is_the_same": refreshed.user is not None and refreshed.user.id == user_id,
+        "refresh_after_sign_out_error": reused,
+        "get_user_after_sign_out_refused": refused,
+    }
+
+
+async def anonymous_sign_in_and_get_user(ctx: Context) -> dict[str, Any]:
+    sb = await ctx.client()
+    reply = await sb.auth.sign_in_anonymously()
+    assert reply.user is not None
+    assert reply.session is not None
+    got = await sb.auth.get_user()
+    await sb.auth.sign_out()
+    return {
+        "is_anonymous": reply.user.is_anonymous,
+        "role": reply.user.role,
+        "aud": reply.user.aud,
+        "token_type": reply.session.token_type,
+        "expires_in": reply.session.expires_in,
+        "get_user_is_the_same_user": got is not None and got.user.id == reply.user.id,
+        "get_user_is_anonymous": got.user.is_anonymous if got else None,
+    }
+
+
+async def rpc_select_filters_order_limit_count_and_single(ctx: Context) -> dict[str, Any]:
+    sb = await ctx.client()
+    await sb.auth.sign_in_anonymously()
+    for title in ("Gamma", "Alpha", "Delta", "Beta"):
+        project_id = _new_id()
+        await sb.rpc(
+            "upsert_project_overview", {"p_project_id": project_id, "p_title": title}
+        ).execute()
+        if title == "Delta":
+            await sb.rpc("archive_project", {"p_project_id": project_id}).execute()
+
+    def listing(args: dict[str, Any] | None = None, **options: Any) -> Any:
+        return sb.rpc("list_project_overviews", args or {}, **options)
+
+    first_two = (
+        await listing({"p_include_archived": True})
+        .select("title")
+        .eq("archived", "false")
+        .order("title")
+        .limit(2)
+        .execute()
+    )
+    descending = (
+        await listing()
+        .select("title")
+        .in_("title", ["Alpha", "Gamma"])
+        .order("title", desc=True)
+        .execute()
+    )
+    archived = await listing({"p_include_archived": True}).select("title").order("title").execute()
+    page = (
+        await listing(count="exact").select("title").order("title", desc=True).range(0, 0).execute()
+    )
+    single = await listing().select("title,scene_count").eq("title", "Alpha").single().execute()
+    none = await _api_error(listing().select("title").eq("title", "Omega").single().execute())
+    await sb.auth.sign_out()
+    return {
+        "unarchived_first_two": _titles(first_two.data),
+        "selected_columns": list(first_two.data[0]),
+        "in_filter_descending": _titles(descending.data),
+        "archived_included": _titles(archived.data),
+        "exact_count": page.count,
+        "first_page": _titles(page.data),
+        "single_row": single.data,
+        "single_of_no_row_error": none.code if none else None,
+    }
+
+
+async def rpc_rows_stay_with_their_owner(ctx: Context) -> dict[str, Any]:
+    owner, other = await ctx.client(), await ctx.client()
+    await owner.auth.sign_in_anonymously()
+    await other.auth.sign_in_anonymously()
+    project_id = _new_id()
+    await owner.rpc(
+        "upsert_project_overview", {"p_project_id": project_id, "p_title": "Mine"}
+    ).execute()
+    seen_by_owner = await owner.rpc("list_project_overviews", {}).select("title").execute()
+    seen_by_other = await other.rpc("list_project_overviews", {}).select("title").execute()
+    overwrite = await _api_error(
+        other.rpc(
+            "upsert_project_overview", {"p_project_id": project_id, "p_title": "Taken"}
+        ).execute()
+    )
+    after = await owner.rpc("list_project_overviews", {}).select("title").execute()
+    await owner.auth.sign_out()
+    await other.auth.sign_out()
+    return {
+        "owner_sees_own_project": _titles(seen_by_owner.data),
+        "other_user_sees_nothing": _titles(seen_by_other.data),
+        "other_user_overwrite_error": overwrite.hint if overwrite else None,
+        "owner_row_unchanged": _titles(after.data),
+    }
+
+
+async def functions_invoke_enqueue_clip(ctx: Context) -> dict[str, Any]:
+    sb = await ctx.client()
+    session = await sb.auth.sign_in_anonymously()
+    assert session.user is not None
+    project_id, scene_id, job_id = _new_id(), _new_id(), _new_id()
+    await sb.rpc(
+        "upsert_project_overview", {"p_project_id": project_id, "p_title": "Film"}
+    ).execute()
+    await sb.rpc(
+        "create_scene_draft",
+        {
+            "p_id": scene_id,
+            "p_project_id": project_id,
+            "p_prompt_text": "A lighthouse in a storm",
+            "p_duration": 3.0,
+        },
+    ).execute()
+    body = {
+        "job_id": job_id,
+        "prompt": "A lighthouse in a storm",
+        "user_key": session.user.id,
+        "project_id": project_id,
+        "scene_draft_id": scene_id,
+    }
+    job = await sb.functions.invoke("enqueue_clip", {"body": body, "responseType": "json"})
+    replay = await sb.functions.invoke("enqueue_clip", {"body": body, "responseType": "json"})
+    status = await sb.rpc("get_clip_job_status", {"p_job_id": job_id}).execute()
+    invalid_status: int | None = None
+    try:
+        await sb.functions.invoke("enqueue_clip", {"body": {"job_id": "not a uuid"}})
+    except FunctionsHttpError as error:
+        invalid_status = error.status
+    await sb.auth.sign_out()
+    return {
+        "status": job["status"],
+        "charge": job["charge"],
+        "job_is_the_requested_one": job["id"] == job_id,
+        "replay_is_the_same_job": replay["id"] == job_id,
+        "rpc_sees_the_job": status.data["id"] == job_id,
+        "invalid_body_status": invalid_status,
+    }
+
+
+SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
+    scenario.__name__: scenario
+    for scenario in (
+        password_sign_up_sign_in_update_refresh_and_sign_out,
+        anonymous_sign_in_and_get_user,
+        rpc_select_filters_order_limit_count_and_single,
+        rpc_rows_stay_with_their_owner,
+        functions_invoke_enqueue_clip,
+    )
+}

@@ -84,4 +84,14 @@ SCENARIOS = (
             "invalid_body_status": 422,
         },
     ),
+    Scenario(
+        "unserved_calls_answer_not_found",
+        {
+            "storage_upload": ["StorageApiError", 404],
+            "storage_signed_url": ["StorageApiError", 404],
+            "mfa_enroll": [404, "not_found"],
+            "email_otp": [404, "not_found"],
+            "unknown_function_status": 404,
+        },
+    ),
 )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from postgrest.exceptions import APIError
+from storage3.exceptions import StorageApiError
 from supabase_auth.errors import AuthApiError, AuthError
 from supabase_functions.errors import FunctionsHttpError
 
@@ -242,6 +243,47 @@ async def functions_invoke_enqueue_clip(ctx: Context) -> dict[str, Any]:
     }
 
 
+async def _storage_error(call: Awaitable[Any]) -> list[Any]:
+    try:
+        await call
+    except StorageApiError as error:
+        return [error.name, error.status]
+    return [None, None]
+
+
+async def _auth_status(call: Awaitable[Any]) -> list[Any]:
+    try:
+        await call
+    except AuthApiError as error:
+        return [error.status, error.code]
+    return [None, None]
+
+
+async def unserved_calls_answer_not_found(ctx: Context) -> dict[str, Any]:
+    sb = await ctx.client()
+    await sb.auth.sign_in_anonymously()
+    bucket = sb.storage.from_("renders")
+    upload = await _storage_error(
+        bucket.upload("note.txt", b"hello", {"content-type": "text/plain"})
+    )
+    signed = await _storage_error(bucket.create_signed_url("note.txt", 60))
+    mfa = await _auth_status(sb.auth.mfa.enroll({"factor_type": "totp"}))
+    otp = await _auth_status(sb.auth.sign_in_with_otp({"email": "someone@example.com"}))
+    unknown_function: int | None = None
+    try:
+        await sb.functions.invoke("hello")
+    except FunctionsHttpError as error:
+        unknown_function = error.status
+    await sb.auth.sign_out()
+    return {
+        "storage_upload": upload,
+        "storage_signed_url": signed,
+        "mfa_enroll": mfa,
+        "email_otp": otp,
+        "unknown_function_status": unknown_function,
+    }
+
+
 SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     scenario.__name__: scenario
     for scenario in (
@@ -250,5 +292,6 @@ SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
         rpc_select_filters_order_limit_count_and_single,
         rpc_rows_stay_with_their_owner,
         functions_invoke_enqueue_clip,
+        unserved_calls_answer_not_found,
     )
 }

@@ -107,6 +107,6 @@ def build_app(
     admin.add_routes(app)
     rest.add_routes(app)
     functions.add_routes(app)
-    app.router.add_get("/realtime/v1/websocket", hub.handle)
+    realtime.add_routes(app, hub)
     app.router.add_get(RENDERS_PATH + "/{path:.+}", rendered_clip)
     return app

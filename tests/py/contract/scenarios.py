@@ -1,10 +1,11 @@
 """The contract scenarios both official clients run against ``directorstudio up``.
 
 Each scenario is written twice, once per client, with the client's default behaviour:
-``js/<name>.mjs`` for supabase-js (run by ``js/run.mjs``) and a coroutine of the same name in
-``supabase_py_scenarios.py`` for supabase-py. Both report what they observed as a JSON object of
-language-neutral facts (booleans, codes, titles), and both must observe exactly ``expected``:
-what hosted Supabase answers to the same calls.
+``js/<name>.mjs`` for supabase-js (run by ``js/run.mjs``) and a coroutine of the same name for
+supabase-py (``supabase_py_scenarios.py``, ``supabase_py_realtime.py``; ``supabase_py.py`` lists
+them). Both report what they observed as a JSON object of language-neutral facts (booleans,
+codes, titles), and both must observe exactly ``expected``: what hosted Supabase answers to the
+same calls.
 """
 
 from __future__ import annotations
@@ -82,6 +83,29 @@ SCENARIOS = (
             "replay_is_the_same_job": True,
             "rpc_sees_the_job": True,
             "invalid_body_status": 422,
+        },
+    ),
+    Scenario(
+        "private_channel_gets_own_change_hints_and_refuses_another_users_topic",
+        {
+            "own_topic_join": "SUBSCRIBED",
+            "hint_event": "change",
+            "hint_names_the_table": True,
+            "other_users_topic_join": "CHANNEL_ERROR",
+            "http_send_to_own_topic": "Unauthorized",
+        },
+    ),
+    Scenario(
+        "public_channel_send_and_http_send_reach_the_other_subscriber",
+        {"listener_join": "SUBSCRIBED", "sender_join": "SUBSCRIBED", "received": [1, 2]},
+    ),
+    Scenario(
+        "presence_track_and_untrack_reach_the_other_subscriber",
+        {
+            "watcher_join": "SUBSCRIBED",
+            "tracker_join": "SUBSCRIBED",
+            "tracked_name": "Ada",
+            "keys_after_untrack": [],
         },
     ),
     Scenario(

@@ -284,7 +284,7 @@ async def unserved_calls_answer_not_found(ctx: Context) -> dict[str, Any]:
     }
 
 
-SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
+BASIC_SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     scenario.__name__: scenario
     for scenario in (
         password_sign_up_sign_in_update_refresh_and_sign_out,

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from tests.py.contract import supabase_py_scenarios
 from tests.py.contract.scenarios import SCENARIOS, Scenario
 from tests.py.contract.supabase_js import node_command, run_scenarios, scenario_scripts
+from tests.py.contract.supabase_py import PY_SCENARIOS
 from tests.support.stack_process import StackProcess
 
 
@@ -26,7 +26,7 @@ def observed(contract_stack: StackProcess) -> dict[str, Any]:
 def test_every_scenario_is_written_for_both_clients() -> None:
     names = {scenario.name for scenario in SCENARIOS}
     assert scenario_scripts() == names
-    assert set(supabase_py_scenarios.SCENARIOS) == names
+    assert set(PY_SCENARIOS) == names
 
 
 def test_the_node_command_has_the_websocket_global_realtime_needs() -> None:

@@ -7,8 +7,7 @@ import asyncio
 import pytest
 
 from tests.py.contract.scenarios import SCENARIOS, Scenario
-from tests.py.contract.supabase_py_scenarios import SCENARIOS as PY_SCENARIOS
-from tests.py.contract.supabase_py_scenarios import Context
+from tests.py.contract.supabase_py import PY_SCENARIOS, Context
 from tests.support.stack_process import StackProcess
 
 

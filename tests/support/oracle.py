@@ -35,6 +35,9 @@ GOTRUE_REFUSALS = {
 }
 # The API gateway's refusal of a request without a valid API key (hosted Supabase's shape).
 API_KEY_MESSAGES = frozenset({"No API key found in request", "Invalid API key"})
+# Realtime's REST broadcast refuses an untrusted token (401) or a private topic the caller may
+# not write (403) with this body, as hosted Realtime does.
+REALTIME_REFUSAL = {"message": "Unauthorized"}
 CLIENT_CODES = frozenset(code for code in ErrorCode if ERROR_SPECS[code].http_status < 500)
 
 
@@ -116,6 +119,8 @@ def is_refusal(reply: httpx.Response) -> bool:
         return False
     code = str(body.get("code") or body.get("error_code") or "")
     if body.get("message") in API_KEY_MESSAGES and reply.status_code == 401:
+        return True
+    if body == REALTIME_REFUSAL:
         return True
     if code in GOTRUE_REFUSALS:
         return GOTRUE_REFUSALS[code] == reply.status_code

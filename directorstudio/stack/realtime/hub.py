@@ -32,6 +32,7 @@ from directorstudio.stack.realtime.serializer import Frame, UserBroadcast
 
 NOTIFY_CHANNEL = "realtime_messages"
 OK: dict[str, Any] = {}
+UNREACHABLE = "Realtime was unable to connect to the project database"
 
 
 def _no_read(subtopic: str) -> str:
@@ -66,12 +67,24 @@ class RealtimeHub:
                     continue
                 frame = chosen.decode(message.data)
                 if frame is not None:  # frames malformed or beyond the input limits are ignored
-                    await self._on_frame(request, connection, frame)
+                    await self._on_frame_safely(request, connection, frame)
         finally:
             self.connections.discard(connection)
             for channel in list(connection.channels.values()):
                 await self._remove(channel)
         return socket
+
+    async def _on_frame_safely(
+        self, request: web.Request, connection: Connection, frame: Frame
+    ) -> None:
+        """Handle a frame; a database failure refuses this push and keeps the socket serving."""
+        try:
+            await self._on_frame(request, connection, frame)
+        except psycopg.Error as error:
+            log.warning("realtime %s on %s failed: %s", frame.event, frame.topic, error)
+            if frame.ref is not None:
+                reason = {"reason": UNREACHABLE}
+                await connection.reply(frame.topic, frame.ref, frame.join_ref, "error", reason)
 
     async def _on_frame(self, request: web.Request, connection: Connection, frame: Frame) -> None:
         payload = frame.payload if isinstance(frame.payload, dict) else {}

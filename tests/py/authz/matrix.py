@@ -34,10 +34,12 @@ ROUTE_ROWS = {
     ("GET", "/auth/v1/settings"): "public: no data",
     ("*", "/functions/v1/{name}"): "functions: every function of the router",
     ("GET", "/realtime/v1/websocket"): "realtime: joining a private user topic",
+    ("POST", "/realtime/v1/api/broadcast"): "realtime: broadcasting to a private user topic",
+    ("POST", "/realtime/v1/api/broadcast/{topic}/events/{event}"): (
+        "realtime: broadcasting to a private user topic"
+    ),
     ("GET", "/storage/v1/object/public/renders/{path}"): "public bucket: rendered clips",
 }
-# Realtime's broadcast REST endpoint: in the matrix as soon as the gateway serves it.
-BROADCAST_REST = ("POST", "/realtime/v1/api/broadcast")
 
 Send = Callable[[], httpx.Response]
 

@@ -11,14 +11,13 @@ import aiohttp
 from tests.py.authz.conftest import Parties
 from tests.py.authz.credentials import REFUSED, WITHOUT_APIKEY, Credential, valid
 from tests.py.authz.matrix import (
-    BROADCAST_REST,
     ROUTE_ROWS,
     Send,
     only_own_rows,
     refused_without_effect,
 )
 from tests.support.api_stack import ApiStack
-from tests.support.routes import gateway_routes, serves
+from tests.support.routes import gateway_routes
 
 SESSION_ENDPOINTS = [
     (method, path) for (method, path), row in ROUTE_ROWS.items() if row.startswith("auth endpoint")
@@ -28,8 +27,6 @@ SESSION_ENDPOINTS = [
 def test_every_gateway_route_has_a_row_in_the_matrix() -> None:
     routes = {(route.method, route.path) for route in gateway_routes()}
     assert routes == set(ROUTE_ROWS)
-    # Realtime's broadcast REST endpoint is not served; once it is, it needs its own row.
-    assert not serves(*BROADCAST_REST)
 
 
 def _request(stack: ApiStack, method: str, path: str, cred: Credential) -> Send:

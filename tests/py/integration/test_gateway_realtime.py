@@ -269,8 +269,9 @@ def test_after_phx_leave_the_topic_delivers_nothing_more(
             _send(admin_conn, "lobby", "news", {"n": 2}, False)
             message = await socket.receive_json(timeout=WAIT)
             assert message["topic"] == "realtime:lobby"
-            assert message["payload"]["type"] == "broadcast"
-            assert (message["payload"]["event"], message["payload"]["payload"]) == ("news", {"n": 2})
+            body = message["payload"]
+            assert (body["type"], body["event"], body["payload"]) == ("broadcast", "news", {"n": 2})
+            assert body["meta"]["id"]  # the database message's id, as hosted Realtime sends it
             await socket.close()
 
     run(scenario)
@@ -324,6 +325,29 @@ def test_frames_beyond_the_input_limits_are_ignored_and_the_socket_keeps_serving
             )
             reply = await socket.receive_json(timeout=WAIT)
             assert (reply["event"], reply["ref"]) == ("phx_reply", "3")
+            await socket.close()
+
+    run(scenario)
+
+
+def test_a_join_the_database_cannot_check_is_refused_and_the_socket_keeps_serving(
+    gateway: RunningGateway, admin_conn: psycopg.Connection[Any]
+) -> None:
+    async def scenario() -> None:
+        client = await _client(gateway)
+        session = (await client.auth.sign_in_anonymously()).session
+        admin_conn.execute("ALTER TABLE realtime.messages RENAME TO messages_elsewhere")
+        async with aiohttp.ClientSession() as http:
+            socket = await _raw_socket(gateway, http)
+            refused = await _join(socket, f"user:{session.user.id}", session.access_token, "1")
+            assert refused["payload"] == {
+                "status": "error",
+                "response": {"reason": "Realtime was unable to connect to the project database"},
+            }
+            await socket.send_json(
+                {"event": "heartbeat", "topic": "phoenix", "payload": {}, "ref": "2"}
+            )
+            assert (await socket.receive_json(timeout=WAIT))["ref"] == "2"
             await socket.close()
 
     run(scenario)

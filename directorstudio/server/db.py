@@ -1,8 +1,9 @@
 """Database access for the functions: a small connection pool and contract-function calls.
 
-Every call runs in one transaction with PostgREST's request context (directorstudio.db.context):
-as ``authenticated`` with the caller's verified claims, or as ``service_role``. Function names
-are constants of the calling code; arguments are always bound parameters.
+Every call runs in one transaction with PostgREST's request context
+(:mod:`directorstudio.contracts.postgrest.context`): as ``authenticated`` with the caller's verified
+claims, or as ``service_role``. Function names are constants of the calling code; arguments are
+always bound parameters (:func:`directorstudio.contracts.postgrest.statements.bound_call`).
 """
 
 from __future__ import annotations
@@ -18,12 +19,10 @@ import psycopg_pool
 from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio.db.context import (
-    REQUEST_CONTEXT_SQL,
-    request_context_params,
-    request_transaction,
-)
-from directorstudio.db.errors import translate
+from directorstudio.contracts.postgrest.context import CONTEXT_SQL, RequestContext, context_params
+from directorstudio.contracts.postgrest.errors import translate
+from directorstudio.contracts.postgrest.statements import bound_call
+from directorstudio.db.context import request_transaction
 from directorstudio.server.auth import Caller
 
 SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
@@ -81,30 +80,8 @@ class ConnectionPool:
 @functools.lru_cache(maxsize=512)
 def _once_sql(function: str, names: tuple[str, ...], shape: str) -> bytes:
     """The request context and the call as one multi-statement query (composed once)."""
-    call = _call_sql(function, dict.fromkeys(names), shape=shape)
-    return sql.SQL("{}; {}").format(sql.SQL(REQUEST_CONTEXT_SQL), call).as_bytes(None)
-
-
-def _call_sql(function: str, args: Mapping[str, Any], *, shape: str) -> sql.Composed:
-    call = sql.SQL("{}.{}({})").format(
-        sql.Identifier("public"),
-        sql.Identifier(function),
-        sql.SQL(", ").join(
-            sql.SQL("{} => {}").format(sql.Identifier(name), sql.Placeholder(name)) for name in args
-        ),
-    )
-    if shape == "row":
-        return sql.SQL("SELECT to_jsonb(r) FROM {} AS r").format(call)
-    if shape == "row_created":
-        # The row, and whether this transaction created it (a replay returns an older row).
-        return sql.SQL(
-            "SELECT jsonb_build_array(to_jsonb(r), r.created_at = now()) FROM {} AS r"
-        ).format(call)
-    if shape == "rows":
-        return sql.SQL("SELECT coalesce(jsonb_agg(to_jsonb(r)), '[]'::jsonb) FROM {} AS r").format(
-            call
-        )
-    return sql.SQL("SELECT {}").format(call)
+    call = bound_call(function, names, shape=shape)
+    return sql.SQL("{}; {}").format(sql.SQL(CONTEXT_SQL), call).as_bytes(None)
 
 
 class Database:
@@ -134,7 +111,7 @@ class Database:
         shape: str = "row",
     ) -> Any:
         """Call ``public.<function>`` inside ``conn``'s open request transaction."""
-        row = conn.execute(_call_sql(function, args, shape=shape), dict(args)).fetchone()
+        row = conn.execute(bound_call(function, tuple(args), shape=shape), dict(args)).fetchone()
         return None if row is None else row[0]
 
     def call_once(
@@ -151,7 +128,7 @@ class Database:
         error), so no row lock the call takes is held while this process waits for the
         network or the interpreter."""
         query = _once_sql(function, tuple(args), shape)
-        params = {**args, **request_context_params(role, claims)}
+        params = {**args, **context_params(RequestContext(role, claims))}
         with self.pool.connection() as conn:
             try:
                 cursor = psycopg.ClientCursor(conn)

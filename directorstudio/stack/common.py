@@ -13,11 +13,12 @@ from typing import Any
 
 from aiohttp import web
 
+from directorstudio.contracts.postgrest.context import API_ROLES
 from directorstudio.server import limits
 from directorstudio.stack.db import ConnectionPool
 from directorstudio.stack.keys import StackKeys
 
-API_ROLES = frozenset({"anon", "authenticated", "service_role"})
+__all__ = ["API_ROLES", "CONFIG_KEY", "POOL_KEY", "GatewayConfig"]
 
 
 @dataclass

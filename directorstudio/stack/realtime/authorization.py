@@ -16,7 +16,7 @@ from typing import Any
 
 import psycopg
 
-from directorstudio.db import context
+from directorstudio.contracts.postgrest.context import RequestContext, apply_async
 from directorstudio.stack.db import AsyncConn
 
 BROADCAST = "broadcast"
@@ -40,8 +40,7 @@ class Policies:
 async def _as_caller(conn: AsyncConn, topic: str, claims: dict[str, Any]) -> None:
     """The caller's request context for the rest of the transaction (the one place it is set)."""
     role = str(claims.get("role") or "anon")
-    await conn.execute(context.REQUEST_CONTEXT_SQL, context.request_context_params(role, claims))
-    await conn.execute("SELECT set_config('realtime.topic', %s, true)", (topic,))
+    await apply_async(conn, RequestContext(role, claims, settings={"realtime.topic": topic}))
 
 
 async def check_read(

@@ -23,6 +23,10 @@ from tests.support.oracle import is_refusal
 ROUTE_ROWS = {
     ("POST", "/rest/v1/rpc/{name}"): "rpc: every function of the catalog",
     ("GET", "/rest/v1/rpc/{name}"): "rpc: every function of the catalog",
+    ("GET", "/rest/v1/{table}"): "tables: every exposed table of the catalog",
+    ("POST", "/rest/v1/{table}"): "tables: every exposed table of the catalog",
+    ("PATCH", "/rest/v1/{table}"): "tables: every exposed table of the catalog",
+    ("DELETE", "/rest/v1/{table}"): "tables: every exposed table of the catalog",
     ("GET", "/auth/v1/user"): "auth endpoint that needs a session",
     ("PUT", "/auth/v1/user"): "auth endpoint that needs a session",
     ("POST", "/auth/v1/logout"): "auth endpoint that needs a session",

@@ -9,8 +9,8 @@ from typing import Any
 import psycopg
 
 from directorstudio import paths
+from directorstudio.contracts.postgrest.context import EXPOSED_SCHEMA
 from directorstudio.ops.check_rules import catalog_findings
-from directorstudio.stack import rest
 
 Conn = psycopg.Connection[Any]
 TEST_HELPERS = "tests."  # the pgTAP helpers' schema, in the test template only
@@ -82,7 +82,7 @@ def test_every_policy_is_for_signed_in_users_only(admin_conn: Conn) -> None:
 
 
 def test_the_gateway_exposes_exactly_the_schemas_hosted_supabase_exposes() -> None:
-    assert API_SCHEMAS == [rest.EXPOSED_SCHEMA]
+    assert API_SCHEMAS == [EXPOSED_SCHEMA]
     assert "private" not in API_SCHEMAS
 
 

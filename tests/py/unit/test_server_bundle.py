@@ -59,7 +59,7 @@ def test_the_module_scan_follows_relative_and_absolute_imports() -> None:
     modules = project_modules(PROJECT_ROOT / "functions" / "clip_webhook" / "main.py")
     assert "directorstudio.server.webhook_signing" in modules
     assert "directorstudio.db.context" in modules
-    assert "directorstudio.db.errors" in modules
+    assert "directorstudio.contracts.postgrest.errors" in modules
     assert "directorstudio" in modules
 
 

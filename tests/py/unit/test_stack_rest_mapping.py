@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from directorstudio.stack.rest import sqlstate_status
+from directorstudio.contracts.postgrest.errors import sqlstate_status
 
 
 @pytest.mark.parametrize(

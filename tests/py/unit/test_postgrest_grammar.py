@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 from psycopg import sql
 
-from directorstudio.stack.pgrst_query import (
+from directorstudio.contracts.postgrest.grammar import (
     Column,
     Filter,
     OrderTerm,
     QueryGrammarError,
     ReadPlan,
     parse_plan,
-    render_read,
 )
+from directorstudio.contracts.postgrest.statements import render_read
 
 
 def test_select_filters_order_and_page_parse_into_a_typed_plan() -> None:

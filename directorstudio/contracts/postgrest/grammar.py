@@ -1,26 +1,27 @@
-"""PostgREST's read grammar for set-returning rpc: parse query parameters into a plan, render SQL.
+"""PostgREST's query grammar, for table endpoints and set-returning rpc: query parameters and
+headers parsed into plans (rendered as SQL by :mod:`.statements`).
 
 Supported: ``select=`` (columns, ``alias:column``), horizontal filters
 (``eq, neq, gt, gte, lt, lte, in, is, like, ilike`` and ``not.``), ``order`` (``col.asc|desc``,
-``nullsfirst|nullslast``), ``limit``/``offset`` and the ``Range`` header. Grammar errors are
-PostgREST's ``PGRST100`` (400). Identifiers are always quoted and values always bound, so an
-unknown column is PostgreSQL's own ``42703`` (400).
+``nullsfirst|nullslast``), ``limit``/``offset`` and the ``Range`` header, ``on_conflict`` and
+the ``Prefer`` header (``return``, ``count``, ``resolution``). Grammar errors are PostgREST's
+``PGRST100`` (400). Identifiers are always quoted and values always bound, so an unknown column
+is PostgreSQL's own ``42703`` (400).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-
-from psycopg import sql
+from dataclasses import dataclass
 
 RESERVED_KEYS = frozenset({"select", "order", "limit", "offset", "apikey"})
+# Query parameters of a write that are not filters.
+WRITE_KEYS = frozenset({"select", "on_conflict", "columns", "apikey"})
 COMPARISONS = {"eq": "=", "neq": "<>", "gt": ">", "gte": ">=", "lt": "<", "lte": "<="}
 PATTERNS = {"like": "LIKE", "ilike": "ILIKE"}
 IS_VALUES = {"null": "NULL", "true": "TRUE", "false": "FALSE", "unknown": "UNKNOWN"}
 NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 RANGE_HEADER = re.compile(r"^\s*(?:items=)?(\d+)-(\d*)\s*$")
-RESULT = sql.Identifier("_result")
 
 
 class QueryGrammarError(ValueError):
@@ -74,16 +75,6 @@ class ReadPlan:
     def whole_rows(self) -> bool:
         """True when the rows are returned as the function gives them."""
         return self.columns is None
-
-
-@dataclass
-class _Params:
-    values: dict[str, str | int] = field(default_factory=dict)
-
-    def bind(self, value: str | int) -> sql.Placeholder:
-        name = f"q{len(self.values)}"
-        self.values[name] = value
-        return sql.Placeholder(name)
 
 
 def _name(text: str, what: str, whole: str) -> str:
@@ -206,88 +197,63 @@ def parse_plan(query: list[tuple[str, str]], range_header: str | None = None) ->
     return ReadPlan(columns, tuple(filters), order, limit, offset)
 
 
-def _condition(item: Filter, params: _Params) -> sql.Composable:
-    column = sql.SQL("{}.{}").format(RESULT, sql.Identifier(item.column))
-    condition: sql.Composable
-    if item.operator in COMPARISONS:
-        condition = sql.SQL("{} {} {}").format(
-            column, sql.SQL(COMPARISONS[item.operator]), params.bind(item.value)
-        )
-    elif item.operator in PATTERNS:
-        pattern = item.value.replace("*", "%")
-        condition = sql.SQL("{} {} {}").format(
-            column, sql.SQL(PATTERNS[item.operator]), params.bind(pattern)
-        )
-    elif item.operator == "is":
-        condition = sql.SQL("{} IS {}").format(column, sql.SQL(IS_VALUES[item.value.lower()]))
-    elif item.values:
-        condition = sql.SQL("{} IN ({})").format(
-            column, sql.SQL(", ").join(params.bind(value) for value in item.values)
-        )
-    else:
-        condition = sql.SQL("FALSE")
-    return sql.SQL("NOT ({})").format(condition) if item.negated else condition
+@dataclass(frozen=True)
+class Preferences:
+    """What a ``Prefer`` header asks for (PostgREST's defaults when absent)."""
+
+    representation: bool = False
+    exact_count: bool = False
+    resolution: str | None = None  # "merge-duplicates" or "ignore-duplicates"
 
 
-def _order_by(plan: ReadPlan) -> sql.Composable:
-    if not plan.order:
-        return sql.SQL("")
-    terms = [
-        sql.SQL("{}.{} {}{}").format(
-            RESULT,
-            sql.Identifier(term.column),
-            sql.SQL("DESC" if term.descending else "ASC"),
-            sql.SQL(f" NULLS {term.nulls}" if term.nulls else ""),
-        )
-        for term in plan.order
-    ]
-    return sql.SQL(" ORDER BY {}").format(sql.SQL(", ").join(terms))
-
-
-def render_read(
-    plan: ReadPlan, source: sql.Composable, *, exact_count: bool, rows_are_records: bool = True
-) -> tuple[sql.Composed, dict[str, str | int]]:
-    """``SELECT page_json, page_rows, total`` over ``source`` (a FROM list ending in the call
-    aliased ``_result``); ``total`` is the filtered count when ``exact_count``, else NULL. The
-    function runs once: its filtered rows are one CTE, materialized when counted.
-    ``rows_are_records`` is False for a set of scalars (its one column is ``_result``)."""
-    params = _Params()
-    where: sql.Composable = sql.SQL("")
-    if plan.filters:
-        conditions = [_condition(item, params) for item in plan.filters]
-        where = sql.SQL(" WHERE {}").format(sql.SQL(" AND ").join(conditions))
-    if plan.columns is None:
-        whole = sql.SQL("{}.*" if rows_are_records else "{}._result").format(RESULT)
-        projection: sql.Composable = sql.SQL("{}").format(whole)
-        element: sql.Composable = sql.SQL("_page" if rows_are_records else "_page._result")
-    else:
-        projection = sql.SQL(", ").join(
-            sql.SQL("{}.{} AS {}").format(
-                RESULT, sql.Identifier(column.name), sql.Identifier(column.alias)
-            )
-            for column in plan.columns
-        )
-        element = sql.SQL("_page")
-    page: sql.Composable = sql.SQL("")
-    if plan.limit is not None:
-        page = sql.SQL(" LIMIT {}").format(params.bind(plan.limit))
-    if plan.offset:
-        page = sql.SQL("{} OFFSET {}").format(page, params.bind(plan.offset))
-    total: sql.Composable = sql.SQL("NULL::bigint")
-    if exact_count:
-        total = sql.SQL("(SELECT count(*) FROM _rows)")
-    statement = sql.SQL(
-        "WITH _rows AS (SELECT {result}.* FROM {source}{where})"
-        " SELECT coalesce(json_agg({element}), '[]'::json)::text, count(*), {total}"
-        " FROM (SELECT {projection} FROM _rows AS {result}{order}{page}) AS _page"
-    ).format(
-        result=RESULT,
-        element=element,
-        total=total,
-        projection=projection,
-        source=source,
-        where=where,
-        order=_order_by(plan),
-        page=page,
+def parse_prefer(header: str | None) -> Preferences:
+    """The ``Prefer`` header's ``return=``, ``count=`` and ``resolution=`` (others ignored, as
+    PostgREST does by default)."""
+    tokens = {item.strip() for item in (header or "").split(",") if item.strip()}
+    resolution = None
+    for choice in ("merge-duplicates", "ignore-duplicates"):
+        if f"resolution={choice}" in tokens:
+            resolution = choice
+    return Preferences(
+        representation="return=representation" in tokens,
+        exact_count="count=exact" in tokens,
+        resolution=resolution,
     )
-    return statement, params.values
+
+
+def parse_columns_list(text: str, what: str) -> tuple[str, ...]:
+    """A comma list of column names (``on_conflict=``, ``columns=``)."""
+    return tuple(_name(item.strip().strip('"'), what, text) for item in text.split(","))
+
+
+@dataclass(frozen=True)
+class WritePlan:
+    """What a write targets and answers: filters (PATCH/DELETE), the representation's columns,
+    the conflict target of an upsert."""
+
+    filters: tuple[Filter, ...] = ()
+    columns: tuple[Column, ...] | None = None
+    on_conflict: tuple[str, ...] | None = None
+    insert_columns: tuple[str, ...] | None = None
+
+
+def parse_write(query: list[tuple[str, str]]) -> WritePlan:
+    """The plan of a write's query parameters; paging a write is refused (``PGRST100``)."""
+    columns: tuple[Column, ...] | None = None
+    on_conflict: tuple[str, ...] | None = None
+    insert_columns: tuple[str, ...] | None = None
+    filters: list[Filter] = []
+    for key, value in query:
+        if key == "select":
+            columns = parse_select(value)
+        elif key == "on_conflict":
+            on_conflict = parse_columns_list(value, "on_conflict")
+        elif key == "columns":
+            insert_columns = parse_columns_list(value, "columns")
+        elif key in ("limit", "offset", "order"):
+            raise QueryGrammarError(
+                f'"failed to parse {key} ({value})"', f"{key} is not supported on a write"
+            )
+        elif key not in WRITE_KEYS:
+            filters.append(parse_filter(key, value))
+    return WritePlan(tuple(filters), columns, on_conflict, insert_columns)

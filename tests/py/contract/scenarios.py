@@ -75,6 +75,22 @@ SCENARIOS = (
         },
     ),
     Scenario(
+        "table_reads_and_writes_stay_with_their_owner",
+        {
+            "insert_returns": ["Mine"],
+            "owner_reads": ["Mine"],
+            "update_returns": ["Mine, renamed"],
+            "single_row": {"title": "Mine, renamed"},
+            "owner_count": 1,
+            "other_user_reads": [],
+            "other_user_update_returns": [],
+            "other_user_forged_insert": "42501",
+            "other_user_delete": "42501",
+            "anon_read": "42501",
+            "owner_rows_after": ["Mine, renamed"],
+        },
+    ),
+    Scenario(
         "functions_invoke_enqueue_clip",
         {
             "status": "queued",

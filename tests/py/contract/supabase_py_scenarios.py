@@ -200,6 +200,73 @@ async def rpc_rows_stay_with_their_owner(ctx: Context) -> dict[str, Any]:
     }
 
 
+async def table_reads_and_writes_stay_with_their_owner(ctx: Context) -> dict[str, Any]:
+    owner, other, anon = await ctx.client(), await ctx.client(), await ctx.client()
+    mine = await owner.auth.sign_in_anonymously()
+    assert mine.user is not None
+    await other.auth.sign_in_anonymously()
+    project_id = _new_id()
+
+    async def refusal(call: Awaitable[Any]) -> str | None:
+        error = await _api_error(call)
+        return error.code if error else None
+
+    inserted = (
+        await owner.table("project_overview")
+        .insert({"project_id": project_id, "user_id": mine.user.id, "title": "Mine"})
+        .execute()
+    )
+    read = (
+        await owner.table("project_overview").select("title").eq("project_id", project_id).execute()
+    )
+    renamed = (
+        await owner.table("project_overview")
+        .update({"title": "Mine, renamed"})
+        .eq("project_id", project_id)
+        .execute()
+    )
+    single = (
+        await owner.table("project_overview")
+        .select("title")
+        .eq("project_id", project_id)
+        .single()
+        .execute()
+    )
+    counted = await owner.table("project_overview").select("*", count="exact", head=True).execute()
+    seen_by_other = await other.table("project_overview").select("title").execute()
+    other_update = (
+        await other.table("project_overview")
+        .update({"title": "Taken"})
+        .eq("project_id", project_id)
+        .execute()
+    )
+    forged = await refusal(
+        other.table("project_overview")
+        .insert({"project_id": _new_id(), "user_id": mine.user.id, "title": "Forged"})
+        .execute()
+    )
+    deleted = await refusal(
+        other.table("project_overview").delete().eq("project_id", project_id).execute()
+    )
+    seen_by_anon = await refusal(anon.table("project_overview").select("title").execute())
+    after = await owner.table("project_overview").select("title").execute()
+    await owner.auth.sign_out()
+    await other.auth.sign_out()
+    return {
+        "insert_returns": _titles(inserted.data),
+        "owner_reads": _titles(read.data),
+        "update_returns": _titles(renamed.data),
+        "single_row": single.data,
+        "owner_count": counted.count,
+        "other_user_reads": _titles(seen_by_other.data),
+        "other_user_update_returns": _titles(other_update.data),
+        "other_user_forged_insert": forged,
+        "other_user_delete": deleted,
+        "anon_read": seen_by_anon,
+        "owner_rows_after": _titles(after.data),
+    }
+
+
 async def functions_invoke_enqueue_clip(ctx: Context) -> dict[str, Any]:
     sb = await ctx.client()
     session = await sb.auth.sign_in_anonymously()
@@ -291,6 +358,7 @@ BASIC_SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
         anonymous_sign_in_and_get_user,
         rpc_select_filters_order_limit_count_and_single,
         rpc_rows_stay_with_their_owner,
+        table_reads_and_writes_stay_with_their_owner,
         functions_invoke_enqueue_clip,
         unserved_calls_answer_not_found,
     )

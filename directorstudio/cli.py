@@ -232,7 +232,12 @@ async def _serve(stack: object, ready: object) -> None:
 
 
 def _print_keys(
-    api_url: str, anon: str, service: str, secret: str, database_url: str | None
+    api_url: str,
+    anon: str,
+    service: str,
+    secret: str,
+    database_url: str | None,
+    signing_key: str | None = None,
 ) -> None:
     rows = [
         ("API URL", api_url),
@@ -241,6 +246,8 @@ def _print_keys(
         ("anon key", anon),
         ("service_role key", service),
         ("JWT secret", secret),
+        ("JWKS URL", f"{api_url}/auth/v1/.well-known/jwks.json"),
+        ("signing key", signing_key),
     ]
     # Plain lines, never wrapped or cut, so that every value can be copied whole.
     for label, value in rows:
@@ -260,17 +267,24 @@ def _cmd_keys(args: argparse.Namespace) -> int:
     api_url = state.api_url if state else f"http://127.0.0.1:{args.port}"
     database_url = state.database_url if state else None
     if args.json:
-        body = {
+        body: dict[str, object] = {
             "api_url": api_url,
             "anon_key": keys.anon_key,
             "service_role_key": keys.service_role_key,
             "jwt_secret": keys.jwt_secret,
             "webhook_secret": keys.webhook_secret,
             "database_url": database_url,
+            "jwks_url": f"{api_url}/auth/v1/.well-known/jwks.json",
+            "jwks": keys.jwks,
         }
+        if args.show_signing_key:
+            body["signing_key"] = keys.signing_key
         print(json.dumps(body, indent=2))
         return 0
-    _print_keys(api_url, keys.anon_key, keys.service_role_key, keys.jwt_secret, database_url)
+    private = json.dumps(keys.signing_key) if args.show_signing_key and keys.signing_key else None
+    _print_keys(
+        api_url, keys.anon_key, keys.service_role_key, keys.jwt_secret, database_url, private
+    )
     return 0
 
 
@@ -356,6 +370,11 @@ def build_parser() -> argparse.ArgumentParser:
     keys = sub.add_parser("keys", help="URL, anon key, service key and JWT secret")
     keys.add_argument("--json", action="store_true", help="machine-readable output")
     keys.add_argument("--port", type=int, default=54321, help="API port when not running")
+    keys.add_argument(
+        "--show-signing-key",
+        action="store_true",
+        help="also print the private JWK that signs access tokens (never shown otherwise)",
+    )
     data_dir_option(keys)
     keys.set_defaults(handler=_cmd_keys)
 

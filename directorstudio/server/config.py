@@ -16,6 +16,7 @@ ENV_NAMES = {
     "database_url": "DATABASE_URL",
     "jwt_secret": "SUPABASE_JWT_SECRET",
     "jwks_url": "SUPABASE_JWKS_URL",
+    "jwks": "SUPABASE_JWKS",
     "service_role_key": "SUPABASE_SERVICE_ROLE_KEY",
     "scheduler_secret": "SCHEDULER_SECRET",
     "clip_webhook_secret": "CLIP_WEBHOOK_SECRET",
@@ -56,6 +57,8 @@ class Settings:
     database_url: str | None = field(default=None, repr=False)
     jwt_secret: str | None = field(default=None, repr=False)
     jwks_url: str | None = None
+    jwks: str | None = None
+    jwks_cache_seconds: float = 300.0
     jwt_issuer: str | None = None
     jwt_audience: str = "authenticated"
     service_role_key: str | None = field(default=None, repr=False)
@@ -87,6 +90,8 @@ class Settings:
             database_url=_optional(env, "DATABASE_URL"),
             jwt_secret=_optional(env, "SUPABASE_JWT_SECRET"),
             jwks_url=_optional(env, "SUPABASE_JWKS_URL"),
+            jwks=_optional(env, "SUPABASE_JWKS"),
+            jwks_cache_seconds=_float(env, "SUPABASE_JWKS_CACHE_SECONDS", 300.0),
             jwt_issuer=_optional(env, "SUPABASE_JWT_ISSUER"),
             jwt_audience=env.get("SUPABASE_JWT_AUDIENCE", "authenticated") or "authenticated",
             service_role_key=_optional(env, "SUPABASE_SERVICE_ROLE_KEY"),

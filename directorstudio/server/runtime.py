@@ -69,8 +69,11 @@ def build(
     verifier = TokenVerifier.from_jwks_url(
         secret=settings.jwt_secret,
         jwks_url=settings.jwks_url,
+        jwks_json=settings.jwks,
+        cache_seconds=settings.jwks_cache_seconds,
         audience=settings.jwt_audience,
         issuer=settings.jwt_issuer,
+        clock=clock,
     )
     dispatcher = ClipDispatcher(
         db,

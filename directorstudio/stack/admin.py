@@ -31,7 +31,7 @@ def _require_admin(request: web.Request, config: GatewayConfig) -> None:
     if token is None:
         raise AuthError(401, "no_authorization", "This endpoint requires a Bearer token")
     try:
-        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+        claims = tokens.decode(token, config.keys, now=config.clock())
     except tokens.TokenError as error:
         raise AuthError(
             403, "bad_jwt", f"invalid JWT: unable to parse or verify signature, {error.message}"
@@ -77,7 +77,7 @@ async def _delete_user(request: web.Request) -> web.StreamResponse:
                 raise AuthError(404, "user_not_found", "User not found")
         return json_response({}, headers=API_VERSION_HEADER)
     except AuthError as error:
-        return error.response()
+        return error.response(request)
 
 
 def add_routes(app: web.Application) -> None:

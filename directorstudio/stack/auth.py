@@ -1,12 +1,15 @@
-"""``/auth/v1``: the GoTrue subset supabase-py uses, with GoTrue's shapes, claims and errors.
+"""``/auth/v1``: the GoTrue subset supabase-py and supabase-js use, with GoTrue's shapes, claims
+and errors (every refusal in GoTrue's error JSON, ``gotrue_errors``).
 
 Users live in ``auth.users`` (so the database's sign-up trigger runs), sessions in
 ``auth.sessions`` and rotating refresh tokens in ``auth.refresh_tokens``. Passwords are hashed
-with bcrypt by pgcrypto's ``crypt``, the hash format GoTrue stores.
+with bcrypt by pgcrypto's ``crypt``, the hash format GoTrue stores. Access tokens are ES256
+with the stack's key; ``/.well-known/jwks.json`` publishes its public half.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from aiohttp import web
@@ -22,22 +25,21 @@ from directorstudio.stack.common import (
     json_response,
     read_json,
 )
-from directorstudio.stack.db import AsyncConn
-from directorstudio.stack.gotrue import (
-    API_VERSION_HEADER,
-    AuthError,
-    load_user,
-    logout,
-    password_grant,
-    refresh_grant,
-    signup,
-)
+from directorstudio.stack.db import AsyncConn, DatabaseUnavailable
+from directorstudio.stack.gotrue import API_VERSION_HEADER, AuthError, load_user
+from directorstudio.stack.gotrue_errors import refusal, unexpected_failure
+from directorstudio.stack.gotrue_limits import RateLimiter
+from directorstudio.stack.gotrue_refresh import refresh_grant
+from directorstudio.stack.gotrue_sessions import logout, password_grant, signup
 from directorstudio.stack.gotrue_user import SETTINGS, update_user
 
+__all__ = ["add_routes", "refusal", "verified_claims"]
+
+log = logging.getLogger("directorstudio.stack.auth")
+LIMITER_KEY = web.AppKey("auth_rate_limiter", RateLimiter)
 # Reasons of directorstudio.server.limits that GoTrue reports as an unparseable body.
 UNPARSEABLE = frozenset({"not_json", "too_deep", "not_finite"})
 STRING_FIELDS = ("email", "password", "phone", "refresh_token")
-HTTP_ERROR_CODES = {404: "not_found", 405: "method_not_allowed", 413: "payload_too_large"}
 
 
 def _bad_json(message: str = "Could not parse request body as JSON") -> AuthError:
@@ -75,7 +77,7 @@ def verified_claims(request: web.Request, config: GatewayConfig) -> dict[str, An
     if token is None:
         raise AuthError(401, "no_authorization", "This endpoint requires a Bearer token")
     try:
-        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+        claims = tokens.decode(token, config.keys, now=config.clock())
     except tokens.TokenError as error:
         detail = "token has invalid claims: token is expired" if error.expired else error.message
         raise AuthError(
@@ -98,43 +100,81 @@ async def _require_session(conn: AsyncConn, claims: dict[str, Any]) -> None:
         )
 
 
+def _rate_limit(
+    request: web.Request,
+    config: GatewayConfig,
+    action: str,
+    grant: str | None,
+    body: dict[str, Any],
+) -> None:
+    """Count the call against its GoTrue rate limit (429 past it)."""
+    if action == "signup":
+        anonymous = not body.get("email") and not body.get("phone")
+        bucket = "anonymous_users" if anonymous else "sign_in_sign_ups"
+    elif grant in ("password", "refresh_token"):
+        bucket = "sign_in_sign_ups" if grant == "password" else "token_refresh"
+    else:
+        return
+    limiter = request.app[LIMITER_KEY]
+    limiter.check(config.auth_rate_limits, bucket, request.remote or "", config.clock())
+
+
+async def _respond(
+    request: web.Request, conn: AsyncConn, config: GatewayConfig, action: str
+) -> web.StreamResponse | AuthError:
+    """The reply to one auth call inside its transaction, or a refusal to send once the
+    transaction has committed (a refresh-token reuse revokes the session's tokens)."""
+    if action == "logout":
+        claims = verified_claims(request, config)
+        await logout(conn, claims, request.query.get("scope", "global"))
+        return web.Response(status=204, headers=API_VERSION_HEADER)
+    if action == "user":
+        claims = verified_claims(request, config)
+        user = await load_user(conn, str(claims["sub"]))
+        if user is None:
+            raise AuthError(403, "user_not_found", "User from sub claim in JWT does not exist")
+        await _require_session(conn, claims)
+        if request.method == "PUT":
+            body = await _read_json(request)
+            user = await update_user(conn, user["id"], str(claims["session_id"]), body)
+        return json_response(user, headers=API_VERSION_HEADER)
+    body = await _read_json(request)
+    reply: dict[str, Any] | AuthError
+    grant = request.query.get("grant_type")
+    _rate_limit(request, config, action, grant, body)
+    if action == "signup":
+        reply = await signup(conn, config, body)
+    elif grant == "password":
+        reply = await password_grant(conn, config, body)
+    elif grant == "refresh_token":
+        reply = await refresh_grant(conn, config, body)
+    else:
+        raise AuthError(400, "validation_failed", "unsupported_grant_type")
+    if isinstance(reply, AuthError):
+        return reply
+    return json_response(reply, headers=API_VERSION_HEADER)
+
+
 async def _handle(request: web.Request, action: str) -> web.StreamResponse:
     config = request.app[CONFIG_KEY]
-    if (refusal := api_key_error(request, config)) is not None:
-        return refusal
+    if (api_key_refusal := api_key_error(request, config)) is not None:
+        return api_key_refusal
     try:
         async with request.app[POOL_KEY].connection() as conn, conn.transaction():
-            if action == "logout":
-                claims = verified_claims(request, config)
-                await logout(conn, claims, request.query.get("scope", "global"))
-                return web.Response(status=204, headers=API_VERSION_HEADER)
-            if action == "user":
-                claims = verified_claims(request, config)
-                user = await load_user(conn, str(claims["sub"]))
-                if user is None:
-                    raise AuthError(
-                        403, "user_not_found", "User from sub claim in JWT does not exist"
-                    )
-                await _require_session(conn, claims)
-                if request.method == "PUT":
-                    body = await _read_json(request)
-                    session_id = str(claims["session_id"])
-                    user = await update_user(conn, user["id"], session_id, body)
-                return json_response(user, headers=API_VERSION_HEADER)
-            body = await _read_json(request)
-            if action == "signup":
-                reply = await signup(conn, config, body)
-            else:
-                grant = request.query.get("grant_type")
-                if grant == "password":
-                    reply = await password_grant(conn, config, body)
-                elif grant == "refresh_token":
-                    reply = await refresh_grant(conn, config, body)
-                else:
-                    raise AuthError(400, "validation_failed", "unsupported_grant_type")
-            return json_response(reply, headers=API_VERSION_HEADER)
+            outcome = await _respond(request, conn, config, action)
+        if isinstance(outcome, AuthError):
+            raise outcome
+        return outcome
     except AuthError as error:
-        return error.response()
+        return error.response(request)
+    except DatabaseUnavailable as error:
+        log.warning("%s %s: %s", request.method, request.path, error.message)
+        return AuthError(503, "unexpected_failure", error.message).response(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        log.exception("%s %s failed unexpectedly", request.method, request.path)
+        return unexpected_failure().response(request)
 
 
 async def _signup(request: web.Request) -> web.StreamResponse:
@@ -164,24 +204,15 @@ async def _settings(request: web.Request) -> web.StreamResponse:
     return json_response(SETTINGS, headers=API_VERSION_HEADER)
 
 
-def refusal(error: web.HTTPException) -> web.Response:
-    """aiohttp's own refusal of an ``/auth/v1`` request (no such path, wrong method, body too
-    large) as GoTrue's error JSON."""
-    reply = AuthError(
-        error.status, HTTP_ERROR_CODES.get(error.status, "unexpected_failure"), error.reason
-    ).response()
-    if "Allow" in error.headers:
-        reply.headers["Allow"] = error.headers["Allow"]
-    return reply
-
-
 async def _jwks(request: web.Request) -> web.StreamResponse:
-    # Signed with the symmetric (legacy) JWT secret only: no public keys to publish.
-    return json_response({"keys": []})
+    # Public, like hosted (verifiers fetch it without an API key): the access-token signing
+    # key's public half; the legacy JWT secret is never listed.
+    return json_response(request.app[CONFIG_KEY].keys.jwks)
 
 
 def add_routes(app: web.Application) -> None:
     """Register the auth endpoints on ``app``."""
+    app[LIMITER_KEY] = RateLimiter()
     app.router.add_post("/auth/v1/signup", _signup)
     app.router.add_post("/auth/v1/token", _token)
     app.router.add_get("/auth/v1/user", _user)

@@ -31,6 +31,10 @@ class GatewayConfig:
     functions_url: str | None = None
     render_dir: Path | None = None
     access_token_ttl: int = 3600
+    # GoTrue's REFRESH_TOKEN_REUSE_INTERVAL (supabase/config.toml: refresh_token_reuse_interval).
+    refresh_token_reuse_interval: float = 10.0
+    # supabase/config.toml's [auth.rate_limit] (per IP; none set, none enforced).
+    auth_rate_limits: dict[str, int] = field(default_factory=dict)
     clock: Callable[[], float] = field(default=time.time)
 
     @property

@@ -73,7 +73,7 @@ async def log_requests(request: web.Request, handler: Handler) -> web.StreamResp
         if status < 400:
             raise
         if (request.path + "/").startswith("/auth/v1/"):
-            return _with_cors(auth.refusal(error))
+            return _with_cors(auth.refusal(error, request))
         return _as_json(request, error)
     except Exception:
         if request.headers.get("Upgrade", "").lower() == "websocket":

@@ -63,7 +63,7 @@ def caller_of(request: web.Request, config: GatewayConfig) -> Caller:
     if token is None:
         return Caller("anon", {"role": "anon"})
     try:
-        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+        claims = tokens.decode(token, config.keys, now=config.clock())
     except tokens.TokenError as error:
         code = "PGRST303" if error.expired else "PGRST301"
         raise PostgrestError(

@@ -10,9 +10,11 @@ import logging
 import os
 import pwd
 import subprocess
+import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from psycopg import sql
@@ -23,12 +25,15 @@ from directorstudio.stack import functions, keys, schedule
 from directorstudio.stack.common import GatewayConfig
 from directorstudio.stack.dispatch_listener import DispatchListener
 from directorstudio.stack.gateway import RENDERS_PATH
+from directorstudio.stack.gotrue_limits import WINDOWS
 from directorstudio.stack.keys import StackKeys
 from directorstudio.stack.runner import Gateway
 from directorstudio.stack.state import StackState
 
 log = logging.getLogger("directorstudio.stack")
 DURABLE_SETTINGS = {"fsync": "on", "synchronous_commit": "on", "full_page_writes": "on"}
+CONFIG_TOML = paths.RESOURCES_DIR / "supabase" / "config.toml"
+DEFAULT_REUSE_INTERVAL = 10.0
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,27 @@ def apply_seed(database_url: str, seed_file: Path = paths.SEED_FILE) -> None:
         conn.execute(sql.SQL(seed_file.read_text()))
 
 
+def _auth_config(config_toml: Path) -> dict[str, Any]:
+    if not config_toml.is_file():
+        return {}
+    auth: dict[str, Any] = tomllib.loads(config_toml.read_text()).get("auth", {})
+    return auth
+
+
+def refresh_token_reuse_interval(config_toml: Path = CONFIG_TOML) -> float:
+    """``[auth] refresh_token_reuse_interval`` of ``supabase/config.toml`` (seconds; GoTrue's
+    default of 10 when the file or the setting is absent)."""
+    auth = _auth_config(config_toml)
+    return float(auth.get("refresh_token_reuse_interval", DEFAULT_REUSE_INTERVAL))
+
+
+def auth_rate_limits(config_toml: Path = CONFIG_TOML) -> dict[str, int]:
+    """The per-IP limits of ``[auth.rate_limit]`` in ``supabase/config.toml`` that the gateway
+    enforces (``anonymous_users``, ``sign_in_sign_ups``, ``token_refresh``; unset: none)."""
+    limits = _auth_config(config_toml).get("rate_limit", {})
+    return {name: int(limits[name]) for name in WINDOWS if name in limits}
+
+
 def derived_secret(stack_keys: StackKeys, purpose: str) -> str:
     """A secret for one purpose (render webhook, scheduler), derived from the JWT secret."""
     return hashlib.sha256(f"{purpose}:{stack_keys.jwt_secret}".encode()).hexdigest()
@@ -62,6 +88,8 @@ def functions_env(
         "SUPABASE_ANON_KEY": stack_keys.anon_key,
         "SUPABASE_SERVICE_ROLE_KEY": stack_keys.service_role_key,
         "SUPABASE_JWT_SECRET": stack_keys.jwt_secret,
+        # User access tokens are ES256: the functions verify them with the published keys.
+        "SUPABASE_JWKS_URL": f"{api_url}/auth/v1/.well-known/jwks.json",
         "SUPABASE_JWT_ISSUER": f"{api_url}/auth/v1",
         "DATABASE_URL": database_url,
         "SCHEDULER_SECRET": derived_secret(stack_keys, "scheduler"),
@@ -169,6 +197,8 @@ class LocalStack:
             database_url=self.database_url,
             functions_url=functions_url,
             render_dir=self.render_dir,
+            refresh_token_reuse_interval=refresh_token_reuse_interval(),
+            auth_rate_limits=auth_rate_limits(),
         )
         gateway = Gateway(config, self.settings.host, self.settings.port)
         background: list[asyncio.Task[None]] = []

@@ -1,78 +1,42 @@
-"""HS256 JSON Web Tokens, the way GoTrue and PostgREST use them with a legacy JWT secret."""
+"""JSON Web Tokens as GoTrue issues them and PostgREST checks them, over the one verification
+of ``directorstudio.server.auth``: access tokens signed with the stack's EC key (ES256, ``kid``
+in the header), the legacy API keys (and tokens of older releases) HS256 with the JWT secret."""
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import json
-import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from directorstudio.errors import DirectorStudioError, ErrorCode
+import jwt
 
-# The audience of Supabase access tokens. Like PostgREST's ``jwt-aud``, a token that names an
-# audience must name this one; the API keys name none.
-AUDIENCE = "authenticated"
+from directorstudio.server.auth import AUDIENCE, TokenError, verify_token
 
+if TYPE_CHECKING:
+    from directorstudio.stack.keys import StackKeys
 
-class TokenError(DirectorStudioError):
-    """A token that cannot be trusted: malformed, badly signed or expired."""
-
-    code = ErrorCode.NOT_AUTHENTICATED
-
-    def __init__(self, message: str, *, expired: bool = False) -> None:
-        super().__init__(message)
-        self.expired = expired
-
-
-def _b64encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def _b64decode(text: str) -> bytes:
-    padding = "=" * (-len(text) % 4)
-    return base64.urlsafe_b64decode(text + padding)
+__all__ = ["AUDIENCE", "TokenError", "decode", "encode", "sign_access_token"]
 
 
 def encode(claims: Mapping[str, Any], secret: str) -> str:
-    """Sign ``claims`` with HS256."""
-    header = _b64encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64encode(json.dumps(dict(claims), separators=(",", ":")).encode())
-    signing_input = f"{header}.{payload}".encode("ascii")
-    signature = hmac.new(secret.encode(), signing_input, hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64encode(signature)}"
+    """Sign ``claims`` with HS256 and ``secret`` (the legacy API keys)."""
+    return jwt.encode(dict(claims), secret, algorithm="HS256")
+
+
+def sign_access_token(claims: Mapping[str, Any], keys: StackKeys) -> str:
+    """A user access token: ``claims`` signed with the stack's signing key (ES256)."""
+    return keys.sign(dict(claims))
 
 
 def decode(
-    token: str, secret: str, *, now: float | None = None, audience: str = AUDIENCE
+    token: str, keys: StackKeys, *, now: float | None = None, audience: str = AUDIENCE
 ) -> dict[str, Any]:
-    """The verified claims of ``token``; :class:`TokenError` when it cannot be trusted (also
-    when it names an audience other than ``audience``)."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise TokenError("Expected 3 parts in JWT; got " + str(len(parts)))
-    try:
-        header = json.loads(_b64decode(parts[0]))
-        claims = json.loads(_b64decode(parts[1]))
-        signature = _b64decode(parts[2])
-    except (ValueError, UnicodeDecodeError) as error:
-        raise TokenError("JWSError JWSInvalidSignature") from error
-    if not isinstance(header, dict) or header.get("alg") != "HS256":
-        raise TokenError("JWSError (JWSAlgNotSupported)")
-    expected = hmac.new(
-        secret.encode(), f"{parts[0]}.{parts[1]}".encode("ascii"), hashlib.sha256
-    ).digest()
-    if not hmac.compare_digest(expected, signature):
-        raise TokenError("JWSError JWSInvalidSignature")
-    if not isinstance(claims, dict):
-        raise TokenError("JWSError JWSInvalidSignature")
-    named = claims.get("aud")
-    if named is not None and audience not in (named if isinstance(named, list) else [named]):
-        raise TokenError("JWT not in audience")
-    exp = claims.get("exp")
-    current = time.time() if now is None else now
-    if exp is not None and (not isinstance(exp, int | float) or exp <= current):
-        raise TokenError("JWT expired", expired=True)
-    return claims
+    """The verified claims of ``token`` (ES256 by the stack's key, or HS256 by its JWT secret);
+    :class:`TokenError` when it cannot be trusted (also when it names an audience other than
+    ``audience``: the API keys name none)."""
+    return verify_token(
+        token,
+        secret=keys.jwt_secret,
+        keys=keys.verification_keys,
+        now=now,
+        audience=audience,
+    )

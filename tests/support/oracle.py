@@ -117,7 +117,8 @@ def is_refusal(reply: httpx.Response) -> bool:
     body = _json(reply)
     if not isinstance(body, dict):
         return False
-    code = str(body.get("code") or body.get("error_code") or "")
+    # GoTrue's initial API shape puts the HTTP status in "code" and the code in "error_code".
+    code = str(body.get("error_code") or body.get("code") or "")
     if body.get("message") in API_KEY_MESSAGES and reply.status_code == 401:
         return True
     if body == REALTIME_REFUSAL:

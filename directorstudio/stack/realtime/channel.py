@@ -28,7 +28,7 @@ def verify_token(token: str | None, config: GatewayConfig) -> dict[str, Any]:
     if not token:
         raise Unauthorized("Unauthorized: no access token")
     try:
-        claims = tokens.decode(token, config.keys.jwt_secret, now=config.clock())
+        claims = tokens.decode(token, config.keys, now=config.clock())
     except tokens.TokenError as error:
         if error.expired:
             raise Unauthorized("Unauthorized: Token has expired") from error

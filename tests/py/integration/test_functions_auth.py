@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import jwt
 import psycopg
 import pytest
@@ -23,6 +24,7 @@ from tests.support.functions import (
     harness,
     user_token,
 )
+from tests.support.gateway import running_gateway
 
 
 @pytest.fixture
@@ -218,3 +220,34 @@ def test_an_oversized_enqueue_body_is_413_and_changes_nothing(h: Harness, user: 
     assert response.status_code == 413
     assert response.get_json()["code"] == "payload_too_large"
     assert h.query("SELECT count(*) FROM public.clip_jobs") == [(0,)]
+
+
+def test_enqueue_accepts_a_stack_issued_es256_token_through_the_jwks_url_and_refuses_it_tampered(
+    database_url: str, tmp_path: Path
+) -> None:
+    with running_gateway(database_url) as gateway:
+        reply = httpx.post(
+            f"{gateway.url}/auth/v1/signup", json={}, headers={"apikey": gateway.keys.anon_key}
+        )
+        session = reply.json()
+        user = uuid.UUID(session["user"]["id"])
+        jwks_url = f"{gateway.url}/auth/v1/.well-known/jwks.json"
+        # No legacy secret: only the published ES256 key can verify the token.
+        with harness(
+            database_url,
+            tmp_path / "renders",
+            jwks_url=jwks_url,
+            jwt_secret=None,
+            jwt_issuer=f"{gateway.url}/auth/v1",
+        ) as h:
+            header, payload, signature = session["access_token"].split(".")
+            claims = json.loads(base64.urlsafe_b64decode(payload + "=="))
+            tampered_payload = _b64({**claims, "sub": str(uuid.uuid4())})
+            for tampered in (
+                f"{header}.{tampered_payload}.{signature}",
+                f"{header}.{payload}.{signature[:-6]}AAAAAA",
+            ):
+                _assert_rejected(h, tampered, user)
+            accepted = h.enqueue_clip(session["access_token"], _body(user))
+            assert accepted.status_code == 201, accepted.get_json()
+            assert h.query("SELECT user_id FROM public.clip_jobs") == [(user,)]

@@ -27,7 +27,7 @@ def test_an_anonymous_sign_in_creates_a_user_with_credits_and_a_real_jwt(
     assert reply.user is not None
     assert reply.session is not None
     assert reply.user.is_anonymous
-    claims = tokens.decode(reply.session.access_token, gateway.keys.jwt_secret)
+    claims = tokens.decode(reply.session.access_token, gateway.keys)
     assert claims["sub"] == reply.user.id
     assert claims["role"] == "authenticated"
     assert claims["aud"] == "authenticated"
@@ -86,7 +86,7 @@ def test_signing_in_with_the_right_password_returns_the_same_user(
     assert signed_in.user is not None
     assert signed_in.user.id == created.user.id
     assert signed_in.session is not None
-    claims = tokens.decode(signed_in.session.access_token, gateway.keys.jwt_secret)
+    claims = tokens.decode(signed_in.session.access_token, gateway.keys)
     assert claims["email"] == "ada@example.com"
     assert claims["amr"][0]["method"] == "password"
 
@@ -102,8 +102,8 @@ def test_a_wrong_password_is_invalid_credentials(gateway: RunningGateway) -> Non
     assert str(raised.value) == "Invalid login credentials"
 
 
-def test_a_refresh_rotates_the_refresh_token_and_the_old_one_is_spent(
-    gateway: RunningGateway,
+def test_a_refresh_rotates_the_refresh_token_and_a_grandparent_is_spent(
+    gateway: RunningGateway, clock: Clock
 ) -> None:
     client = sync_client(gateway)
     first = client.auth.sign_in_anonymously().session
@@ -112,6 +112,8 @@ def test_a_refresh_rotates_the_refresh_token_and_the_old_one_is_spent(
     assert refreshed is not None
     assert refreshed.refresh_token != first.refresh_token
     assert refreshed.user.id == first.user.id
+    assert client.auth.refresh_session().session is not None
+    clock.now += 11
     with pytest.raises(AuthApiError) as raised:
         sync_client(gateway).auth.refresh_session(first.refresh_token)
     assert raised.value.status == 400

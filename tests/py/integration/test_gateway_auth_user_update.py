@@ -18,6 +18,7 @@ from tests.support.gateway import (  # noqa: F401 - fixtures
     gateway_fixture,
     sync_client,
 )
+from tests.support.gotrue import API_VERSION_NAME, VERSIONED, error_code
 
 CONFIG_TOML = Path(__file__).resolve().parents[3] / "supabase" / "config.toml"
 
@@ -94,7 +95,7 @@ def test_updating_a_user_without_a_session_is_refused(gateway: RunningGateway) -
         headers={"apikey": gateway.keys.anon_key},
     )
     assert reply.status_code == 401
-    assert reply.json()["error_code"] == "no_authorization"
+    assert error_code(reply) == "no_authorization"
 
 
 def test_updating_a_user_with_a_signed_out_session_is_session_not_found(
@@ -113,7 +114,7 @@ def test_updating_a_user_with_a_signed_out_session_is_session_not_found(
         },
     )
     assert reply.status_code == 403
-    assert reply.json()["error_code"] == "session_not_found"
+    assert error_code(reply) == "session_not_found"
 
 
 def test_a_short_new_password_is_weak_password_and_changes_nothing(
@@ -181,6 +182,7 @@ def test_settings_answer_as_gotrue_for_the_projects_config(gateway: RunningGatew
     assert isinstance(settings["sms_provider"], str)
 
 
+@pytest.mark.parametrize("versioned", [True, False], ids=["api-2024-01-01", "initial-api"])
 @pytest.mark.parametrize(
     ("method", "path", "status", "code"),
     [
@@ -192,15 +194,13 @@ def test_settings_answer_as_gotrue_for_the_projects_config(gateway: RunningGatew
     ],
 )
 def test_every_auth_path_refuses_in_gotrues_error_json(
-    gateway: RunningGateway, method: str, path: str, status: int, code: str
+    gateway: RunningGateway, method: str, path: str, status: int, code: str, versioned: bool
 ) -> None:
-    reply = httpx.request(method, f"{gateway.url}{path}", headers={"apikey": gateway.keys.anon_key})
+    headers = {"apikey": gateway.keys.anon_key} | (VERSIONED if versioned else {})
+    reply = httpx.request(method, f"{gateway.url}{path}", headers=headers)
     assert reply.status_code == status
     assert reply.headers["content-type"].startswith("application/json")
-    body = reply.json()
-    assert body["code"] == code
-    assert body["error_code"] == code
-    assert isinstance(body["message"], str)
-    assert body["message"]
+    assert (API_VERSION_NAME in reply.headers) == versioned
+    assert error_code(reply) == code
     if status == 405:
         assert reply.headers["Allow"]

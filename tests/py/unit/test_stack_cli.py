@@ -87,3 +87,26 @@ def test_keys_shows_the_standard_webhooks_secret_the_stacks_functions_use(
     assert len(webhook_signing.parse_secrets(shown)) == 1
     env = functions_env(created, "http://127.0.0.1:54321", "postgresql://db", tmp_path)
     assert env["CLIP_WEBHOOK_SECRET"] == shown
+
+
+def test_keys_names_the_jwks_but_shows_the_private_signing_key_only_when_asked(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from directorstudio.stack import keys
+
+    created = keys.load_or_create(tmp_path)
+    assert created.signing_key is not None
+    private = created.signing_key["d"]
+    for arguments in (["keys"], ["keys", "--json"]):
+        assert cli.main([*arguments, "--data-dir", str(tmp_path)]) == 0
+        out = capsys.readouterr().out
+        assert "/auth/v1/.well-known/jwks.json" in out
+        assert private not in out
+    assert cli.main(["keys", "--json", "--data-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["jwks"] == created.jwks
+    assert cli.main(["keys", "--show-signing-key", "--json", "--data-dir", str(tmp_path)]) == 0
+    assert json.loads(capsys.readouterr().out)["signing_key"] == created.signing_key
+    assert cli.main(["keys", "--show-signing-key", "--data-dir", str(tmp_path)]) == 0
+    assert private in capsys.readouterr().out

@@ -2,10 +2,10 @@
 
 Each scenario is written twice, once per client, with the client's default behaviour:
 ``js/<name>.mjs`` for supabase-js (run by ``js/run.mjs``) and a coroutine of the same name for
-supabase-py (``supabase_py_scenarios.py``, ``supabase_py_realtime.py``; ``supabase_py.py`` lists
-them). Both report what they observed as a JSON object of language-neutral facts (booleans,
-codes, titles), and both must observe exactly ``expected``: what hosted Supabase answers to the
-same calls.
+supabase-py (``supabase_py_auth.py``, ``supabase_py_scenarios.py``, ``supabase_py_realtime.py``;
+``supabase_py.py`` lists them). Both report what they observed as a JSON object of
+language-neutral facts (booleans, codes, titles), and both must observe exactly ``expected``:
+what hosted Supabase answers to the same calls.
 """
 
 from __future__ import annotations
@@ -38,6 +38,18 @@ SCENARIOS = (
             "refreshed_user_is_the_same": True,
             "refresh_after_sign_out_error": "refresh_token_not_found",
             "get_user_after_sign_out_refused": True,
+        },
+    ),
+    Scenario(
+        "access_tokens_verify_through_the_jwks_and_refresh_tokens_allow_reuse_within_the_interval",
+        {
+            "alg": "ES256",
+            "has_kid": True,
+            "claims_are_the_user": True,
+            "claims_role": "authenticated",
+            "forged_token_refused": True,
+            "refresh_succeeds": True,
+            "reuse_within_interval_is_the_same_user": True,
         },
     ),
     Scenario(

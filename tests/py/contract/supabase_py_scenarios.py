@@ -13,12 +13,10 @@ from typing import Any
 
 from postgrest.exceptions import APIError
 from storage3.exceptions import StorageApiError
-from supabase_auth.errors import AuthApiError, AuthError
+from supabase_auth.errors import AuthApiError
 from supabase_functions.errors import FunctionsHttpError
 
 from supabase import AClientOptions, AsyncClient, acreate_client
-
-PASSWORD = "correct horse battery"
 
 
 @dataclass(frozen=True)
@@ -38,15 +36,6 @@ def _new_id() -> str:
     return str(uuid.uuid4())
 
 
-async def _auth_error(call: Awaitable[Any]) -> str | None:
-    """The error code of an auth call that must fail (None when it succeeded)."""
-    try:
-        await call
-    except AuthApiError as error:
-        return error.code
-    return None
-
-
 async def _api_error(call: Awaitable[Any]) -> APIError | None:
     try:
         await call
@@ -57,73 +46,6 @@ async def _api_error(call: Awaitable[Any]) -> APIError | None:
 
 def _titles(rows: list[dict[str, Any]]) -> list[str]:
     return [row["title"] for row in rows]
-
-
-async def password_sign_up_sign_in_update_refresh_and_sign_out(ctx: Context) -> dict[str, Any]:
-    sb = await ctx.client()
-    address = f"{_new_id()}@example.com"
-    new_password = f"{PASSWORD} again"
-    signed_up = await sb.auth.sign_up({"email": address, "password": PASSWORD})
-    user_id = signed_up.user.id if signed_up.user else None
-    await sb.auth.sign_out()
-    wrong = await _auth_error(
-        sb.auth.sign_in_with_password({"email": address, "password": "not it at all"})
-    )
-    signed_in = await sb.auth.sign_in_with_password({"email": address, "password": PASSWORD})
-    got = await sb.auth.get_user()
-    updated = await sb.auth.update_user({"data": {"display_name": "Ada"}})
-    await sb.auth.update_user({"password": new_password})
-    old_password = await _auth_error(
-        sb.auth.sign_in_with_password({"email": address, "password": PASSWORD})
-    )
-    new_sign_in = await sb.auth.sign_in_with_password({"email": address, "password": new_password})
-    first = new_sign_in.session
-    refreshed = await sb.auth.refresh_session()
-    second = refreshed.session
-    assert first is not None
-    assert second is not None
-    with_refreshed = await sb.auth.get_user(second.access_token)
-    await sb.auth.sign_out()
-    reused = await _auth_error(sb.auth.refresh_session(second.refresh_token))
-    try:
-        after_sign_out = await sb.auth.get_user(second.access_token)
-        refused = after_sign_out is None or after_sign_out.user is None
-    except AuthError:
-        refused = True
-    return {
-        "sign_up_opens_a_session": signed_up.session is not None,
-        "wrong_password_error": wrong,
-        "sign_in_is_the_signed_up_user": signed_in.user is not None
-        and signed_in.user.id == user_id,
-        "get_user_email_matches": got is not None and got.user.email == address,
-        "updated_user_metadata": updated.user.user_metadata,
-        "old_password_after_update_error": old_password,
-        "new_password_signs_in": new_sign_in.user is not None and new_sign_in.user.id == user_id,
-        "refresh_rotates_the_refresh_token": second.refresh_token != first.refresh_token,
-        "refreshed_access_token_is_accepted": with_refreshed is not None
-        and with_refreshed.user.id == user_id,
-        "refreshed_user_is_the_same": refreshed.user is not None and refreshed.user.id == user_id,
-        "refresh_after_sign_out_error": reused,
-        "get_user_after_sign_out_refused": refused,
-    }
-
-
-async def anonymous_sign_in_and_get_user(ctx: Context) -> dict[str, Any]:
-    sb = await ctx.client()
-    reply = await sb.auth.sign_in_anonymously()
-    assert reply.user is not None
-    assert reply.session is not None
-    got = await sb.auth.get_user()
-    await sb.auth.sign_out()
-    return {
-        "is_anonymous": reply.user.is_anonymous,
-        "role": reply.user.role,
-        "aud": reply.user.aud,
-        "token_type": reply.session.token_type,
-        "expires_in": reply.session.expires_in,
-        "get_user_is_the_same_user": got is not None and got.user.id == reply.user.id,
-        "get_user_is_anonymous": got.user.is_anonymous if got else None,
-    }
 
 
 async def rpc_select_filters_order_limit_count_and_single(ctx: Context) -> dict[str, Any]:
@@ -354,8 +276,6 @@ async def unserved_calls_answer_not_found(ctx: Context) -> dict[str, Any]:
 BASIC_SCENARIOS: dict[str, Callable[[Context], Awaitable[dict[str, Any]]]] = {
     scenario.__name__: scenario
     for scenario in (
-        password_sign_up_sign_in_update_refresh_and_sign_out,
-        anonymous_sign_in_and_get_user,
         rpc_select_filters_order_limit_count_and_single,
         rpc_rows_stay_with_their_owner,
         table_reads_and_writes_stay_with_their_owner,

@@ -160,6 +160,8 @@ SQLSTATE_RULES: tuple[SqlstateRule, ...] = (
     _rule("42501", ErrorCode.FORBIDDEN, 403, "insufficient privilege (401 for anon)"),
     _rule("42883", ErrorCode.NOT_FOUND, 404, "no such function"),
     _rule("42P01", ErrorCode.NOT_FOUND, 404, "no such table"),
+    _rule("42703", _I, 400, "no such column (a table endpoint's select, filter or order)"),
+    _rule("42P10", _I, 400, "an on_conflict target without a unique key"),
     _rule("42P17", _T, 500, "infinite recursion in a definition"),
     _rule("28", ErrorCode.FORBIDDEN, 403, "an invalid authorization"),
     _rule("0L", ErrorCode.FORBIDDEN, 403, "an invalid grantor"),

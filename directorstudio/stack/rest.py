@@ -130,10 +130,13 @@ async def run(
     statement: statements.Statement,
     *,
     expect_one: bool = False,
+    privilege: tuple[str, str] | None = None,
 ) -> tuple[Any, ...]:
     """Run ``statement`` in one transaction with PostgREST's context (read-only for GET and
     HEAD): a page's row, or ``(rows affected,)``. With ``expect_one`` a page of other than one
-    row is PGRST116 and the transaction is rolled back."""
+    row is PGRST116 and the transaction is rolled back. ``privilege`` (a relation and a
+    privilege) is checked first, so a caller without it is refused (42501) before its input is
+    looked at, and a write with nothing to change still needs it."""
     async with conn.transaction():
         if request.method in ("GET", "HEAD"):
             await conn.execute("SET TRANSACTION READ ONLY")
@@ -145,6 +148,8 @@ async def run(
             headers=dict(request.headers),
         )
         await apply_async(conn, context)
+        if privilege is not None:
+            await check_privilege(conn, caller, *privilege)
         cursor = await conn.execute(statement.query, statement.params)
         if not statement.answers_page:
             found = await cursor.fetchone() if cursor.description else None
@@ -154,6 +159,22 @@ async def run(
         if expect_one and int(row[1]) != 1:
             raise not_one_row(int(row[1]))
     return tuple(row)
+
+
+async def check_privilege(conn: AsyncConn, caller: Caller, relation: str, privilege: str) -> None:
+    """PostgreSQL's own refusal (42501) unless the current role holds ``privilege`` on the
+    exposed ``relation``."""
+    cursor = await conn.execute(
+        "SELECT has_table_privilege(format('%%I.%%I', %s::text, %s::text), %s)",
+        (EXPOSED_SCHEMA, relation, privilege),
+    )
+    row = await cursor.fetchone()
+    if row is None or not row[0]:
+        raise PostgrestError(
+            errors.sqlstate_status("42501", caller.role),
+            "42501",
+            f"permission denied for table {relation}",
+        )
 
 
 def not_one_row(rows: int) -> PostgrestError:

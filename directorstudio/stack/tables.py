@@ -18,6 +18,7 @@ from typing import Any
 
 import psycopg
 from aiohttp import web
+from psycopg import sql
 
 from directorstudio.contracts.postgrest import catalog, grammar, statements
 from directorstudio.contracts.postgrest.errors import PostgrestError
@@ -38,6 +39,12 @@ from directorstudio.stack.rest import (
 TABLE_PATH = "/rest/v1/{table}"
 WRITE_STATUS = {"POST": 201, "PATCH": 200, "DELETE": 200}
 MINIMAL_STATUS = {"POST": 201, "PATCH": 204, "DELETE": 204}
+PRIVILEGES = {"POST": "INSERT", "PATCH": "UPDATE", "DELETE": "DELETE"}
+# What a write that changes nothing answers: an empty page, or no row affected.
+NOTHING_WRITTEN = {
+    True: statements.Statement(sql.SQL("SELECT '[]'::text, 0, NULL::bigint").format(), {}),
+    False: statements.Statement(sql.SQL("SELECT 0").format(), {}, answers_page=False),
+}
 
 
 def _write_plan(request: web.Request) -> grammar.WritePlan:
@@ -83,14 +90,16 @@ async def _table(request: web.Request, caller: Caller) -> web.StreamResponse:
             statement = statements.read_statement(relation, plan, exact_count=prefer.exact_count)
         else:
             statement = _write_statement(request, relation, body, prefer)
-        if statement is None:  # a PATCH naming no column changes nothing
-            row: tuple[Any, ...] = ("[]", 0, None) if prefer.representation else (0,)
-        else:
-            expect_one = wants_object(request) and statement.answers_page and not reading
-            try:
-                row = await run(conn, request, caller, statement, expect_one=expect_one)
-            except psycopg.Error as error:
-                return database_error(error, conn, caller)
+        if statement is None:  # a PATCH naming no column: only the privilege is checked
+            statement = NOTHING_WRITTEN[prefer.representation]
+        expect_one = wants_object(request) and statement.answers_page and not reading
+        privilege = None if reading else (relation.name, PRIVILEGES[request.method])
+        try:
+            row = await run(
+                conn, request, caller, statement, expect_one=expect_one, privilege=privilege
+            )
+        except psycopg.Error as error:
+            return database_error(error, conn, caller)
     if plan is not None:
         return page_response(request, row, plan.offset)
     return _written(request, row, prefer)

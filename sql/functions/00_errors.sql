@@ -77,6 +77,8 @@ AS $$
                 WHEN '42501' THEN 'forbidden'
                 WHEN '42883' THEN 'not_found'
                 WHEN '42P01' THEN 'not_found'
+                WHEN '42703' THEN 'invalid_input'
+                WHEN '42P10' THEN 'invalid_input'
                 WHEN '42P17' THEN 'internal'
                 WHEN '40001' THEN 'try_again'
                 WHEN '40P01' THEN 'try_again'

@@ -13,9 +13,16 @@ from directorstudio.contracts.errors import ERROR_SPECS, ErrorCode, code_for
 
 # PostgREST's own codes the gateway answers with (docs/stack.md), and their statuses.
 POSTGREST_CODES = {
-    "PGRST102": 400,  # the body is not a JSON object
+    "PGRST100": 400,  # a query parameter that does not parse
+    "PGRST102": 400,  # the body is not a JSON object (or its objects' keys differ)
     "PGRST106": 406,  # another schema requested
+    "PGRST107": 406,  # a media type that is not served
+    "PGRST116": 406,  # one object asked for, not one row found
+    "PGRST117": 405,  # a method the route does not take
+    "PGRST125": 404,  # no such route
     "PGRST202": 404,  # no function with these argument names
+    "PGRST204": 400,  # no such column in a written body
+    "PGRST205": 404,  # no such table or view
     "PGRST301": 401,  # bad token
     "PGRST303": 401,  # expired token
 }

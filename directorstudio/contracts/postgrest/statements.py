@@ -20,6 +20,7 @@ from typing import Any
 
 from psycopg import sql
 
+from directorstudio.contracts.errors import ErrorCode
 from directorstudio.contracts.postgrest.catalog import Relation, Routine
 from directorstudio.contracts.postgrest.context import EXPOSED_SCHEMA
 from directorstudio.contracts.postgrest.errors import PostgrestError
@@ -329,7 +330,9 @@ def insert_statement(
 def _refuse_unfiltered(plan: WritePlan, verb: str) -> None:
     # Hosted Supabase loads pg-safeupdate for the API: a write to every row is refused.
     if not plan.filters:
-        raise PostgrestError(400, "21000", f"{verb} requires a WHERE clause")
+        raise PostgrestError(
+            400, "21000", f"{verb} requires a WHERE clause", hint=str(ErrorCode.INVALID_INPUT)
+        )
 
 
 def update_statement(

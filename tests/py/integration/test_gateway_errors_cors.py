@@ -139,8 +139,8 @@ async def _unreachable_answers(requests: list[tuple[str, str, Any]]) -> list[tup
     return answers
 
 
-def test_an_unreachable_database_is_a_json_503_pgrst000_on_every_path_that_needs_it() -> None:
-    answers = asyncio.run(
+def test_an_unreachable_database_is_a_json_503_on_every_path_that_needs_it() -> None:
+    *rest_answers, auth_answer = asyncio.run(
         _unreachable_answers(
             [
                 ("GET", "/rest/v1/project_overview", None),
@@ -149,7 +149,12 @@ def test_an_unreachable_database_is_a_json_503_pgrst000_on_every_path_that_needs
             ]
         )
     )
-    for status, body in answers:
+    for status, body in rest_answers:
         assert status == 503
         assert set(body) == ERROR_KEYS
         assert body["code"] == "PGRST000"
+    # GoTrue's own shape under /auth/v1 (no API version header sent: {code, error_code, msg}).
+    status, body = auth_answer
+    assert status == 503
+    assert body["code"] == 503
+    assert body["error_code"] == "unexpected_failure"

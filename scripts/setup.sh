@@ -2,7 +2,7 @@
 # Installs what the project needs on a Debian/Ubuntu machine: PostgreSQL 15 server binaries,
 # pgTAP, pg_cron, plpgsql_check and psql (system packages, only when missing), then a virtual
 # environment in .venv with the project and its development dependencies, then the npm tools the
-# tests drive (the Supabase CLI) in .tools/.
+# tests drive (the Supabase CLI, supabase-js) in .tools/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -38,7 +38,8 @@ fi
 .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
 
-# npm tools, pinned: the Supabase CLI (its binary ships inside the npm package).
+# npm tools, pinned: the Supabase CLI (its binary ships inside the npm package) and supabase-js
+# (the contract tests drive it with node).
 if [[ ! -x .tools/node_modules/.bin/supabase ]] || ! cmp -s tools/package.json .tools/package.json; then
     mkdir -p .tools
     cp tools/package.json .tools/package.json

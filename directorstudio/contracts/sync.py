@@ -29,7 +29,7 @@ Resolution = Literal["keep_local", "keep_remote", "merge"]
 RESOLUTION_CHOICES: tuple[str, ...] = ("keep_local", "keep_remote", "merge")
 
 MAX_PUSH_BATCH = 100
-MAX_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 1000
 
 # Operations per table, as sync_push knows them.
 OPERATIONS: dict[str, frozenset[str]] = {name: spec.ops for name, spec in TABLES.items()}

@@ -1,6 +1,9 @@
 -- project_overview.scene_count and total_duration are derived from the project's live scene
--- drafts and recomputed on every write of the project row, so no writer can set them. Any write
--- of scene drafts touches their projects once per statement.
+-- drafts, so no writer can set them. Any write of scene drafts recomputes the totals of their
+-- projects (and touches last_updated) once per statement, in one set-based UPDATE over the
+-- statement's transition tables. A project row written by anyone else gets its totals
+-- recomputed only when the write tries to change them (the WHEN clauses below), so ordinary
+-- project writes cost no query.
 
 CREATE OR REPLACE FUNCTION private.compute_project_totals()
 RETURNS trigger
@@ -16,25 +19,81 @@ BEGIN
 END;
 $$;
 
+-- Recomputes the totals of the given projects and touches them.
+CREATE OR REPLACE FUNCTION private.refresh_project_totals(p_project_ids uuid [])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    UPDATE public.project_overview AS p
+    SET scene_count = t.scene_count, total_duration = t.total_duration, last_updated = now()
+    FROM (
+        SELECT
+            s.project_id,
+            count(*) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL) AS scene_count,
+            coalesce(
+                sum(s.duration) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL), 0
+            ) AS total_duration
+        FROM public.scene_drafts AS s
+        WHERE s.project_id = ANY (p_project_ids)
+        GROUP BY s.project_id
+    ) AS t
+    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id;
+END;
+$$;
+
 CREATE OR REPLACE FUNCTION private.touch_projects_of_scenes()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    UPDATE public.project_overview AS p
-    SET last_updated = now()
-    WHERE p.project_id IN (SELECT DISTINCT c.project_id FROM changed_scenes AS c);
+    PERFORM private.refresh_project_totals(
+        ARRAY(SELECT DISTINCT c.project_id FROM changed_scenes AS c));
+    RETURN NULL;
+END;
+$$;
+
+-- An update may move a scene to another project: both projects are refreshed.
+CREATE OR REPLACE FUNCTION private.touch_projects_of_updated_scenes()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM private.refresh_project_totals(ARRAY(
+        SELECT c.project_id FROM changed_scenes AS c
+        UNION
+        SELECT o.project_id FROM previous_scenes AS o));
     RETURN NULL;
 END;
 $$;
 
 REVOKE ALL ON FUNCTION private.compute_project_totals() FROM public;
 REVOKE ALL ON FUNCTION private.touch_projects_of_scenes() FROM public;
+REVOKE ALL ON FUNCTION private.touch_projects_of_updated_scenes() FROM public;
+REVOKE ALL ON FUNCTION private.refresh_project_totals(uuid []) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid []) TO authenticated, service_role;
 
 CREATE OR REPLACE TRIGGER t10_compute_project_totals
-BEFORE INSERT OR UPDATE ON public.project_overview
-FOR EACH ROW EXECUTE FUNCTION private.compute_project_totals();
+BEFORE INSERT ON public.project_overview
+FOR EACH ROW
+WHEN (NEW.scene_count IS DISTINCT FROM 0 OR NEW.total_duration IS DISTINCT FROM 0)
+EXECUTE FUNCTION private.compute_project_totals();
+
+-- The refresh above runs inside a trigger (depth 1) and writes the totals it just computed.
+CREATE OR REPLACE TRIGGER t10_compute_project_totals_update
+BEFORE UPDATE ON public.project_overview
+FOR EACH ROW
+WHEN (
+    pg_trigger_depth() < 1
+    AND (
+        NEW.scene_count IS DISTINCT FROM OLD.scene_count
+        OR NEW.total_duration IS DISTINCT FROM OLD.total_duration
+    )
+)
+EXECUTE FUNCTION private.compute_project_totals();
 
 CREATE OR REPLACE TRIGGER t50_touch_projects_after_insert
 AFTER INSERT ON public.scene_drafts
@@ -43,5 +102,5 @@ FOR EACH STATEMENT EXECUTE FUNCTION private.touch_projects_of_scenes();
 
 CREATE OR REPLACE TRIGGER t50_touch_projects_after_update
 AFTER UPDATE ON public.scene_drafts
-REFERENCING NEW TABLE AS changed_scenes
-FOR EACH STATEMENT EXECUTE FUNCTION private.touch_projects_of_scenes();
+REFERENCING OLD TABLE AS previous_scenes NEW TABLE AS changed_scenes
+FOR EACH STATEMENT EXECUTE FUNCTION private.touch_projects_of_updated_scenes();

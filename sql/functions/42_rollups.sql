@@ -58,10 +58,10 @@ BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
 
     -- Projects first, so that user_statistics.last_activity below already sees the projects it
-    -- touches. Touching a project makes its trigger recompute the totals from the live scenes
-    -- (and, as they change, bump its version so clients pull it).
+    -- touches. Writing the live totals makes the project's trigger recompute them from the
+    -- live scenes (and, as they change, bump its version so clients pull it).
     UPDATE public.project_overview AS p
-    SET scene_count = p.scene_count
+    SET scene_count = live.scene_count, total_duration = live.total_duration
     FROM (
         SELECT
             po.project_id,

@@ -419,33 +419,146 @@ AS $$
     )
 $$;
 
-DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
-CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
+-- The result of a mutation whose application raised a (non-transient) error: a version
+-- conflict with the current row and the fields, or a rejection with the error's code.
+DROP FUNCTION IF EXISTS private.sync_error_result(bigint, text, uuid, text, text, text);
+CREATE OR REPLACE FUNCTION private.sync_error_result(
+    p_mutation_id bigint, p_table text, p_id uuid,
+    p_code text, p_message text, p_detail text
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_detail jsonb;
+BEGIN
+    IF p_detail IS NOT NULL AND p_detail <> '' THEN
+        BEGIN
+            v_detail := p_detail::jsonb;
+        EXCEPTION WHEN OTHERS THEN
+            v_detail := to_jsonb(p_detail);
+        END;
+    END IF;
+    IF p_code = 'version_conflict' THEN
+        RETURN jsonb_build_object(
+            'mutation_id', p_mutation_id,
+            'outcome', 'conflict',
+            'current', coalesce(v_detail -> 'current', private.sync_current_row(p_table, p_id)),
+            'fields', coalesce(v_detail -> 'fields', '[]'::jsonb));
+    END IF;
+    RETURN jsonb_build_object(
+        'mutation_id', p_mutation_id,
+        'outcome', 'rejected',
+        'error', jsonb_strip_nulls(jsonb_build_object(
+            'code', p_code, 'message', p_message, 'detail', v_detail)));
+END;
+$$;
+
+-- One mutation on its own, in its own subtransaction: the path of every mutation the set-based
+-- steps (52_sync_push_plan.sql, 53_sync_push_sets.sql) do not take. Checks its shape, rebases
+-- it, answers from the record when it was applied before, else applies and records it.
+DROP FUNCTION IF EXISTS private.sync_push_one(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_push_one(p_client_id uuid, p_mutation jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_mutation jsonb;
-    v_mutation_id bigint;
-    v_previous bigint;
+    v_mutation_id bigint := (p_mutation ->> 'mutation_id')::bigint;
     v_table text;
     v_op text;
     v_id uuid;
     v_base bigint;
-    v_args jsonb;
     v_recorded jsonb;
     v_applied jsonb;
-    v_result jsonb;
-    v_results jsonb := '[]'::jsonb;
     v_state text;
     v_message text;
     v_hint text;
     v_detail text;
-    v_detail_json jsonb;
     v_code text;
 BEGIN
-    PERFORM private.require_user();
+    IF jsonb_typeof(p_mutation -> 'table') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(p_mutation -> 'op') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(p_mutation -> 'id') IS DISTINCT FROM 'string'
+        OR jsonb_typeof(p_mutation -> 'base_version') NOT IN ('number', 'null')
+        OR jsonb_typeof(p_mutation -> 'args') NOT IN ('object', 'null') THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            'a mutation needs table, op, id, and optionally base_version and args');
+    END IF;
+    v_table := p_mutation ->> 'table';
+    v_op := p_mutation ->> 'op';
+    v_id := (p_mutation ->> 'id')::uuid;
+    v_base := (p_mutation ->> 'base_version')::bigint;
+    IF jsonb_typeof(p_mutation -> 'base_mutation_id') = 'number' THEN
+        v_base := private.sync_rebased_version(
+            p_client_id, (p_mutation ->> 'base_mutation_id')::bigint, v_table, v_id, v_base);
+    END IF;
+    v_recorded := private.sync_recorded_mutation(p_client_id, v_mutation_id);
+    IF v_recorded IS NOT NULL THEN
+        RETURN private.sync_duplicate_result(v_mutation_id, v_table, v_op, v_id, v_recorded);
+    END IF;
+    v_applied := private.sync_apply_mutation(
+        v_table, v_op, v_id, v_base,
+        coalesce(nullif(p_mutation -> 'args', 'null'::jsonb), '{}'::jsonb));
+    PERFORM private.sync_record_mutation(
+        p_client_id, v_mutation_id,
+        jsonb_build_object('table', v_table, 'op', v_op, 'id', v_id) || v_applied);
+    RETURN jsonb_build_object('mutation_id', v_mutation_id, 'outcome', 'applied') || v_applied;
+EXCEPTION WHEN OTHERS THEN
+    GET STACKED DIAGNOSTICS
+        v_state = RETURNED_SQLSTATE,
+        v_message = MESSAGE_TEXT,
+        v_hint = PG_EXCEPTION_HINT,
+        v_detail = PG_EXCEPTION_DETAIL;
+    -- Transient errors (serialization failures, deadlocks, lack of resources, cancellation,
+    -- lost connections) say nothing about the mutation itself: the whole push fails and the
+    -- client retries it.
+    v_code := private.error_code(v_state, v_hint);
+    IF private.error_is_transient(v_code) THEN
+        RAISE;
+    END IF;
+    RETURN private.sync_error_result(v_mutation_id, v_table, v_id, v_code, v_message, v_detail);
+END;
+$$;
+
+-- The answer to a mutation recorded before: its recorded result, or id_conflict when the
+-- record is of another table, op or row.
+DROP FUNCTION IF EXISTS private.sync_duplicate_result(bigint, text, text, uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_duplicate_result(
+    p_mutation_id bigint, p_table text, p_op text, p_id uuid, p_recorded jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF p_recorded ->> 'table' IS DISTINCT FROM p_table
+        OR p_recorded ->> 'op' IS DISTINCT FROM p_op
+        OR (p_recorded ->> 'id')::uuid IS DISTINCT FROM p_id THEN
+        PERFORM private.raise_error(
+            'id_conflict', 'this mutation id was used for a different mutation');
+    END IF;
+    RETURN jsonb_build_object('mutation_id', p_mutation_id, 'outcome', 'duplicate')
+        || (p_recorded - ARRAY['table', 'op', 'id']);
+END;
+$$;
+
+-- Rejects a batch that is not an array of at most 100 mutations with non-negative, strictly
+-- increasing integer mutation ids (nothing of it is applied).
+DROP FUNCTION IF EXISTS private.sync_check_batch(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_check_batch(p_client_id uuid, p_mutations jsonb)
+RETURNS void
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+DECLARE
+    v_bad boolean;
+BEGIN
     IF p_client_id IS NULL OR jsonb_typeof(p_mutations) IS DISTINCT FROM 'array' THEN
         PERFORM private.raise_error(
             'invalid_input', 'a push needs a client id and an array of mutations');
@@ -453,113 +566,70 @@ BEGIN
     IF jsonb_array_length(p_mutations) > 100 THEN
         PERFORM private.raise_error('invalid_input', 'at most 100 mutations per push');
     END IF;
-    -- Every mutation needs a mutation id, strictly increasing within the batch.
-    FOR v_mutation IN SELECT e FROM jsonb_array_elements(p_mutations) AS e LOOP
-        BEGIN
-            IF jsonb_typeof(v_mutation -> 'mutation_id') IS DISTINCT FROM 'number' THEN
-                RAISE EXCEPTION 'no mutation id';
-            END IF;
-            v_mutation_id := (v_mutation ->> 'mutation_id')::bigint;
-        EXCEPTION WHEN data_exception OR raise_exception THEN
-            PERFORM private.raise_error(
-                'invalid_input', 'every mutation needs an integer mutation_id');
-        END;
-        IF v_mutation_id < 0 OR v_mutation_id <= v_previous THEN
-            PERFORM private.raise_error(
-                'invalid_input', 'mutation ids must be non-negative and strictly increasing');
-        END IF;
-        v_previous := v_mutation_id;
-    END LOOP;
+    IF EXISTS (
+        SELECT FROM jsonb_array_elements(p_mutations) AS e (m)
+        WHERE jsonb_typeof(e.m -> 'mutation_id') IS DISTINCT FROM 'number'
+            OR e.m ->> 'mutation_id' !~ '^-?[0-9]{1,19}$'
+    ) THEN
+        PERFORM private.raise_error('invalid_input', 'every mutation needs an integer mutation_id');
+    END IF;
+    SELECT bool_or(e.id < 0 OR e.id <= e.previous) INTO v_bad
+    FROM (
+        SELECT
+            (m ->> 'mutation_id')::bigint AS id,
+            lag((m ->> 'mutation_id')::bigint) OVER (ORDER BY n) AS previous
+        FROM jsonb_array_elements(p_mutations) WITH ORDINALITY AS x (m, n)
+    ) AS e;
+    IF v_bad THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'mutation ids must be non-negative and strictly increasing');
+    END IF;
+END;
+$$;
 
+-- Applies a batch: its mutations are planned into waves (private.sync_plan_batch) and each wave
+-- is applied one (table, op) group at a time by a set-based step (53_sync_push_sets.sql); what a
+-- step leaves, and every other kind of mutation (and a batch of one), goes through
+-- private.sync_push_one.
+DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
+CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_plan jsonb;
+    v_group record;
+    v_results jsonb := '{}'::jsonb;
+BEGIN
+    PERFORM private.require_user();
+    PERFORM private.sync_check_batch(p_client_id, p_mutations);
     -- Batches of one client are applied one at a time, so a replay racing the original waits
     -- for it and then finds its records.
     PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
 
-    FOR v_mutation IN SELECT e FROM jsonb_array_elements(p_mutations) AS e LOOP
-        v_mutation_id := (v_mutation ->> 'mutation_id')::bigint;
-        v_table := NULL;
-        v_id := NULL;
-        BEGIN
-            IF jsonb_typeof(v_mutation -> 'table') IS DISTINCT FROM 'string'
-                OR jsonb_typeof(v_mutation -> 'op') IS DISTINCT FROM 'string'
-                OR jsonb_typeof(v_mutation -> 'id') IS DISTINCT FROM 'string'
-                OR jsonb_typeof(v_mutation -> 'base_version') NOT IN ('number', 'null')
-                OR jsonb_typeof(v_mutation -> 'args') NOT IN ('object', 'null') THEN
-                PERFORM private.raise_error(
-                    'invalid_input',
-                    'a mutation needs table, op, id, and optionally base_version and args');
-            END IF;
-            v_table := v_mutation ->> 'table';
-            v_op := v_mutation ->> 'op';
-            v_id := (v_mutation ->> 'id')::uuid;
-            v_base := (v_mutation ->> 'base_version')::bigint;
-            IF jsonb_typeof(v_mutation -> 'base_mutation_id') = 'number' THEN
-                v_base := private.sync_rebased_version(
-                    p_client_id, (v_mutation ->> 'base_mutation_id')::bigint, v_table, v_id,
-                    v_base);
-            END IF;
-            v_args := coalesce(nullif(v_mutation -> 'args', 'null'::jsonb), '{}'::jsonb);
-
-            v_recorded := private.sync_recorded_mutation(p_client_id, v_mutation_id);
-            IF v_recorded IS NOT NULL THEN
-                IF v_recorded ->> 'table' IS DISTINCT FROM v_table
-                    OR v_recorded ->> 'op' IS DISTINCT FROM v_op
-                    OR (v_recorded ->> 'id')::uuid IS DISTINCT FROM v_id THEN
-                    PERFORM private.raise_error(
-                        'id_conflict', 'this mutation id was used for a different mutation');
-                END IF;
-                v_result := jsonb_build_object(
-                    'mutation_id', v_mutation_id, 'outcome', 'duplicate'
-                ) || (v_recorded - ARRAY['table', 'op', 'id']);
-            ELSE
-                v_applied := private.sync_apply_mutation(v_table, v_op, v_id, v_base, v_args);
-                PERFORM private.sync_record_mutation(
-                    p_client_id, v_mutation_id,
-                    jsonb_build_object('table', v_table, 'op', v_op, 'id', v_id) || v_applied);
-                v_result := jsonb_build_object(
-                    'mutation_id', v_mutation_id, 'outcome', 'applied'
-                ) || v_applied;
-            END IF;
-        EXCEPTION WHEN OTHERS THEN
-            GET STACKED DIAGNOSTICS
-                v_state = RETURNED_SQLSTATE,
-                v_message = MESSAGE_TEXT,
-                v_hint = PG_EXCEPTION_HINT,
-                v_detail = PG_EXCEPTION_DETAIL;
-            -- Transient errors (serialization failures, deadlocks, lack of resources,
-            -- cancellation, lost connections) say nothing about the mutation itself: the whole
-            -- push fails and the client retries it.
-            v_code := private.error_code(v_state, v_hint);
-            IF private.error_is_transient(v_code) THEN
-                RAISE;
-            END IF;
-            v_detail_json := NULL;
-            IF v_detail IS NOT NULL AND v_detail <> '' THEN
-                BEGIN
-                    v_detail_json := v_detail::jsonb;
-                EXCEPTION WHEN OTHERS THEN
-                    v_detail_json := to_jsonb(v_detail);
-                END;
-            END IF;
-            IF v_code = 'version_conflict' THEN
-                v_result := jsonb_build_object(
-                    'mutation_id', v_mutation_id,
-                    'outcome', 'conflict',
-                    'current', coalesce(
-                        v_detail_json -> 'current',
-                        private.sync_current_row(v_table, v_id)),
-                    'fields', coalesce(v_detail_json -> 'fields', '[]'::jsonb));
-            ELSE
-                v_result := jsonb_build_object(
-                    'mutation_id', v_mutation_id,
-                    'outcome', 'rejected',
-                    'error', jsonb_strip_nulls(jsonb_build_object(
-                        'code', v_code, 'message', v_message, 'detail', v_detail_json)));
-            END IF;
-        END;
-        v_results := v_results || jsonb_build_array(v_result);
+    -- A single mutation needs no plan.
+    IF jsonb_array_length(p_mutations) = 1 THEN
+        RETURN jsonb_build_object('results', jsonb_build_array(
+            private.sync_push_one(p_client_id, p_mutations -> 0)));
+    END IF;
+    v_plan := private.sync_plan_batch(p_client_id, p_mutations);
+    SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
+    FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';
+    FOR v_group IN
+        SELECT (e ->> 'wave')::int AS wave, (e ->> 'rank')::int AS rank,
+            jsonb_agg(e ORDER BY (e ->> 'ord')::int) AS mutations
+        FROM jsonb_array_elements(v_plan) AS e
+        WHERE NOT e ? 'result'
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+    LOOP
+        v_results := v_results
+            || private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations);
     END LOOP;
-    RETURN jsonb_build_object('results', v_results);
+    RETURN jsonb_build_object('results', (
+        SELECT coalesce(jsonb_agg(v_results -> n::text ORDER BY n), '[]'::jsonb)
+        FROM generate_series(1, jsonb_array_length(p_mutations)) AS n));
 END;
 $$;
 
@@ -576,6 +646,12 @@ FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_current_row(text, uuid) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_rebased_version(uuid, bigint, text, uuid, bigint)
 FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_error_result(bigint, text, uuid, text, text, text)
+FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_push_one(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
+FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_check_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
@@ -597,4 +673,10 @@ TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_current_row(text, uuid) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_rebased_version(uuid, bigint, text, uuid, bigint)
 TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_error_result(bigint, text, uuid, text, text, text)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_push_one(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_check_batch(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;

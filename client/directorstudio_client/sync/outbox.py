@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -10,6 +11,7 @@ from typing import Any
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import (
     MAX_PUSH_BATCH,
+    MAX_PUSH_BYTES,
     SYNCED_TABLES,
     MutationResult,
     PushResponse,
@@ -41,6 +43,19 @@ class PushReport:
     error: dict[str, Any] | None = None
     latency: float | None = None
     settled: list[str] = field(default_factory=list)
+
+
+def wire_mutation(entry: OutboxEntry) -> dict[str, Any]:
+    """An entry as ``sync_push`` takes it."""
+    return {
+        "mutation_id": entry.mutation_id,
+        "table": entry.table,
+        "op": entry.op,
+        "id": entry.row_id,
+        "base_version": entry.base_version,
+        "base_mutation_id": entry.base_mutation_id,
+        "args": entry.args,
+    }
 
 
 def error_json(error: DirectorStudioError) -> dict[str, Any]:
@@ -76,9 +91,11 @@ class OutboxDrainer:
     # --- choosing a batch -----------------------------------------------------------------------
     def next_batch(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
         """The longest prefix of the open entries that may be sent now, in mutation order
-        (``exclude``: entries of a batch still awaiting its answer, which come first)."""
+        (``exclude``: entries of a batch still awaiting its answer, which come first), at most
+        ``batch_size`` entries and ``MAX_PUSH_BYTES`` of JSON."""
         now = self._clock.now()
         batch: list[OutboxEntry] = []
+        size = 0
         for entry in self._storage.get_open_entries(self._batch_size + len(exclude)):
             if entry.entry_id in exclude:
                 continue
@@ -87,6 +104,9 @@ class OutboxDrainer:
             )
             if not due:
                 break  # keep the order: nothing overtakes an entry that is waiting
+            size += len(json.dumps(wire_mutation(entry))) + 1
+            if batch and size > MAX_PUSH_BYTES:
+                break
             # An entry following another of the same row in this batch carries that entry's
             # mutation id, and the server takes its result as the base (no self-conflict).
             batch.append(entry)
@@ -116,18 +136,7 @@ class OutboxDrainer:
     def send(self, batch: list[OutboxEntry]) -> Sent:
         """Call ``sync_push`` with a batch: (answer or failure, start time, end time). Touches
         no local state, so it may run while the previous answer is being recorded."""
-        mutations = [
-            {
-                "mutation_id": e.mutation_id,
-                "table": e.table,
-                "op": e.op,
-                "id": e.row_id,
-                "base_version": e.base_version,
-                "base_mutation_id": e.base_mutation_id,
-                "args": e.args,
-            }
-            for e in batch
-        ]
+        mutations = [wire_mutation(e) for e in batch]
         started = self._clock.now()
         answer: PushResponse | dict[str, Any]
         try:

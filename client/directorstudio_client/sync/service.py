@@ -11,7 +11,13 @@ from functools import partial
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio.contracts.sync import MAX_PULL_LIMIT, MutationResult, PullPage, PushResponse
+from directorstudio.contracts.sync import (
+    MAX_PULL_LIMIT,
+    MAX_PUSH_BATCH,
+    MutationResult,
+    PullPage,
+    PushResponse,
+)
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import Storage
@@ -71,7 +77,7 @@ class SyncService(LocalWrites):
         clock: Clock | None = None,
         rng: random.Random | None = None,
         retry_window: float = 60.0,
-        batch_size: int = 50,
+        batch_size: int = MAX_PUSH_BATCH,
         poll_interval: float = 10.0,
         telemetry_interval: float = 30.0,
         backoff: BackoffPolicy | None = None,

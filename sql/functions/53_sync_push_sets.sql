@@ -1,0 +1,473 @@
+-- Push, applying: one group of a wave (mutations of one rank, see 52_sync_push_plan.sql) at a
+-- time. Project upserts, scene creates at the end, scene updates and scene deletes are applied
+-- in sets: one statement for the group, with the rules of upsert_project_overview,
+-- create_scene_draft, update_scene_draft and soft_delete_scene_draft. A set step takes only
+-- the mutations it can show are valid and writes under the same row locks (the projects first,
+-- then their scenes); every other mutation, and the whole group if its statement fails, goes
+-- through private.sync_push_one, which calls the contract function and answers its errors.
+-- Set steps return {ord: result}; the group records the applied ones in the same
+-- subtransaction.
+
+-- The groups' mutations (their ords) whose scene fields (a create's args, an update's patch:
+-- p_path) are valid where given: prompt_text a string of at most 10000 characters, duration a
+-- number in (0, 600], scene_type and shot_type strings of at most 100 characters or null.
+DROP FUNCTION IF EXISTS private.sync_scene_fields_ok(jsonb);
+DROP FUNCTION IF EXISTS private.sync_applied(jsonb, jsonb);
+DROP FUNCTION IF EXISTS private.sync_valid_scene_fields(jsonb, text []);
+CREATE OR REPLACE FUNCTION private.sync_valid_scene_fields(p_group jsonb, p_path text [])
+RETURNS SETOF text
+LANGUAGE plpgsql
+IMMUTABLE
+SET search_path = ''
+AS $$
+BEGIN
+    RETURN QUERY
+    SELECT e ->> 'ord'
+    FROM jsonb_array_elements(p_group) AS e
+    CROSS JOIN LATERAL (SELECT e -> 'mutation' #> p_path AS f) AS x
+    WHERE jsonb_typeof(x.f) = 'object'
+        AND (NOT x.f ? 'prompt_text' OR (
+            jsonb_typeof(x.f -> 'prompt_text') = 'string'
+            AND char_length(x.f ->> 'prompt_text') <= 10000))
+        AND (NOT x.f ? 'duration' OR (
+            jsonb_typeof(x.f -> 'duration') = 'number'
+            AND (x.f ->> 'duration')::numeric > 0
+            AND (x.f ->> 'duration')::numeric <= 600))
+        AND coalesce(jsonb_typeof(x.f -> 'scene_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'scene_type'), 0) <= 100
+        AND coalesce(jsonb_typeof(x.f -> 'shot_type'), 'null') IN ('string', 'null')
+        AND coalesce(char_length(x.f ->> 'shot_type'), 0) <= 100;
+END;
+$$;
+
+-- New projects: one INSERT. Existing ids (the caller's, to retitle, or another user's) are
+-- left to the contract function.
+DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_results jsonb;
+BEGIN
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' ->> 'title' AS title
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE coalesce((e -> 'mutation' ->> 'base_version')::bigint, 1) >= 1
+    ),
+    inserted AS (
+        INSERT INTO public.project_overview AS p (project_id, user_id, title)
+        SELECT m.id, private.require_user(), coalesce(m.title, 'Untitled project')
+        FROM m
+        WHERE m.title IS NULL
+            OR (char_length(m.title) BETWEEN 1 AND 200 AND btrim(m.title) <> '')
+        ORDER BY m.ord::integer
+        ON CONFLICT (project_id) DO NOTHING
+        RETURNING p.*
+    )
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+    RETURN v_results;
+END;
+$$;
+
+-- Locks the caller's live projects among p_ids, in id order (the order every writer of a
+-- project's rows takes its lock first).
+DROP FUNCTION IF EXISTS private.sync_lock_projects(uuid []);
+CREATE OR REPLACE FUNCTION private.sync_lock_projects(p_ids uuid [])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM FROM public.project_overview AS p
+    WHERE p.project_id = ANY (p_ids) AND p.user_id = auth.uid() AND p.deleted_at IS NULL
+    ORDER BY p.project_id
+    FOR UPDATE;
+END;
+$$;
+
+-- Scene creates at the end of their projects: one INSERT, order indexes continuing after each
+-- project's highest live index in batch order. Ids already in use (replays, other users' rows)
+-- and projects that are not the caller's live ones are left to the contract function.
+DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT (e -> 'mutation' -> 'args' ->> 'project_id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
+            (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
+            e -> 'mutation' -> 'args' AS args
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
+    ),
+    placed AS (
+        SELECT m.*,
+            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+             WHERE s.project_id = m.project_id AND s.user_id = v_user
+                 AND NOT s.archived AND s.deleted_at IS NULL)
+            + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
+            - 1 AS order_index
+        FROM m
+        WHERE EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
+            AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+    ),
+    inserted AS (
+        INSERT INTO public.scene_drafts AS s (
+            id, user_id, project_id, order_index, prompt_text, duration, scene_type, shot_type
+        )
+        SELECT
+            p.id, v_user, p.project_id, p.order_index, p.args ->> 'prompt_text',
+            (p.args ->> 'duration')::double precision, p.args ->> 'scene_type',
+            p.args ->> 'shot_type'
+        FROM placed AS p
+        ORDER BY p.ord::integer
+        ON CONFLICT (id) DO NOTHING
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.id;
+    RETURN v_results;
+END;
+$$;
+
+-- The base version of each mutation of a group, rebased on its base_mutation_id (see
+-- private.sync_rebased_version); NULL when that mutation id belongs to another user (the
+-- contract path answers forbidden).
+DROP FUNCTION IF EXISTS private.sync_group_bases(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_group_bases(p_client_id uuid, p_group jsonb)
+RETURNS TABLE (ord text, base bigint)
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    RETURN QUERY
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            CASE WHEN jsonb_typeof(e -> 'mutation' -> 'base_mutation_id') = 'number'
+                THEN (e -> 'mutation' ->> 'base_mutation_id')::bigint END AS base_mutation_id
+        FROM jsonb_array_elements(p_group) AS e
+    ),
+    recorded AS (
+        SELECT r.* FROM private.sync_recorded_mutations(
+            p_client_id, ARRAY(SELECT m.base_mutation_id FROM m WHERE m.base_mutation_id >= 0)
+        ) AS r
+    )
+    SELECT m.ord, CASE
+        WHEN r.foreign_owner THEN NULL
+        WHEN r.outcome ->> 'table' = m.mu ->> 'table' AND r.outcome ->> 'id' = m.mu ->> 'id'
+            AND r.outcome -> 'row' ->> 'version' IS NOT NULL
+            THEN greatest(
+                coalesce((m.mu ->> 'base_version')::bigint, 0),
+                (r.outcome -> 'row' ->> 'version')::bigint)
+        ELSE (m.mu ->> 'base_version')::bigint
+    END
+    FROM m LEFT JOIN recorded AS r ON r.mutation_id = m.base_mutation_id;
+END;
+$$;
+
+-- Locks the caller's scenes among p_ids after their live projects.
+DROP FUNCTION IF EXISTS private.sync_lock_scenes(uuid []);
+CREATE OR REPLACE FUNCTION private.sync_lock_scenes(p_ids uuid [])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT DISTINCT s.project_id FROM public.scene_drafts AS s
+        WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()));
+    PERFORM FROM public.scene_drafts AS s
+    WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()
+    ORDER BY s.id
+    FOR UPDATE;
+END;
+$$;
+
+-- Scene updates: patches checked against field_versions as update_scene_draft does (an
+-- overlapping change is a conflict with the current row; a patch that changes nothing writes
+-- nothing), the changed scenes written by one UPDATE. Invalid patches, unknown, deleted or
+-- moved-on rows are left to the contract function.
+DROP FUNCTION IF EXISTS private.sync_update_scenes(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_update_scenes(p_client_id uuid, p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
+    v_user uuid := private.require_user();
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_scenes(ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e));
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
+        WHERE b.base >= 1
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
+            AND NOT EXISTS (
+                SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
+                WHERE k <> ALL (c_keys))
+    ),
+    checked AS (
+        SELECT m.*, to_jsonb(s) AS cur,
+            (SELECT array_agg(k.key ORDER BY k.key) FILTER (
+                    WHERE coalesce((s.field_versions ->> k.key)::bigint, 0) > m.base)
+             FROM jsonb_each(m.patch) AS k WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value
+            ) AS conflicts,
+            EXISTS (
+                SELECT FROM jsonb_each(m.patch) AS k
+                WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
+        FROM m
+        INNER JOIN public.scene_drafts AS s
+            ON s.id = m.id AND s.user_id = v_user AND s.deleted_at IS NULL
+                AND m.base <= s.version
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+    ),
+    updated AS (
+        UPDATE public.scene_drafts AS s
+        SET
+            prompt_text = CASE
+                WHEN c.patch ? 'prompt_text' THEN c.patch ->> 'prompt_text' ELSE s.prompt_text
+            END,
+            duration = CASE
+                WHEN c.patch ? 'duration' THEN (c.patch ->> 'duration')::double precision
+                ELSE s.duration
+            END,
+            scene_type = CASE
+                WHEN c.patch ? 'scene_type' THEN c.patch ->> 'scene_type' ELSE s.scene_type
+            END,
+            shot_type = CASE
+                WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
+            END
+        FROM checked AS c
+        WHERE s.id = c.id AND c.conflicts IS NULL AND c.changed
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(c.ord, CASE
+        WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
+            'current', c.cur, 'fields', to_jsonb(c.conflicts))
+        ELSE jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(u), c.cur))
+    END), '{}')
+    INTO v_results
+    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
+    RETURN v_results;
+END;
+$$;
+
+-- Scene deletes: tombstones written by one UPDATE; a tombstone is returned unchanged. Unknown
+-- rows are left to the contract function (not_found).
+DROP FUNCTION IF EXISTS private.sync_delete_scenes(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_scenes(ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e));
+    WITH checked AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
+            s.deleted_at IS NOT NULL AS gone
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN public.scene_drafts AS s
+            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.user_id = v_user
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+    ),
+    deleted AS (
+        UPDATE public.scene_drafts AS s
+        SET archived = true, deleted_at = now()
+        FROM checked AS c
+        WHERE s.id = c.id AND NOT c.gone
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(
+        c.ord, jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(d), c.cur))), '{}')
+    INTO v_results
+    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
+    RETURN v_results;
+END;
+$$;
+
+-- Reorders: every project's live scenes renumbered along its list by one UPDATE. A list that
+-- is not exactly the project's live scenes (stale_order), repeats an id or is not a list of
+-- ids is left to the contract function. The result is the project and its scenes in order.
+DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_group jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_user uuid := private.require_user();
+    v_valid jsonb;
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]')
+    INTO v_valid
+    FROM (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+                AS project_id,
+            ARRAY(SELECT i::uuid FROM jsonb_array_elements_text(
+                e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
+                WHERE jsonb_typeof(i) <> 'string'
+                    OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
+    ) AS m
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
+        WHERE s.project_id = m.project_id AND s.user_id = v_user
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS live
+    WHERE cardinality(m.ids) = cardinality(live.ids)
+        AND m.ids @> live.ids
+        AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+        AND EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
+    UPDATE public.scene_drafts AS s
+    SET order_index = (o.n - 1)::integer
+    FROM jsonb_array_elements(v_valid) AS v,
+        jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
+    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
+    RETURN (
+        SELECT coalesce(jsonb_object_agg(v ->> 'ord',
+            jsonb_build_object(
+                'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+                'row', to_jsonb(p), 'rows', (
+                SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+                FROM public.scene_drafts AS s
+                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                    AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
+        FROM jsonb_array_elements(v_valid) AS v
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = (v ->> 'project_id')::uuid AND p.user_id = v_user);
+END;
+$$;
+
+-- Applies one group of a wave; returns {ord: result}. The set step and the records of what it
+-- applied share one subtransaction: when its statement fails, nothing of it stays and every
+-- mutation of the group takes the contract path, which answers the error of each.
+DROP FUNCTION IF EXISTS private.sync_apply_group(uuid, integer, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_group(
+    p_client_id uuid, p_rank integer, p_group jsonb
+)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_results jsonb := '{}'::jsonb;
+    v_entry jsonb;
+    v_state text;
+    v_hint text;
+BEGIN
+    IF p_rank IN (10, 40, 50, 60, 70) THEN
+        BEGIN
+            v_results := CASE p_rank
+                WHEN 10 THEN private.sync_upsert_projects(p_group)
+                WHEN 40 THEN private.sync_create_scenes(p_group)
+                WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_group)
+                ELSE private.sync_reorder_scenes(p_group)
+            END;
+            PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
+                jsonb_build_object(
+                    'mutation_id', r -> 'mutation_id',
+                    'outcome', jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id')
+                        || (r - ARRAY['mutation_id', 'outcome'])
+                )), '[]'::jsonb))
+            FROM jsonb_array_elements(p_group) AS e
+            CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
+            WHERE x.r ->> 'outcome' = 'applied';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
+            IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
+                RAISE;
+            END IF;
+            v_results := '{}'::jsonb;
+        END;
+    END IF;
+    FOR v_entry IN
+        SELECT e FROM jsonb_array_elements(p_group) AS e
+        WHERE NOT v_results ? (e ->> 'ord')
+        ORDER BY (e ->> 'ord')::integer
+    LOOP
+        v_results := v_results || jsonb_build_object(
+            v_entry ->> 'ord', private.sync_push_one(p_client_id, v_entry -> 'mutation'));
+    END LOOP;
+    RETURN v_results;
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_upsert_projects(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_create_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_update_scenes(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_delete_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_reorder_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_group(uuid, integer, jsonb) FROM public, anon;
+
+GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_upsert_projects(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid, integer, jsonb)
+TO authenticated, service_role;

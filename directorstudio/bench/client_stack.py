@@ -2,46 +2,51 @@
 
 from __future__ import annotations
 
-import asyncio
-import threading
+import json
+import subprocess
+import sys
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.pgcluster import free_port
 from directorstudio.stack import keys
-from directorstudio.stack.common import GatewayConfig
-from directorstudio.stack.runner import Gateway
 from directorstudio_client import SQLiteStorage, SyncService
 from directorstudio_client.transport.supabase import SupabaseTransport
 
 
 @contextmanager
 def running_gateway(database_url: str) -> Iterator[tuple[str, str]]:
-    """The gateway on a free loopback port in its own event loop; yields (url, anon key)."""
+    """The gateway on a free loopback port in a process of its own (so its work does not
+    compete with the measured client for one interpreter); yields (url, anon key)."""
     port = free_port()
     stack_keys = keys.generate()
-    config = GatewayConfig(
-        keys=stack_keys, public_url=f"http://127.0.0.1:{port}", database_url=database_url
+    settings = {"database_url": database_url, "port": port, "keys": asdict(stack_keys)}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "directorstudio.bench.gateway_process"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
-    loop = asyncio.new_event_loop()
-    thread = threading.Thread(target=loop.run_forever, daemon=True)
-    thread.start()
-    gateway = Gateway(config, "127.0.0.1", port)
-    started: Future[None] = asyncio.run_coroutine_threadsafe(gateway.start(), loop)
-    started.result(timeout=30)
+    assert process.stdin is not None
+    assert process.stdout is not None
     try:
-        yield config.public_url, stack_keys.anon_key
+        process.stdin.write(json.dumps(settings) + "\n")
+        process.stdin.flush()
+        if process.stdout.readline().strip() != "ready":
+            raise RuntimeError("the benchmark gateway did not start")
+        yield f"http://127.0.0.1:{port}", stack_keys.anon_key
     finally:
-        asyncio.run_coroutine_threadsafe(gateway.stop(), loop).result(timeout=30)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(timeout=10)
-        loop.close()
+        process.stdin.close()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @dataclass

@@ -28,6 +28,7 @@ class ServedFunctions:
     scheduler_secret: str
     jwt_secret: str
     issuer: str
+    webhook_secret: str = ""
 
     def user_token(self, user_id: uuid.UUID | str, lifetime: int = 3600) -> str:
         """A Supabase-style access token of ``user_id``."""
@@ -64,6 +65,7 @@ def functions_with_render_service(
             scheduler_secret=derived_secret(stack_keys, "scheduler"),
             jwt_secret=stack_keys.jwt_secret,
             issuer=env["SUPABASE_JWT_ISSUER"],
+            webhook_secret=stack_keys.webhook_secret,
         )
     finally:
         server.stop()

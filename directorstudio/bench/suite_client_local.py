@@ -89,13 +89,16 @@ def timed(call: Callable[[], object], rounds: int) -> list[float]:
 
 
 def queue_offline_writes(sync: SyncService, count: int) -> str:
-    """``count`` offline writes (creates and edits of projects and scenes); a project id."""
+    """``count`` offline writes, each its own outbox entry (creates of projects and scenes,
+    archives of earlier projects: edits of a never-sent row would fold into its entry); a
+    project id."""
     project = sync.create_project("Queued").row_id
+    previous = project
     for n in range(count - 1):
         if n % 4 == 0:
-            project = sync.create_project(f"Queued {n}").row_id
+            previous, project = project, sync.create_project(f"Queued {n}").row_id
         elif n % 4 == 1:
-            sync.rename_project(project, f"Renamed {n}")
+            sync.archive_project(previous)
         else:
             sync.create_scene_draft(project, f"Queued scene {n}", 2.0)
     return project

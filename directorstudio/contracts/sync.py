@@ -32,7 +32,7 @@ MAX_PUSH_BATCH = 100
 # A push body stays under the gateway's request size limit (1 MiB, directorstudio/server/limits.py)
 # with room for the envelope.
 MAX_PUSH_BYTES = 1024 * 1024 - 16 * 1024
-MAX_PULL_LIMIT = 500
+MAX_PULL_LIMIT = 1000
 
 # Operations per table, as sync_push knows them.
 OPERATIONS: dict[str, frozenset[str]] = {name: spec.ops for name, spec in TABLES.items()}

@@ -100,29 +100,92 @@ BEGIN
 END;
 $$;
 
+-- The part of a branch's condition that starts it after the cursor's position
+-- (p_after_txid, p_after_table, p_after_id) = ($4, $5, $6) in (sync_txid, table, id) order. The
+-- table is fixed per branch, so it becomes one of three conditions the index
+-- (user_id, sync_txid, id) serves directly: tables sorting before the position's table continue
+-- after its transaction, its own table after the row, later tables from the transaction on.
+DROP FUNCTION IF EXISTS private.sync_after_position(text, text, text);
+CREATE OR REPLACE FUNCTION private.sync_after_position(
+    p_table text, p_id_column text, p_after_table text
+)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    SELECT CASE
+        WHEN p_after_table IS NULL THEN 'true'
+        WHEN p_table COLLATE "C" < p_after_table COLLATE "C" THEN 't.sync_txid > $4'
+        WHEN p_table = p_after_table THEN format('(t.sync_txid, t.%I) > ($4, $6)', p_id_column)
+        ELSE 't.sync_txid >= $4'
+    END
+$$;
+
+-- The statement that reads one page. Parameters: $1 the lowest transaction id of the cycle,
+-- $2 `since`, $3 `until`, $4..$6 the position, $7 the page size plus one, $8 the user, $9 the
+-- pulling transaction's own id, $10 the page size. It first picks the page's keys from the
+-- pull indexes (each table's next $7 keys in (sync_txid, id) order, merged), then builds the
+-- JSON of those rows only, and answers (changes, number of keys found, position of the page's
+-- last row).
+DROP FUNCTION IF EXISTS private.sync_page_sql(boolean, boolean, text);
+CREATE OR REPLACE FUNCTION private.sync_page_sql(
+    p_per_user boolean, p_has_since boolean, p_after_table text
+)
+RETURNS text
+LANGUAGE sql
+IMMUTABLE
+SET search_path = ''
+AS $$
+    WITH tables (tbl, id_column) AS (
+        VALUES ('project_overview', 'project_id'), ('scene_drafts', 'id'),
+            ('screenplays', 'id'), ('screenplay_sections', 'id'), ('clip_jobs', 'id')
+    )
+    SELECT format(
+        $q$WITH page AS MATERIALIZED (
+               SELECT u.txid, u.tbl, u.id, row_number() OVER (ORDER BY u.txid, u.tbl, u.id) AS n
+               FROM (%s) AS u ORDER BY u.txid, u.tbl, u.id LIMIT $7),
+           rows AS (%s)
+           SELECT (SELECT coalesce(json_agg(r.change ORDER BY r.n), '[]'::json) FROM rows AS r),
+                  (SELECT count(*)::integer FROM page),
+                  (SELECT jsonb_build_object('txid', p.txid::text, 'table', p.tbl, 'id', p.id)
+                   FROM page AS p WHERE p.n = $10)$q$,
+        string_agg(format(
+            $k$(SELECT t.sync_txid AS txid, %1$L::text COLLATE "C" AS tbl, t.%2$I AS id
+                FROM public.%1$I AS t
+                WHERE %3$s t.sync_txid >= $1
+                  AND ((%4$s pg_visible_in_snapshot(t.sync_txid, $3)) OR t.sync_txid = $9)
+                  AND %5$s
+                ORDER BY t.sync_txid, t.%2$I LIMIT $7)$k$,
+            tbl, id_column,
+            CASE WHEN p_per_user THEN 't.user_id = $8 AND' ELSE '' END,
+            CASE WHEN p_has_since THEN 'NOT pg_visible_in_snapshot(t.sync_txid, $2) AND' ELSE '' END,
+            private.sync_after_position(tbl, id_column, p_after_table)
+        ), ' UNION ALL '),
+        string_agg(format(
+            $r$SELECT p.n, json_build_object('table', %1$L::text, 'id', t.%2$I,
+                   'version', t.version, 'deleted', t.deleted_at IS NOT NULL, 'row', to_json(t))
+                   AS change
+               FROM page AS p JOIN public.%1$I AS t ON t.%2$I = p.id
+               WHERE p.tbl = %1$L AND p.n <= $10$r$,
+            tbl, id_column
+        ), ' UNION ALL ')
+    )
+    FROM tables
+$$;
+
 DROP FUNCTION IF EXISTS public.sync_pull(text, integer);
 CREATE OR REPLACE FUNCTION public.sync_pull(p_cursor text DEFAULT NULL, p_limit integer DEFAULT 500)
-RETURNS jsonb
+RETURNS json
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    -- (table, id column); the order does not matter, pages are sorted on (sync_txid, table, id).
-    c_tables constant text[][] := ARRAY[
-        ['project_overview', 'project_id'],
-        ['scene_drafts', 'id'],
-        ['screenplays', 'id'],
-        ['screenplay_sections', 'id'],
-        ['clip_jobs', 'id']
-    ];
     v_cur record;
     v_user uuid := auth.uid();
     v_until pg_snapshot;
-    v_low xid8;
-    v_branches text[] := ARRAY[]::text[];
-    v_sql text;
-    v_changes jsonb;
-    v_count integer;
+    v_changes json;
+    v_found integer;
     v_last jsonb;
 BEGIN
     IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
@@ -131,67 +194,25 @@ BEGIN
     SELECT * INTO v_cur FROM private.sync_decode_cursor(p_cursor);
     -- A new cycle starts with a fresh snapshot; a cycle in progress keeps its own.
     v_until := coalesce(v_cur.until, pg_current_snapshot());
-    -- Every transaction below the previous snapshot's xmin was already visible to it.
-    v_low := coalesce(pg_snapshot_xmin(v_cur.since), '0'::xid8);
-
-    FOR i IN 1 .. array_length(c_tables, 1) LOOP
-        v_branches := v_branches || format(
-            $q$(SELECT t.sync_txid AS txid, %1$L::text COLLATE "C" AS tbl, t.%2$I AS id,
-                       jsonb_build_object(
-                           'table', %1$L::text, 'id', t.%2$I, 'version', t.version,
-                           'deleted', t.deleted_at IS NOT NULL, 'row', to_jsonb(t)) AS change
-                FROM public.%1$I AS t
-                WHERE %3$s t.sync_txid >= $1
-                  AND ((%4$s pg_visible_in_snapshot(t.sync_txid, $3)) OR t.sync_txid = $9)
-                  AND %5$s
-                ORDER BY t.sync_txid, t.%2$I
-                LIMIT $7)$q$,
-            c_tables[i][1],
-            c_tables[i][2],
-            CASE WHEN v_user IS NOT NULL THEN 't.user_id = $8 AND' ELSE '' END,
-            CASE
-                WHEN v_cur.since IS NOT NULL THEN 'NOT pg_visible_in_snapshot(t.sync_txid, $2) AND'
-                ELSE ''
-            END,
-            CASE
-                WHEN v_cur.after_txid IS NOT NULL THEN format(
-                    $c$t.sync_txid >= $4
-                       AND (t.sync_txid, %1$L::text COLLATE "C", t.%2$I) > ($4, $5, $6)$c$,
-                    c_tables[i][1], c_tables[i][2])
-                ELSE 'true'
-            END
-        );
-    END LOOP;
-
-    v_sql := format(
-        $q$SELECT coalesce(jsonb_agg(c.change ORDER BY c.txid, c.tbl, c.id), '[]'::jsonb),
-                  count(*)::integer
-           FROM (SELECT * FROM (%s) AS u ORDER BY u.txid, u.tbl, u.id LIMIT $7) AS c$q$,
-        array_to_string(v_branches, ' UNION ALL ')
-    );
-    EXECUTE v_sql
-    INTO v_changes, v_count
-    USING v_low, v_cur.since, v_until, v_cur.after_txid,
-        v_cur.after_table COLLATE "C", v_cur.after_id, p_limit + 1, v_user,
-        pg_current_xact_id_if_assigned();
-
-    IF v_count > p_limit THEN
+    EXECUTE private.sync_page_sql(
+        v_user IS NOT NULL, v_cur.since IS NOT NULL, v_cur.after_table
+    )
+    INTO v_changes, v_found, v_last
+    USING
+        -- Every transaction below the previous snapshot's xmin was already visible to it.
+        coalesce(pg_snapshot_xmin(v_cur.since), '0'::xid8),
+        v_cur.since, v_until, v_cur.after_txid, v_cur.after_table COLLATE "C", v_cur.after_id,
+        p_limit + 1, v_user, pg_current_xact_id_if_assigned(), p_limit;
+    IF v_found > p_limit THEN
         -- More rows in this cycle: keep the snapshots, remember where this page ended.
-        v_changes := v_changes - p_limit;
-        v_last := v_changes -> (p_limit - 1);
-        RETURN jsonb_build_object(
+        RETURN json_build_object(
             'changes', v_changes,
-            'cursor', private.sync_encode_cursor(
-                v_cur.since, v_until,
-                jsonb_build_object(
-                    'txid', v_last -> 'row' ->> 'sync_txid',
-                    'table', v_last ->> 'table',
-                    'id', v_last ->> 'id')),
+            'cursor', private.sync_encode_cursor(v_cur.since, v_until, v_last),
             'has_more', true
         );
     END IF;
     -- The cycle is complete: the next pull starts a new one from this cycle's snapshot.
-    RETURN jsonb_build_object(
+    RETURN json_build_object(
         'changes', v_changes,
         'cursor', private.sync_encode_cursor(v_until, NULL, NULL),
         'has_more', false
@@ -202,8 +223,14 @@ $$;
 REVOKE ALL ON FUNCTION private.sync_encode_cursor(pg_snapshot, pg_snapshot, jsonb)
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_decode_cursor(text) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_after_position(text, text, text) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_page_sql(boolean, boolean, text) FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_pull(text, integer) FROM public, anon;
 GRANT EXECUTE ON FUNCTION private.sync_encode_cursor(pg_snapshot, pg_snapshot, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_decode_cursor(text) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_after_position(text, text, text)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_page_sql(boolean, boolean, text)
+TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.sync_pull(text, integer) TO authenticated, service_role;

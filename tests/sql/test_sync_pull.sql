@@ -33,9 +33,9 @@ SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '
 -- Every page of one cycle, pulled 3 changes at a time.
 CREATE TEMPORARY TABLE pages ON COMMIT DROP AS
 WITH RECURSIVE p (n, res) AS (
-    SELECT 1, public.sync_pull(NULL, 3)
+    SELECT 1, public.sync_pull(NULL, 3)::jsonb
     UNION ALL
-    SELECT p.n + 1, public.sync_pull(p.res ->> 'cursor', 3)
+    SELECT p.n + 1, public.sync_pull(p.res ->> 'cursor', 3)::jsonb
     FROM p WHERE (p.res ->> 'has_more')::boolean AND p.n < 10
 )
 
@@ -103,7 +103,8 @@ SELECT ok(
 
 SELECT coalesce(tests.authenticate_as(current_setting('t.other')::uuid)::text, '');
 SELECT is(
-    (SELECT array_agg(c ->> 'id') FROM jsonb_array_elements(public.sync_pull() -> 'changes') AS c),
+    (SELECT array_agg(c ->> 'id')
+     FROM jsonb_array_elements(public.sync_pull()::jsonb -> 'changes') AS c),
     ARRAY['51000000-0000-0000-0000-000000000003'],
     'another user pulls only their own project');
 
@@ -118,7 +119,7 @@ SELECT is(
     (SELECT count(*) FROM jsonb_array_elements(public.sync_pull(
         translate(encode(convert_to(
             '{"v": 1, "since": "100:100:", "until": null, "after": null}', 'UTF8'), 'base64'),
-            E'\n', '')) -> 'changes') AS c
+            E'\n', ''))::jsonb -> 'changes') AS c
      WHERE c ->> 'id' = '51000000-0000-0000-0000-000000000002'),
     0::bigint, 'a row whose transaction the previous cycle saw is not pulled again');
 

@@ -4,8 +4,8 @@ of the process (it survives closing and reopening a handle on the same :class:`M
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from directorstudio.contracts.sync import SYNCED_TABLES
 from directorstudio_client.storage.base import StoreBase
@@ -16,6 +16,10 @@ from directorstudio_client.storage.models import (
     OutboxEntry,
     TelemetryRecord,
 )
+
+_ABSENT: Any = object()
+_CURSOR = "cursor"
+V = TypeVar("V")
 
 
 @dataclass
@@ -33,25 +37,45 @@ class MemoryBacking:
 
 
 class MemoryStorage(StoreBase):
-    """The store contract over dictionaries (transactions roll back by snapshot)."""
+    """The store contract over dictionaries.
+
+    A transaction keeps an undo journal: the value each key held before the transaction first
+    changed it (stored values are private copies, always replaced and never changed in place),
+    so a transaction costs what it touches and a rollback puts back only those keys."""
 
     def __init__(self, backing: MemoryBacking | None = None) -> None:
         super().__init__()
         self.backing = backing if backing is not None else MemoryBacking()
-        self._snapshot: MemoryBacking | None = None
+        self._journal: dict[tuple[int, str], tuple[dict[str, Any] | None, str, Any]] = {}
 
     def _begin(self) -> None:
-        self._snapshot = copy.deepcopy(self.backing)
+        self._journal = {}
 
     def _commit(self) -> None:
-        self._snapshot = None
+        self._journal = {}
 
     def _rollback(self) -> None:
-        if self._snapshot is not None:
-            b, s = self.backing, self._snapshot
-            b.rows, b.outbox, b.cursor = s.rows, s.outbox, s.cursor
-            b.conflicts, b.telemetry, b.meta = s.conflicts, s.telemetry, s.meta
-        self._snapshot = None
+        journal, self._journal = self._journal, {}
+        for mapping, key, old in journal.values():
+            if mapping is None:
+                self.backing.cursor = old
+            elif old is _ABSENT:
+                mapping.pop(key, None)
+            else:
+                mapping[key] = old
+
+    def _remember(self, mapping: dict[str, Any], key: str) -> None:
+        """Journal ``mapping[key]`` before the transaction first changes it."""
+        self._journal.setdefault((id(mapping), key), (mapping, key, mapping.get(key, _ABSENT)))
+
+    def _set(self, mapping: dict[str, V], key: str, value: V) -> None:
+        self._remember(mapping, key)
+        mapping[key] = value
+
+    def _pop(self, mapping: dict[str, V], key: str) -> None:
+        if key in mapping:
+            self._remember(mapping, key)
+            del mapping[key]
 
     @staticmethod
     def _check_table(table: str) -> str:
@@ -71,17 +95,17 @@ class MemoryStorage(StoreBase):
 
     def _write_row(self, cached: CachedRow) -> None:
         with self.transaction():
-            self.backing.rows[self._check_table(cached.table)][cached.id] = cached.copy()
+            self._set(self.backing.rows[self._check_table(cached.table)], cached.id, cached.copy())
 
     def _delete_row(self, table: str, row_id: str) -> None:
         with self.transaction():
-            self.backing.rows[self._check_table(table)].pop(row_id, None)
+            self._pop(self.backing.rows[self._check_table(table)], row_id)
 
     def next_mutation_id(self) -> int:
         """Reserve a fresh mutation id."""
         with self.transaction():
             current = int(self.backing.meta.get("last_mutation_id", "0")) + 1
-            self.backing.meta["last_mutation_id"] = str(current)
+            self._set(self.backing.meta, "last_mutation_id", str(current))
             return current
 
     def enqueue_sync(self, entry: OutboxEntry) -> OutboxEntry:
@@ -91,7 +115,7 @@ class MemoryStorage(StoreBase):
             stored.mutation_id = self.next_mutation_id()
             if stored.entry_id in self.backing.outbox:
                 raise ValueError(f"duplicate outbox entry {stored.entry_id}")
-            self.backing.outbox[stored.entry_id] = stored.copy()
+            self._set(self.backing.outbox, stored.entry_id, stored.copy())
             self._changed("outbox")
             return stored
 
@@ -111,13 +135,13 @@ class MemoryStorage(StoreBase):
         """Store an entry's new state."""
         with self.transaction():
             if entry.entry_id in self.backing.outbox:
-                self.backing.outbox[entry.entry_id] = entry.copy()
+                self._set(self.backing.outbox, entry.entry_id, entry.copy())
             self._changed("outbox")
 
     def remove_sync_entry(self, entry_id: str) -> None:
         """Delete an entry."""
         with self.transaction():
-            self.backing.outbox.pop(entry_id, None)
+            self._pop(self.backing.outbox, entry_id)
             self._changed("outbox")
 
     def get_cursor(self) -> str | None:
@@ -127,6 +151,7 @@ class MemoryStorage(StoreBase):
     def set_cursor(self, cursor: str | None) -> None:
         """Store the pull cursor."""
         with self.transaction():
+            self._journal.setdefault((0, _CURSOR), (None, _CURSOR, self.backing.cursor))
             self.backing.cursor = cursor
 
     def add_conflict(self, conflict: ConflictRecord) -> None:
@@ -134,8 +159,8 @@ class MemoryStorage(StoreBase):
         with self.transaction():
             for key, existing in list(self.backing.conflicts.items()):
                 if (existing.table, existing.id) == (conflict.table, conflict.id):
-                    del self.backing.conflicts[key]
-            self.backing.conflicts[conflict.conflict_id] = conflict.copy()
+                    self._pop(self.backing.conflicts, key)
+            self._set(self.backing.conflicts, conflict.conflict_id, conflict.copy())
             self._changed("conflicts")
 
     def get_conflicts(self) -> list[ConflictRecord]:
@@ -147,13 +172,13 @@ class MemoryStorage(StoreBase):
     def remove_conflict(self, conflict_id: str) -> None:
         """Take a resolved conflict out of the inbox."""
         with self.transaction():
-            self.backing.conflicts.pop(conflict_id, None)
+            self._pop(self.backing.conflicts, conflict_id)
             self._changed("conflicts")
 
     def add_telemetry(self, record: TelemetryRecord) -> None:
         """Buffer one telemetry increment."""
         with self.transaction():
-            self.backing.telemetry[record.event_id] = record.copy()
+            self._set(self.backing.telemetry, record.event_id, record.copy())
             self._changed("telemetry")
 
     def claim_telemetry_batch(self, batch_id: str, limit: int) -> tuple[str, list[TelemetryRecord]]:
@@ -168,14 +193,16 @@ class MemoryStorage(StoreBase):
                 batch_id = str(claimed[0].batch_id)
             else:
                 for record in ordered[:limit]:
-                    record.batch_id = batch_id
-            return batch_id, [r.copy() for r in ordered if r.batch_id == batch_id]
+                    claimed.append(record.copy())
+                    claimed[-1].batch_id = batch_id
+                    self._set(self.backing.telemetry, record.event_id, claimed[-1])
+            return batch_id, [r.copy() for r in claimed if r.batch_id == batch_id]
 
     def remove_telemetry_batch(self, batch_id: str) -> None:
         """Drop an acknowledged batch."""
         with self.transaction():
             for key in [k for k, r in self.backing.telemetry.items() if r.batch_id == batch_id]:
-                del self.backing.telemetry[key]
+                self._pop(self.backing.telemetry, key)
             self._changed("telemetry")
 
     def get_meta(self, key: str) -> str | None:
@@ -185,7 +212,7 @@ class MemoryStorage(StoreBase):
     def set_meta(self, key: str, value: str) -> None:
         """Store a setting."""
         with self.transaction():
-            self.backing.meta[key] = value
+            self._set(self.backing.meta, key, value)
 
     def close(self) -> None:
         """Release the store (the backing dictionaries stay)."""

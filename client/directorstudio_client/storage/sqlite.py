@@ -18,6 +18,7 @@ from directorstudio_client.storage.sqlite_rows import (
     dump,
     encode,
     insert_sql,
+    row_encoder,
     view_columns,
     view_decoder,
 )
@@ -135,7 +136,8 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
         with self.transaction():
             for table, cached_rows in by_table.items():
                 spec = synced_spec(table)
-                self._conn.executemany(insert_sql(spec), [encode(spec, c) for c in cached_rows])
+                encode_row = row_encoder(spec)
+                self._conn.executemany(insert_sql(spec), [encode_row(c) for c in cached_rows])
                 self._changed(table, *(f"{table}:{c.id}" for c in cached_rows))
 
     def _delete_row(self, table: str, row_id: str) -> None:

@@ -16,12 +16,12 @@ from directorstudio.contracts.tables import TableSpec
 from directorstudio_client.storage.models import CachedRow
 from directorstudio_client.storage.sqlite_schema import ROW_META
 
-_SCALARS = (str, int, float, type(None))
+_JSON = json.JSONEncoder(sort_keys=True, default=str)
 
 
 def dump(value: Any) -> str:
     """JSON as stored in the cache."""
-    return json.dumps(value, sort_keys=True, default=str)
+    return _JSON.encode(value)
 
 
 def all_columns(spec: TableSpec) -> tuple[str, ...]:
@@ -41,28 +41,47 @@ def insert_sql(spec: TableSpec) -> str:
     return f"INSERT OR REPLACE INTO {spec.name} ({', '.join(columns)}) VALUES ({marks})"
 
 
+RowEncoder = Callable[[CachedRow], tuple[Any, ...]]
+_ENCODERS: dict[str, RowEncoder] = {}
+_SCALAR_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+def row_encoder(spec: TableSpec) -> RowEncoder:
+    """Turns a cached row into the parameters of :func:`insert_sql` (one closure per table).
+
+    Booleans go in as they are: SQLite stores ``True``/``False`` as 1/0."""
+    encoder = _ENCODERS.get(spec.name)
+    if encoder is not None:
+        return encoder
+    names = spec.field_names
+    known = frozenset(names)
+    id_position = names.index(spec.id_column)
+    scalar = _SCALAR_TYPES
+
+    def encode_row(cached: CachedRow) -> tuple[Any, ...]:
+        row = cached.row
+        get = row.get
+        values = [get(name) for name in names]
+        extra = {key: row[key] for key in row.keys() - known}
+        for position, value in enumerate(values):
+            if type(value) not in scalar:
+                extra[names[position]] = value
+                values[position] = None
+        values[id_position] = cached.id
+        server_row = cached.server_row
+        values.append(cached.version)
+        values.append(int(cached.deleted))
+        values.append(None if server_row is None else dump(server_row))
+        values.append(dump(extra) if extra else None)
+        return tuple(values)
+
+    _ENCODERS[spec.name] = encode_row
+    return encode_row
+
+
 def encode(spec: TableSpec, cached: CachedRow) -> tuple[Any, ...]:
     """The parameters of :func:`insert_sql` for a cached row."""
-    row = cached.row
-    values: list[Any] = []
-    extra: dict[str, Any] = {}
-    names = spec.field_names
-    for name in names:
-        value = row.get(name)
-        if isinstance(value, bool):
-            value = int(value)
-        elif not isinstance(value, _SCALARS):
-            extra[name] = value
-            value = None
-        values.append(value)
-    if name_id := spec.id_column:
-        values[names.index(name_id)] = cached.id
-    for key, value in row.items():
-        if key not in names:
-            extra[key] = value
-    server_row = None if cached.server_row is None else dump(cached.server_row)
-    values.extend((cached.version, int(cached.deleted), server_row, dump(extra) if extra else None))
-    return tuple(values)
+    return row_encoder(spec)(cached)
 
 
 ViewDecoder = Callable[[tuple[Any, ...]], dict[str, Any]]

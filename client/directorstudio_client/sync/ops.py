@@ -120,6 +120,8 @@ def overlay(
 ) -> dict[str, Any] | None:
     """The local view: ``base`` (the server row) with the open entries applied."""
     row = None if base is None else dict(base)
+    if not entries:
+        return row
     for entry in open_entries_for(entries, table, row_id):
         row = apply_entry(entry, row or {}, row_id)
     return row

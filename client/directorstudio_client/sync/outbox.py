@@ -172,8 +172,10 @@ class OutboxDrainer:
             self._storage.set_meta("last_latency", repr(report.latency))
             for entry, result in zip(batch, answer.results, strict=True):
                 verdicts.append((entry, result, self._settle(entry, result, report)))
-        for entry, result, verdict in verdicts:
-            self._on_settled(entry, result, verdict)
+        # The handles' telemetry (outcome counts, create-to-confirm) in one local transaction.
+        with self._storage.transaction():
+            for entry, result, verdict in verdicts:
+                self._on_settled(entry, result, verdict)
         return report
 
     @staticmethod

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import random
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -22,6 +23,7 @@ from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
+from directorstudio_client.sync.pipeline import Pipeline
 from directorstudio_client.sync.reconcile import Reconciler
 from directorstudio_client.sync.writes import LocalWrites
 from directorstudio_client.telemetry import TelemetryEmitter
@@ -246,15 +248,15 @@ class SyncService(LocalWrites):
         batch = drainer.claim()
         if not batch:
             return
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="directorstudio-push") as pool:
-            sent = pool.submit(drainer.send, batch)
+        with Pipeline("directorstudio-push") as pool:
+            sent = pool.run_now(partial(drainer.send, batch))
             for _ in range(rounds):
                 answer, started, finished = sent.result()
                 following: list[OutboxEntry] = []
                 if isinstance(answer, PushResponse) and drainer.keeps_ids(batch, answer):
                     following = drainer.claim(frozenset(e.entry_id for e in batch))
                     if following:
-                        sent = pool.submit(drainer.send, following)
+                        sent = pool.run_behind(partial(drainer.send, following))
                 push = drainer.record(batch, answer, started, finished)
                 report.pushes.append(push)
                 self._after_push(push)
@@ -264,7 +266,7 @@ class SyncService(LocalWrites):
                     following = drainer.claim()
                     if not following:
                         break
-                    sent = pool.submit(drainer.send, following)
+                    sent = pool.run_now(partial(drainer.send, following))
                 batch = following
 
     def sync_now(self) -> RoundReport:
@@ -278,15 +280,16 @@ class SyncService(LocalWrites):
             if (push.error or {}).get("code") != ErrorCode.UNAVAILABLE:
                 self.telemetry.sync_outcome("retried", push.sent)
             return
-        if push.latency is not None:
-            self.telemetry.sync_latency(push.latency)
-        self.telemetry.record("sync_push", push.sent, push.applied + push.conflicts)
-        health = self.health()
-        healthy = health.counts.get("dead", 0) == 0 and (
-            health.oldest_pending_age is None
-            or health.oldest_pending_age <= self.policy.retry_window
-        )
-        self.telemetry.emit("outbox_health", success=healthy)
+        with self.storage.transaction():
+            if push.latency is not None:
+                self.telemetry.sync_latency(push.latency)
+            self.telemetry.record("sync_push", push.sent, push.applied + push.conflicts)
+            summary = self.storage.outbox_summary()
+            oldest = summary.oldest_open_created_at
+            healthy = summary.counts.get("dead", 0) == 0 and (
+                oldest is None or self.clock.now() - oldest <= self.policy.retry_window
+            )
+            self.telemetry.emit("outbox_health", success=healthy)
 
     def _pull_due(self) -> bool:
         if self._last_pull_try is None or self._hinted.is_set():
@@ -335,10 +338,14 @@ class SyncService(LocalWrites):
         Each page is applied in one transaction; while it is applied, the next page is
         already being fetched (its cursor comes with the current page)."""
         applied = 0
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="directorstudio-pull") as pool:
+        with Pipeline("directorstudio-pull") as pool:
             page = self._fetch_page(self.storage.get_cursor())
             while True:
-                upcoming = pool.submit(self._fetch_page, page.cursor) if page.has_more else None
+                upcoming = (
+                    pool.run_behind(partial(self._fetch_page, page.cursor))
+                    if page.has_more
+                    else None
+                )
                 try:
                     with self.storage.transaction():
                         self.reconciler.apply_changes(page.changes)

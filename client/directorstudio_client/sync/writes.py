@@ -46,6 +46,36 @@ class SyncHandle:
         return self.future.done()
 
 
+def fold_into_last(earlier: list[OutboxEntry], op: str, args: dict[str, Any]) -> OutboxEntry | None:
+    """The row's last entry with a new edit folded into it, or ``None`` when it cannot take it.
+
+    Only an entry that was never sent may change (one that was sent may already be applied
+    under its mutation id, and a replay would answer with that result). Then an edit of the
+    same kind replaces or merges into it (rename, update, reorder, upsert), a repeat of an
+    idempotent one (archive, delete, cancel) is the entry itself, an update or rename merges
+    into the row's create. So a row edited many times offline keeps one entry, and its view is
+    rebuilt from that entry alone."""
+    if not earlier:
+        return None
+    last = earlier[-1]
+    if last.state != EntryState.PENDING or last.attempts > 0:
+        return None
+    kinds = (last.op, op)
+    if kinds == ("update", "update"):
+        last.args = {"patch": {**last.args.get("patch", {}), **args["patch"]}}
+    elif kinds == ("create", "update"):
+        last.args = {**last.args, **args["patch"]}
+    elif kinds in (("rename", "rename"), ("upsert", "rename"), ("duplicate", "rename")):
+        last.args = {**last.args, "title": args["title"]}
+    elif kinds == ("reorder", "reorder"):
+        last.args = dict(args)
+    elif kinds == ("upsert", "upsert"):
+        last.args = {**last.args, **args}
+    elif kinds not in (("archive", "archive"), ("delete", "delete"), ("cancel", "cancel")):
+        return None
+    return last
+
+
 class LocalWrites:
     """The write API of :class:`~directorstudio_client.sync.service.SyncService`."""
 
@@ -72,8 +102,12 @@ class LocalWrites:
     ) -> SyncHandle:
         with self.storage.transaction():
             earlier = [e for e in self.reconciler.open_for(table, row_id) if e.row_id == row_id]
-            entry = self._coalesce(earlier, op, args) if coalesce else None
-            if entry is None:
+            before = ops.touched_rows(earlier[-1]) if earlier else []
+            entry = fold_into_last(earlier, op, args) if coalesce else None
+            if entry is not None:
+                self.storage.update_sync_entry(entry)
+            else:
+                before = []
                 entry = self.storage.enqueue_sync(
                     OutboxEntry(
                         entry_id=str(uuid.uuid4()),
@@ -87,31 +121,13 @@ class LocalWrites:
                     )
                 )
             if table_spec(table).synced:
-                for target in ops.touched_rows(entry):
+                for target in dict.fromkeys([*ops.touched_rows(entry), *before]):
                     if self.storage.get_row(table, target) is None:
                         self.storage.put_row(CachedRow(table=table, id=target, row={}))
                     self.reconciler.rebuild(table, target)
         handle = SyncHandle(entry.entry_id, row_id, self._future(entry.entry_id))
         self._wake.set()
         return handle
-
-    def _coalesce(
-        self, earlier: list[OutboxEntry], op: str, args: dict[str, Any]
-    ) -> OutboxEntry | None:
-        """Fold an update into the row's last entry while that one has never been sent."""
-        if op != "update" or not earlier:
-            return None
-        last = earlier[-1]
-        if last.state != EntryState.PENDING or last.attempts > 0:
-            return None
-        if last.op == "update":
-            last.args = {"patch": {**last.args.get("patch", {}), **args["patch"]}}
-        elif last.op == "create":
-            last.args = {**last.args, **args["patch"]}
-        else:
-            return None
-        self.storage.update_sync_entry(last)
-        return last
 
     def _base_version(self, table: str, row_id: str) -> int:
         cached = self.storage.get_row(table, row_id)

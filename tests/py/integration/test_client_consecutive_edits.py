@@ -150,3 +150,99 @@ def test_create_rename_rename_offline_ends_with_the_second_rename_and_no_conflic
     assert [p["title"] for p in sync.storage.get_project_overviews(sync.user_id)] == [
         "Second rename"
     ]
+
+
+def edit_offline_without_a_push_between(device: Device, clock: ManualClock, *edits: Edit):
+    """Each edit while offline with no push attempt in between, then back online until the
+    queue is empty; returns the ids and the outbox length seen before going online."""
+    ids = confirmed_project_with_scenes(device)
+    device.network.offline = True
+    for edit in edits:
+        edit(device.sync, ids)
+        clock.advance(5)
+    queued = len(device.storage.get_pending_sync_entries())
+    device.network.offline = False
+    for _ in range(10):
+        clock.advance(120)
+        device.sync.run_once()
+        if not device.storage.get_pending_sync_entries():
+            break
+    return ids, queued
+
+
+SAME_KIND_REPEATS: dict[str, Edit] = {
+    "rename": rename("Again"),
+    "archive": archive,
+    "update": update("again"),
+    "reorder": reorder("ba"),
+    "delete": delete,
+    "cancel": cancel,
+}
+
+
+@pytest.mark.parametrize("kind", sorted(SAME_KIND_REPEATS))
+def test_repeated_never_sent_edits_of_one_kind_fold_into_one_entry_that_reaches_the_server(
+    device: Device, clock: ManualClock, admin_conn: Conn, kind: str
+):
+    edits = {
+        "rename": (rename("First"), rename("Second"), rename("Third")),
+        "archive": (archive, archive, archive),
+        "update": (update("first"), update("second"), update("third")),
+        "reorder": (reorder("ba"), reorder("ab"), reorder("ba")),
+        "delete": (delete, delete, delete),
+        "cancel": (cancel, cancel, cancel),
+    }[kind]
+    ids, queued = edit_offline_without_a_push_between(device, clock, *edits)
+    assert queued == 1
+    assert device.sync.conflicts() == []
+    assert device.sync.health().dead_entries == []
+    [(title, archived)] = server_rows(
+        admin_conn,
+        "SELECT title, archived FROM project_overview WHERE project_id = %s",
+        (ids["project"],),
+    )
+    local_project = device.storage.get_row("project_overview", ids["project"])
+    assert local_project is not None
+    assert (title, archived) == (local_project.row["title"], local_project.row["archived"])
+    scenes = server_rows(
+        admin_conn,
+        "SELECT id::text, prompt_text FROM scene_drafts"
+        " WHERE project_id = %s AND deleted_at IS NULL ORDER BY order_index",
+        (ids["project"],),
+    )
+    assert scenes == [
+        (s["id"], s["prompt_text"]) for s in device.storage.get_scene_drafts(ids["project"])
+    ]
+    [status] = server_rows(admin_conn, "SELECT status FROM clip_jobs WHERE id = %s", (ids["job"],))
+    assert device.storage.get_clip_jobs(device.sync.user_id)[0]["status"] == status[0]
+
+
+def test_many_offline_renames_of_a_new_project_leave_one_entry_holding_the_last_title(
+    device: Device, clock: ManualClock, admin_conn: Conn
+):
+    sync = device.sync
+    device.network.offline = True
+    project = sync.create_project("Draft")
+    for n in range(50):
+        sync.rename_project(project.row_id, f"Rename {n}")
+    [entry] = device.storage.get_open_entries_for_row("project_overview", project.row_id)
+    assert (entry.op, entry.args["title"]) == ("upsert", "Rename 49")
+    device.network.offline = False
+    sync.run_once()
+    assert project.result(timeout=5).outcome == "applied"
+    assert server_rows(
+        admin_conn, "SELECT title FROM project_overview WHERE project_id = %s", (project.row_id,)
+    ) == [("Rename 49",)]
+
+
+def test_an_edit_after_a_failed_push_is_not_folded_into_the_entry_that_was_sent(
+    device: Device, clock: ManualClock
+):
+    ids = confirmed_project_with_scenes(device)
+    device.network.offline = True
+    device.sync.rename_project(ids["project"], "Sent once")
+    device.sync.run_once()
+    device.sync.rename_project(ids["project"], "After the failure")
+    entries = device.storage.get_open_entries_for_row("project_overview", ids["project"])
+    assert [e.args["title"] for e in entries] == ["Sent once", "After the failure"]
+    assert entries[1].base_mutation_id == entries[0].mutation_id

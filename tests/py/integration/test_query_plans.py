@@ -154,3 +154,44 @@ def test_sync_pull_serves_first_and_later_pages_from_the_users_sync_index(
     for scans in (first_page, later_page):
         assert [s for s in scans if s[0] == "Seq Scan" and s[1] in LARGE_TABLES] == []
         assert {rel for _, rel in scans} >= LARGE_TABLES, scans
+
+
+def _index_scans(plans: list[dict[str, Any]], relation: str) -> list[dict[str, Any]]:
+    """Every index scan node on ``relation`` in the collected plans."""
+    found: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name") == relation and "Index Name" in node:
+            found.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for plan in plans:
+        walk(plan["Plan"])
+    return found
+
+
+def test_a_later_sync_pull_page_starts_at_the_cursors_row_in_the_pull_index(
+    populated: tuple[uuid.UUID, uuid.UUID], plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    # Every project of the user was written by one transaction, so the second page continues
+    # inside that transaction: the index must start at the cursor's (sync_txid, id), not read
+    # the transaction's rows from its beginning.
+    user, _ = populated
+    conn, plans = plan_capture
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        first = conn.execute("SELECT public.sync_pull(NULL, 2)").fetchone()
+    assert first is not None
+    assert first[0]["has_more"]
+    assert {c["table"] for c in first[0]["changes"]} == {"project_overview"}
+    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
+    _call_as(plan_capture, user, "SELECT public.sync_pull(%s, 2)", first[0]["cursor"])
+    scans = _index_scans(plans, "project_overview")
+    positioned = [
+        s
+        for s in scans
+        if s["Index Name"] == "ix_project_overview_user_sync_id"
+        and "ROW(sync_txid, project_id) >" in s.get("Index Cond", "")
+    ]
+    assert positioned, scans
+    assert all(s["Actual Rows"] <= 3 for s in positioned), positioned

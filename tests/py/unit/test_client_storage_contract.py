@@ -161,6 +161,59 @@ def test_a_failed_transaction_leaves_nothing_behind(open_store: Opener):
     assert store.get_project_overviews(USER) == []
 
 
+def test_a_failed_transaction_puts_back_every_kind_of_state_it_changed(open_store: Opener):
+    store = open_store()
+    store.upsert_project_overview({"project_id": "p1", "user_id": USER, "title": "Before"})
+    store.enqueue_sync(entry("kept"))
+    store.set_cursor("cursor before")
+    store.set_meta("setting", "before")
+    store.add_telemetry(TelemetryRecord("t1", "library_load", 1, 1, "2026-12-01", 1.0))
+    conflict = ConflictRecord("c1", "project_overview", "p1", {}, {}, ["title"], [], 2)
+    store.add_conflict(conflict)
+
+    def crash_after_changing_everything() -> None:
+        with store.transaction():
+            store.upsert_project_overview({"project_id": "p1", "title": "After"})
+            store.upsert_project_overview({"project_id": "p2", "user_id": USER})
+            store.remove_sync_entry("kept")
+            store.enqueue_sync(entry("new"))
+            store.set_cursor("cursor after")
+            store.set_meta("setting", "after")
+            store.claim_telemetry_batch("batch", 10)
+            store.remove_conflict("c1")
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash_after_changing_everything()
+    assert [p["title"] for p in store.get_project_overviews(USER)] == ["Before"]
+    assert [e.entry_id for e in store.get_pending_sync_entries()] == ["kept"]
+    assert store.get_cursor() == "cursor before"
+    assert store.get_meta("setting") == "before"
+    assert [c.conflict_id for c in store.get_conflicts()] == ["c1"]
+    batch_id, records = store.claim_telemetry_batch("fresh", 10)
+    assert (batch_id, [r.event_id for r in records]) == ("fresh", ["t1"])
+    assert store.enqueue_sync(entry("next")).mutation_id == 2  # the rolled-back id never existed
+
+
+def test_a_memory_transaction_touches_only_what_it_changes():
+    store = MemoryStorage()
+    for n in range(1000):
+        store.upsert_project_overview({"project_id": f"p{n}", "user_id": USER})
+    untouched = store.backing.rows["project_overview"]["p500"]
+
+    def crash_after_one_write() -> None:
+        with store.transaction():
+            store.upsert_project_overview({"project_id": "p1", "title": "Changed"})
+            raise RuntimeError("crash")
+
+    with pytest.raises(RuntimeError):
+        crash_after_one_write()
+    # Neither the transaction nor its rollback copied the rows it did not change.
+    assert store.backing.rows["project_overview"]["p500"] is untouched
+    assert store.get_row("project_overview", "p1") is not None
+    assert "title" not in store.get_row("project_overview", "p1").row  # type: ignore[union-attr]
+
+
 def test_subscribers_hear_local_changes_until_they_unsubscribe(open_store: Opener):
     store = open_store()
     heard: list[str] = []

@@ -28,6 +28,91 @@ DROP FUNCTION IF EXISTS private.broadcast_change();
 
 DROP FUNCTION IF EXISTS private.stamp_sync_row();
 
+DROP FUNCTION IF EXISTS public.sync_pull(text,integer);
+
+CREATE OR REPLACE FUNCTION private.error_code(p_sqlstate text, p_hint text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+    SELECT CASE
+        WHEN p_hint IN (
+            'invalid_input', 'payload_too_large', 'unsupported_media_type',
+            'method_not_allowed', 'not_authenticated', 'forbidden', 'not_found',
+            'insufficient_credits', 'version_conflict', 'id_conflict', 'invalid_transition',
+            'stale_order', 'try_again', 'unavailable', 'internal'
+        ) THEN p_hint
+        ELSE coalesce(
+            CASE p_sqlstate
+                WHEN '22023' THEN 'invalid_input'
+                WHEN 'PT401' THEN 'not_authenticated'
+                WHEN 'PT402' THEN 'insufficient_credits'
+                WHEN 'PT404' THEN 'not_found'
+                WHEN 'PT409' THEN 'version_conflict'
+                WHEN 'PT413' THEN 'payload_too_large'
+                WHEN 'PT405' THEN 'method_not_allowed'
+                WHEN 'PT415' THEN 'unsupported_media_type'
+                WHEN 'PT503' THEN 'try_again'
+                WHEN '22P02' THEN 'invalid_input'
+                WHEN '22P05' THEN 'invalid_input'
+                WHEN '22021' THEN 'invalid_input'
+                WHEN '22001' THEN 'invalid_input'
+                WHEN '22003' THEN 'invalid_input'
+                WHEN '22007' THEN 'invalid_input'
+                WHEN '22008' THEN 'invalid_input'
+                WHEN '22012' THEN 'invalid_input'
+                WHEN '23502' THEN 'invalid_input'
+                WHEN '23514' THEN 'invalid_input'
+                WHEN '23503' THEN 'not_found'
+                WHEN '23505' THEN 'id_conflict'
+                WHEN '54000' THEN 'payload_too_large'
+                WHEN '54001' THEN 'payload_too_large'
+                WHEN '25006' THEN 'invalid_input'
+                WHEN '42501' THEN 'forbidden'
+                WHEN '42883' THEN 'not_found'
+                WHEN '42P01' THEN 'not_found'
+                WHEN '42703' THEN 'invalid_input'
+                WHEN '42P10' THEN 'invalid_input'
+                WHEN '42P17' THEN 'internal'
+                WHEN '40001' THEN 'try_again'
+                WHEN '40P01' THEN 'try_again'
+                WHEN '55P03' THEN 'try_again'
+                WHEN '57014' THEN 'try_again'
+                WHEN '57P01' THEN 'unavailable'
+                WHEN '53400' THEN 'unavailable'
+                WHEN '21000' THEN 'internal'
+                WHEN 'P0001' THEN 'internal'
+            END,
+            CASE left(p_sqlstate, 2)
+                WHEN '22' THEN 'invalid_input'
+                WHEN '23' THEN 'invalid_input'
+                WHEN '54' THEN 'payload_too_large'
+                WHEN '25' THEN 'internal'
+                WHEN '28' THEN 'forbidden'
+                WHEN '0L' THEN 'forbidden'
+                WHEN '0P' THEN 'forbidden'
+                WHEN '40' THEN 'try_again'
+                WHEN '57' THEN 'unavailable'
+                WHEN '08' THEN 'unavailable'
+                WHEN '53' THEN 'unavailable'
+                WHEN 'P0' THEN 'internal'
+                WHEN '09' THEN 'internal'
+                WHEN '2D' THEN 'internal'
+                WHEN '38' THEN 'internal'
+                WHEN '39' THEN 'internal'
+                WHEN '3B' THEN 'internal'
+                WHEN '55' THEN 'internal'
+                WHEN '58' THEN 'internal'
+                WHEN 'F0' THEN 'internal'
+                WHEN 'HV' THEN 'internal'
+                WHEN 'XX' THEN 'internal'
+            END,
+            'internal'
+        )
+    END
+$function$;
+
 CREATE OR REPLACE FUNCTION private.stamp_sync_insert()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -336,6 +421,160 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.telemetry_batch_problem(p_events jsonb, OUT event_index bigint, OUT problem text)
+ RETURNS SETOF record
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+    SELECT c.event_index, c.problem
+    FROM (
+        SELECT e.ordinality - 1 AS event_index,
+            CASE
+            WHEN e.value IS NULL OR jsonb_typeof(e.value) <> 'object'
+                THEN 'an event must be an object'
+            WHEN e.value - ARRAY['element', 'attempts', 'successes', 'day'] <> '{}'::jsonb
+                THEN 'an event has only element, attempts, successes and day'
+            WHEN jsonb_typeof(e.value -> 'element') IS DISTINCT FROM 'string'
+                OR char_length(e.value ->> 'element') NOT BETWEEN 1 AND 100
+                THEN 'element must be a text of 1 to 100 characters'
+            WHEN jsonb_typeof(e.value -> 'attempts') IS DISTINCT FROM 'number'
+                OR jsonb_typeof(e.value -> 'successes') IS DISTINCT FROM 'number'
+                THEN 'attempts and successes must be numbers'
+            WHEN (e.value ->> 'attempts')::numeric <> trunc((e.value ->> 'attempts')::numeric)
+                OR (e.value ->> 'attempts')::numeric NOT BETWEEN 0 AND 2147483647
+                THEN 'attempts must be a whole number >= 0'
+            WHEN (e.value ->> 'successes')::numeric <> trunc((e.value ->> 'successes')::numeric)
+                OR (e.value ->> 'successes')::numeric
+                NOT BETWEEN 0 AND (e.value ->> 'attempts')::numeric
+                THEN 'successes must be a whole number between 0 and attempts'
+            WHEN coalesce(jsonb_typeof(e.value -> 'day'), 'null') = 'null'
+                THEN NULL
+            WHEN jsonb_typeof(e.value -> 'day') <> 'string'
+                OR (e.value ->> 'day') !~ '^\d{4}-\d{2}-\d{2}$'
+                OR substr(e.value ->> 'day', 1, 4)::integer < 1
+                OR substr(e.value ->> 'day', 6, 2)::integer NOT BETWEEN 1 AND 12
+                OR substr(e.value ->> 'day', 9, 2)::integer NOT BETWEEN 1 AND extract(
+                    DAY FROM make_date(
+                        substr(e.value ->> 'day', 1, 4)::integer,
+                        substr(e.value ->> 'day', 6, 2)::integer, 1
+                    ) + interval '1 month - 1 day'
+                )
+                THEN 'day must be an ISO date (YYYY-MM-DD)'
+        END AS problem
+        FROM jsonb_array_elements(p_events) WITH ORDINALITY AS e
+    ) AS c
+    WHERE c.problem IS NOT NULL
+    ORDER BY c.event_index
+    LIMIT 1
+$function$;
+
+CREATE OR REPLACE FUNCTION private.telemetry_event_problem(p_event jsonb)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+    SELECT CASE
+        WHEN p_event IS NULL THEN 'an event must be an object'
+        ELSE (
+            SELECT b.problem
+            FROM private.telemetry_batch_problem(jsonb_build_array(p_event)) AS b
+        )
+    END
+$function$;
+
+CREATE OR REPLACE FUNCTION private.batch_upsert_telemetry(p_batch_id uuid, p_events jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_max_events constant integer := 500;
+    v_user uuid := private.require_user();
+    v_count integer;
+    v_problem record;
+    v_elements integer;
+BEGIN
+    IF p_batch_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a batch needs an id');
+    END IF;
+    IF p_events IS NULL OR jsonb_typeof(p_events) <> 'array' THEN
+        PERFORM private.raise_error('invalid_input', 'events must be a JSON array');
+    END IF;
+    v_count := jsonb_array_length(p_events);
+    IF v_count > c_max_events THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('a batch holds at most %s events, got %s', c_max_events, v_count),
+            jsonb_build_object('max_events', c_max_events, 'events', v_count)
+        );
+    END IF;
+
+    SELECT b.event_index AS position, b.problem
+    INTO v_problem
+    FROM private.telemetry_batch_problem(p_events) AS b;
+    IF FOUND THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('event %s: %s', v_problem.position, v_problem.problem),
+            jsonb_build_object('event', v_problem.position)
+        );
+    END IF;
+
+    -- Claim the batch id first: a replay (or a concurrent duplicate, which waits here for the
+    -- first to commit) finds it taken and applies nothing.
+    INSERT INTO private.telemetry_batches (user_id, batch_id, event_count)
+    VALUES (v_user, p_batch_id, v_count)
+    ON CONFLICT (user_id, batch_id) DO NOTHING;
+    IF NOT FOUND THEN
+        RETURN jsonb_build_object('batch_id', p_batch_id, 'applied', false, 'elements', 0);
+    END IF;
+
+    -- One row per (element, day), in a fixed order so concurrent batches lock rows in the same
+    -- order and cannot deadlock.
+    BEGIN
+        INSERT INTO public.continuity_telemetry AS t
+            (user_id, element, day, attempts, successes, rate, timestamp)
+        SELECT
+            v_user,
+            a.element,
+            a.day,
+            a.attempts,
+            a.successes,
+            CASE WHEN a.attempts = 0 THEN 0 ELSE a.successes::double precision / a.attempts END,
+            now()
+        FROM (
+            SELECT
+                e.value ->> 'element' AS element,
+                coalesce((e.value ->> 'day')::date, (now() AT TIME ZONE 'UTC')::date) AS day,
+                sum((e.value ->> 'attempts')::bigint) AS attempts,
+                sum((e.value ->> 'successes')::bigint) AS successes
+            FROM jsonb_array_elements(p_events) AS e
+            GROUP BY 1, 2
+        ) AS a
+        ORDER BY a.element, a.day
+        ON CONFLICT (user_id, element, day) DO UPDATE
+        SET attempts = t.attempts + excluded.attempts,
+            successes = t.successes + excluded.successes,
+            rate = CASE
+                WHEN t.attempts + excluded.attempts = 0 THEN 0
+                ELSE (t.successes + excluded.successes)::double precision
+                    / (t.attempts + excluded.attempts)
+            END,
+            timestamp = now();
+        GET DIAGNOSTICS v_elements = ROW_COUNT;
+    EXCEPTION WHEN numeric_value_out_of_range THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'the counts of an element and day would exceed 2147483647'
+        );
+    END;
+
+    RETURN jsonb_build_object('batch_id', p_batch_id, 'applied', true, 'elements', v_elements);
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -556,6 +795,108 @@ BEGIN
         'user_statistics', v_statistics,
         'project_overview', v_projects,
         'release_channel_daily', v_release
+    );
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_after_position(p_table text, p_id_column text, p_after_table text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+    SELECT CASE
+        WHEN p_after_table IS NULL THEN 'true'
+        WHEN p_table COLLATE "C" < p_after_table COLLATE "C" THEN 't.sync_txid > $4'
+        WHEN p_table = p_after_table THEN format('(t.sync_txid, t.%I) > ($4, $6)', p_id_column)
+        ELSE 't.sync_txid >= $4'
+    END
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_page_sql(p_per_user boolean, p_has_since boolean, p_after_table text)
+ RETURNS text
+ LANGUAGE sql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+    WITH tables (tbl, id_column) AS (
+        VALUES ('project_overview', 'project_id'), ('scene_drafts', 'id'),
+            ('screenplays', 'id'), ('screenplay_sections', 'id'), ('clip_jobs', 'id')
+    )
+    SELECT format(
+        $q$WITH page AS MATERIALIZED (
+               SELECT u.txid, u.tbl, u.id, row_number() OVER (ORDER BY u.txid, u.tbl, u.id) AS n
+               FROM (%s) AS u ORDER BY u.txid, u.tbl, u.id LIMIT $7),
+           rows AS (%s)
+           SELECT (SELECT coalesce(json_agg(r.change ORDER BY r.n), '[]'::json) FROM rows AS r),
+                  (SELECT count(*)::integer FROM page),
+                  (SELECT jsonb_build_object('txid', p.txid::text, 'table', p.tbl, 'id', p.id)
+                   FROM page AS p WHERE p.n = $10)$q$,
+        string_agg(format(
+            $k$(SELECT t.sync_txid AS txid, %1$L::text COLLATE "C" AS tbl, t.%2$I AS id
+                FROM public.%1$I AS t
+                WHERE %3$s t.sync_txid >= $1
+                  AND ((%4$s pg_visible_in_snapshot(t.sync_txid, $3)) OR t.sync_txid = $9)
+                  AND %5$s
+                ORDER BY t.sync_txid, t.%2$I LIMIT $7)$k$,
+            tbl, id_column,
+            CASE WHEN p_per_user THEN 't.user_id = $8 AND' ELSE '' END,
+            CASE WHEN p_has_since THEN 'NOT pg_visible_in_snapshot(t.sync_txid, $2) AND' ELSE '' END,
+            private.sync_after_position(tbl, id_column, p_after_table)
+        ), ' UNION ALL '),
+        string_agg(format(
+            $r$SELECT p.n, json_build_object('table', %1$L::text, 'id', t.%2$I,
+                   'version', t.version, 'deleted', t.deleted_at IS NOT NULL, 'row', to_json(t))
+                   AS change
+               FROM page AS p JOIN public.%1$I AS t ON t.%2$I = p.id
+               WHERE p.tbl = %1$L AND p.n <= $10$r$,
+            tbl, id_column
+        ), ' UNION ALL ')
+    )
+    FROM tables
+$function$;
+
+CREATE OR REPLACE FUNCTION public.sync_pull(p_cursor text DEFAULT NULL::text, p_limit integer DEFAULT 500)
+ RETURNS json
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_cur record;
+    v_user uuid := auth.uid();
+    v_until pg_snapshot;
+    v_changes json;
+    v_found integer;
+    v_last jsonb;
+BEGIN
+    IF p_limit IS NULL OR p_limit < 1 OR p_limit > 1000 THEN
+        PERFORM private.raise_error('invalid_input', 'p_limit must be between 1 and 1000');
+    END IF;
+    SELECT * INTO v_cur FROM private.sync_decode_cursor(p_cursor);
+    -- A new cycle starts with a fresh snapshot; a cycle in progress keeps its own.
+    v_until := coalesce(v_cur.until, pg_current_snapshot());
+    EXECUTE private.sync_page_sql(
+        v_user IS NOT NULL, v_cur.since IS NOT NULL, v_cur.after_table
+    )
+    INTO v_changes, v_found, v_last
+    USING
+        -- Every transaction below the previous snapshot's xmin was already visible to it.
+        coalesce(pg_snapshot_xmin(v_cur.since), '0'::xid8),
+        v_cur.since, v_until, v_cur.after_txid, v_cur.after_table COLLATE "C", v_cur.after_id,
+        p_limit + 1, v_user, pg_current_xact_id_if_assigned(), p_limit;
+    IF v_found > p_limit THEN
+        -- More rows in this cycle: keep the snapshots, remember where this page ended.
+        RETURN json_build_object(
+            'changes', v_changes,
+            'cursor', private.sync_encode_cursor(v_cur.since, v_until, v_last),
+            'has_more', true
+        );
+    END IF;
+    -- The cycle is complete: the next pull starts a new one from this cycle's snapshot.
+    RETURN json_build_object(
+        'changes', v_changes,
+        'cursor', private.sync_encode_cursor(v_until, NULL, NULL),
+        'has_more', false
     );
 END;
 $function$;
@@ -1409,6 +1750,10 @@ GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid[]) TO authenticate
 
 GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid[]) TO service_role;
 
+GRANT EXECUTE ON FUNCTION private.sync_after_position(text,text,text) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_after_position(text,text,text) TO service_role;
+
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid,integer,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid,integer,jsonb) TO service_role;
@@ -1448,6 +1793,10 @@ GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid[]) TO service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid[]) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid[]) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_page_sql(boolean,boolean,text) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_page_sql(boolean,boolean,text) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_plan_batch(uuid,jsonb) TO authenticated;
 

@@ -48,6 +48,8 @@ class NetworkSwitch:
         self.release()
         self.cut()
         with contextlib.suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)  # wakes the accept() below
+        with contextlib.suppress(OSError):
             self._listener.close()
         self._thread.join(timeout=10)
 

@@ -56,7 +56,7 @@ class ClipsScreen(AppScreen):
         self.follower.follow(self.clips)
         self.show_state()
         if self._select_first is not None:
-            self._select(self._select_first)
+            self.select(self._select_first)
         self.query_one("#jobs", DataTable).focus()
         self.in_background(self.clips.load_jobs, name="load_jobs")
 
@@ -68,7 +68,7 @@ class ClipsScreen(AppScreen):
         table.clear()
         for job in state.jobs:
             table.add_row(_prompt(job), job.label, f"{job.progress}%", key=job.id)
-        self._select(selected)
+        self.select(selected)
         self.query_one("#no-jobs", Static).display = not state.jobs
         self._show_detail()
         self.studio.fetch_clips(state.jobs)
@@ -107,7 +107,8 @@ class ClipsScreen(AppScreen):
         event.stop()
         self._show_detail()
 
-    def _select(self, job_id: str | None) -> None:
+    def select(self, job_id: str | None) -> None:
+        """Put the cursor on a job."""
         select_row(self.query_one("#jobs", DataTable), job_id)
 
     def selected(self) -> str | None:
@@ -123,7 +124,7 @@ class ClipsScreen(AppScreen):
             if prompt:
                 job_id = self.attempt(lambda: self.clips.submit_clip(prompt))
                 if job_id is not None:
-                    self._select(job_id)
+                    self.select(job_id)
 
         self.app.push_screen(TextDialog("New clip", placeholder="What should the clip show?"),
                              submitted)  # fmt: skip

@@ -162,6 +162,12 @@ def _cmd_smoke(args: argparse.Namespace) -> int:
     return report.exit_code
 
 
+def _cmd_app(args: argparse.Namespace) -> int:
+    from directorstudio.app.command import run
+
+    return run(args)
+
+
 def _require_free_port(port: int, what: str) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         if sock.connect_ex(("127.0.0.1", port)) == 0:
@@ -333,6 +339,13 @@ def build_parser() -> argparse.ArgumentParser:
     up.add_argument("--db-port", type=int, default=54322, help="PostgreSQL port")
     data_dir_option(up)
     up.set_defaults(handler=_cmd_up)
+
+    from directorstudio.app.command import add_arguments as app_arguments
+
+    app = sub.add_parser("app", help="the DirectorStudio app in this terminal (--web: a browser)")
+    app_arguments(app)
+    data_dir_option(app)
+    app.set_defaults(handler=_cmd_app)
 
     migrate_parser = sub.add_parser("migrate", help="apply pending migrations")
     migrate_parser.add_argument(

@@ -1,0 +1,1 @@
+"""The app's screens: sign-in, library, scene editor, clip jobs, conflict, queue, dialogs."""

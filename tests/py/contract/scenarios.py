@@ -105,7 +105,7 @@ SCENARIOS = (
     Scenario(
         "functions_invoke_enqueue_clip",
         {
-            "status": "queued",
+            "status_is_queued_or_processing": True,
             "charge": "free",
             "job_is_the_requested_one": True,
             "replay_is_the_same_job": True,

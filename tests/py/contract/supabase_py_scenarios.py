@@ -223,7 +223,8 @@ async def functions_invoke_enqueue_clip(ctx: Context) -> dict[str, Any]:
         invalid_status = error.status
     await sb.auth.sign_out()
     return {
-        "status": job["status"],
+        # The stack's dispatcher may already have claimed the job when the answer is written.
+        "status_is_queued_or_processing": job["status"] in {"queued", "processing"},
         "charge": job["charge"],
         "job_is_the_requested_one": job["id"] == job_id,
         "replay_is_the_same_job": replay["id"] == job_id,

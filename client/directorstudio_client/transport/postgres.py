@@ -44,6 +44,7 @@ class _ListenSubscription:
         return self._active.is_set() and not self._stop.is_set()
 
     def _run(self) -> None:
+        self._on_hint(self._topic)  # hints sent before LISTEN reached nobody: pull
         try:
             while not self._stop.is_set():
                 for notice in self._conn.notifies(timeout=0.2):

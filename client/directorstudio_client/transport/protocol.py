@@ -36,7 +36,8 @@ class Transport(Protocol):
         ...
 
     def subscribe_hints(self, user_id: str, on_hint: HintCallback) -> HintSubscription:
-        """Start receiving change hints for ``user:<user_id>``."""
+        """Start receiving change hints for ``user:<user_id>``. ``on_hint`` is also called each
+        time the subscription is (re)established: hints sent before that reached nobody."""
         ...
 
     def close(self) -> None:

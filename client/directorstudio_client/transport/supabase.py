@@ -80,6 +80,8 @@ class _RealtimeSubscription:
         def on_status(status: Any, _error: Exception | None) -> None:
             if status == RealtimeSubscribeStates.SUBSCRIBED:
                 self._subscribed.set()
+                # Hints sent before this (re)join reached nobody: pull whatever changed.
+                self._on_hint(self._topic)
             else:
                 self._subscribed.clear()
 

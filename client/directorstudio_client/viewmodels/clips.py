@@ -59,16 +59,18 @@ class ClipJobViewModel(Observable[ClipJobState]):
     # --- reading ------------------------------------------------------------------------------
     def refresh(self) -> ClipJobState:
         """Re-read the cache (called on every change of clip jobs or the outbox)."""
+        state = self._publish_read(self._sync.storage, lambda: {"jobs": self._jobs()})
+        if self._refunded(state.jobs):
+            self.refresh_credits()
+        return state
+
+    def _jobs(self) -> tuple[ClipJobItem, ...]:
         storage = self._sync.storage
         rows = storage.get_clip_jobs(self._sync.user_id)
         if self.project_id is not None:
             rows = [r for r in rows if str(r.get("project_id")) == self.project_id]
         index = SyncIndex(storage, CLIP_JOBS.name, [str(r["id"]) for r in rows])
-        jobs = tuple(ClipJobItem.of(r, index.of(str(r["id"]))) for r in rows)
-        self._update(jobs=jobs)
-        if self._refunded(jobs):
-            self.refresh_credits()
-        return self.state
+        return tuple(ClipJobItem.of(r, index.of(str(r["id"]))) for r in rows)
 
     def _refunded(self, jobs: tuple[ClipJobItem, ...]) -> bool:
         """Whether a job known to this view has just failed on the server (which refunds it:

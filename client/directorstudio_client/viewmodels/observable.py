@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Generic, Protocol, TypeVar
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -64,6 +64,7 @@ class Observable(Generic[S]):
         self._state_lock = threading.RLock()
         self._sources: list[Unsubscribe] = []
         self._seen_generation = -1
+        self._published_read = -1
 
     @property
     def state(self) -> S:
@@ -106,6 +107,24 @@ class Observable(Generic[S]):
         """Publish the current state with some fields replaced."""
         with self._state_lock:
             return self._publish(dataclasses.replace(self._state, **changes))  # type: ignore[type-var]
+
+    def _publish_read(
+        self, storage: Storage, read: Callable[[], Mapping[str, Any]], **changes: Any
+    ) -> S:
+        """Publish the fields ``read()`` returns from the store, with ``changes``.
+
+        Reads run on several threads (the sync loop's after a pull, the UI's after a local
+        write or a load); one that started before another was published is older than it, so
+        its fields are dropped (``changes`` still apply): a slow read never overwrites a newer
+        one, which would leave the view stale until the next change.
+        """
+        generation = storage.generation  # taken first: the read sees at least this much
+        fields = read()
+        with self._state_lock:
+            if generation >= self._published_read:
+                self._published_read = generation
+                changes = {**fields, **changes}
+            return self._update(**changes)
 
     def _watch(self, storage: Storage, keys: Iterable[str], handler: Callable[[], object]) -> None:
         """Run ``handler()`` after each committed change of any of ``keys`` in the store."""

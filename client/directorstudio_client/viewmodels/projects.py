@@ -89,14 +89,16 @@ class ProjectListViewModel(Observable[ProjectListState]):
 
     def refresh(self) -> ProjectListState:
         """Re-read the cache (called on every change of projects, outbox or conflicts)."""
-        return self._update(items=self._items())
+        return self._publish_read(self._sync.storage, lambda: {"items": self._items()})
 
     def load_list(self) -> ProjectListState:
         """Show the cached projects at once (status ``loading``), then pull what changed and
         reconcile (``ready``; ``offline`` or ``error`` keep the cache on screen). Emits
         ``library_load``. Blocks on the network: call it off the UI thread; the first state is
         published before any network call."""
-        self._update(items=self._items(), status=LoadStatus.LOADING)
+        self._publish_read(
+            self._sync.storage, lambda: {"items": self._items()}, status=LoadStatus.LOADING
+        )
         report = self._sync.sync_now()
         error = ErrorInfo.from_json(report.pull_error)
         status = LoadStatus.READY

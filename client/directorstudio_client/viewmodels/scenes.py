@@ -83,15 +83,20 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
 
     def refresh(self) -> SceneEditorState:
         """Re-read the cache (called on every change of scenes, the project, outbox, inbox)."""
+        return self._publish_read(self._sync.storage, self._read)
+
+    def _read(self) -> dict[str, Any]:
         storage = self._sync.storage
         rows = storage.get_scene_drafts(self.project_id)
         index = SyncIndex(storage, SCENE_DRAFTS.name, [str(r["id"]) for r in rows])
         scenes = tuple(SceneItem.of(r, index.of(str(r["id"]))) for r in rows)
         project = storage.get_row(PROJECTS.name, self.project_id)
         title = str((project.row if project else {}).get("title") or "")
-        return self._update(
-            title=title, scenes=scenes, conflicts=self._conflicts({s.id for s in scenes})
-        )
+        return {
+            "title": title,
+            "scenes": scenes,
+            "conflicts": self._conflicts({s.id for s in scenes}),
+        }
 
     def load_scenes(self) -> SceneEditorState:
         """Show the cached scenes at once (``loading``), then sync and reconcile (``ready``,

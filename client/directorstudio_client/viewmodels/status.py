@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
+from typing import Any
 
 from directorstudio_client.storage.protocol import SYNC_KEY
 from directorstudio_client.sync.service import SyncService
@@ -49,23 +50,23 @@ class StatusViewModel(Observable[StatusState]):
 
     def refresh(self) -> StatusState:
         """Read the status from the sync service."""
+        return self._publish_read(self._sync.storage, self._read)
+
+    def _read(self) -> dict[str, Any]:
         health = self._sync.health()
         synced = [t for t in (health.last_success_at, health.last_pull_at) if t is not None]
-        return self._publish(
-            StatusState(
-                online=self._sync.online,
-                counts=MappingProxyType(dict(health.counts)),
-                dead_letters=tuple(DeadLetter.of(e) for e in health.dead_entries),
-                open_conflicts=health.open_conflicts,
-                last_sync_at=max(synced, default=None),
-                realtime=health.realtime_active,
-                # The service keeps its last error; it only says something while offline.
-                last_error=ErrorInfo.from_json(health.last_error)
-                if self._sync.online is False
-                else None,
-                oldest_pending_age=health.oldest_pending_age,
-            )
-        )
+        online = self._sync.online
+        return {
+            "online": online,
+            "counts": MappingProxyType(dict(health.counts)),
+            "dead_letters": tuple(DeadLetter.of(e) for e in health.dead_entries),
+            "open_conflicts": health.open_conflicts,
+            "last_sync_at": max(synced, default=None),
+            "realtime": health.realtime_active,
+            # The service keeps its last error; it only says something while offline.
+            "last_error": ErrorInfo.from_json(health.last_error) if online is False else None,
+            "oldest_pending_age": health.oldest_pending_age,
+        }
 
     def retry(self, entry_id: str) -> None:
         """Send a dead letter again (``not_found`` when it is not a dead letter)."""

@@ -169,6 +169,11 @@ def test_a_change_of_the_users_row_arrives_as_a_hint_and_another_users_does_not(
     subscription = mine.subscribe_hints(owner, on_hint)
     try:
         assert subscription.active
+        # Joining is itself a hint: what changed before it was announced to nobody.
+        assert arrived.wait(timeout=10)
+        assert hints == [f"user:{owner}"]
+        hints.clear()
+        arrived.clear()
         theirs.rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
         mine.rpc("upsert_project_overview", {"p_project_id": str(uuid.uuid4())})
         assert arrived.wait(timeout=10)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from typing import Any
+
 import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -173,3 +176,30 @@ def test_a_quick_create_from_a_prompt_too_long_for_a_scene_is_invalid_input_and_
     assert raised.value.code == ErrorCode.INVALID_INPUT
     assert app.session.projects.state.items == ()
     assert app.storage.get_pending_sync_entries() == []
+
+
+def test_a_slow_read_that_started_before_a_newer_one_never_overwrites_it():
+    app = offline_app()
+    app.sync.create_project("First")
+    model = app.session.projects
+    read_started, finish_read = threading.Event(), threading.Event()
+    real_read = app.storage.get_project_overviews
+    reads = 0
+
+    def first_read_held(*args: Any, **kwargs: Any) -> Any:
+        nonlocal reads
+        reads += 1
+        rows = real_read(*args, **kwargs)
+        if reads == 1:  # this read saw only "First"; it finishes after the next one
+            read_started.set()
+            finish_read.wait(10)
+        return rows
+
+    app.storage.get_project_overviews = first_read_held  # type: ignore[method-assign]
+    slow = threading.Thread(target=model.refresh)
+    slow.start()
+    assert read_started.wait(10)
+    app.sync.create_project("Second")  # its commit refreshes the list on this thread
+    finish_read.set()
+    slow.join(10)
+    assert sorted(i.title for i in model.state.items) == ["First", "Second"]

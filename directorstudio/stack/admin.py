@@ -22,6 +22,7 @@ from directorstudio.stack.common import (
     json_response,
 )
 from directorstudio.stack.gotrue import API_VERSION_HEADER, AuthError
+from directorstudio.stack.gotrue_body import read_auth_json
 
 ADMIN_ROLES = frozenset({"service_role", "supabase_admin"})
 
@@ -41,13 +42,8 @@ def _require_admin(request: web.Request, config: GatewayConfig) -> None:
 
 
 async def _soft_delete_requested(request: web.Request) -> bool:
-    if not request.can_read_body:
-        return False
-    try:
-        body = await request.json()
-    except ValueError as error:
-        raise AuthError(400, "bad_json", "Could not parse request body as JSON") from error
-    return isinstance(body, dict) and body.get("should_soft_delete") is True
+    body = await read_auth_json(request)
+    return body.get("should_soft_delete") is True
 
 
 async def _delete_user(request: web.Request) -> web.StreamResponse:

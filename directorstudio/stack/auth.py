@@ -14,7 +14,6 @@ from typing import Any
 
 from aiohttp import web
 
-from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.stack import tokens
 from directorstudio.stack.common import (
     CONFIG_KEY,
@@ -23,10 +22,10 @@ from directorstudio.stack.common import (
     api_key_error,
     bearer_token,
     json_response,
-    read_json,
 )
 from directorstudio.stack.db import AsyncConn, DatabaseUnavailable
 from directorstudio.stack.gotrue import API_VERSION_HEADER, AuthError, load_user
+from directorstudio.stack.gotrue_body import read_auth_json
 from directorstudio.stack.gotrue_errors import refusal, unexpected_failure
 from directorstudio.stack.gotrue_limits import RateLimiter
 from directorstudio.stack.gotrue_refresh import refresh_grant
@@ -37,38 +36,6 @@ __all__ = ["add_routes", "refusal", "verified_claims"]
 
 log = logging.getLogger("directorstudio.stack.auth")
 LIMITER_KEY = web.AppKey("auth_rate_limiter", RateLimiter)
-# Reasons of directorstudio.server.limits that GoTrue reports as an unparseable body.
-UNPARSEABLE = frozenset({"not_json", "too_deep", "not_finite"})
-STRING_FIELDS = ("email", "password", "phone", "refresh_token")
-
-
-def _bad_json(message: str = "Could not parse request body as JSON") -> AuthError:
-    return AuthError(400, "bad_json", message)
-
-
-async def _read_json(request: web.Request) -> dict[str, Any]:
-    """The body as an object within the input limits, with GoTrue's errors: ``bad_json`` (400)
-    for what does not parse (or has a field of the wrong type), ``validation_failed`` (400) for
-    forbidden characters or lengths, ``payload_too_large`` (413)."""
-    try:
-        body = await read_json(request)
-    except DirectorStudioError as error:
-        reason = error.detail.get("reason") if isinstance(error.detail, dict) else None
-        if error.code == ErrorCode.PAYLOAD_TOO_LARGE:
-            raise AuthError(413, str(error.code), error.message) from None
-        if reason in UNPARSEABLE:
-            raise _bad_json(f"Could not parse request body as JSON: {error.message}") from None
-        raise AuthError(400, "validation_failed", error.message) from None
-    if body is None:
-        return {}
-    if not isinstance(body, dict):
-        raise _bad_json()
-    for name in STRING_FIELDS:
-        if body.get(name) is not None and not isinstance(body[name], str):
-            raise _bad_json(f"Could not parse request body as JSON: {name} must be a string")
-    if body.get("data") is not None and not isinstance(body["data"], dict):
-        raise _bad_json("Could not parse request body as JSON: data must be an object")
-    return body
 
 
 def verified_claims(request: web.Request, config: GatewayConfig) -> dict[str, Any]:
@@ -135,10 +102,10 @@ async def _respond(
             raise AuthError(403, "user_not_found", "User from sub claim in JWT does not exist")
         await _require_session(conn, claims)
         if request.method == "PUT":
-            body = await _read_json(request)
+            body = await read_auth_json(request)
             user = await update_user(conn, user["id"], str(claims["session_id"]), body)
         return json_response(user, headers=API_VERSION_HEADER)
-    body = await _read_json(request)
+    body = await read_auth_json(request)
     reply: dict[str, Any] | AuthError
     grant = request.query.get("grant_type")
     _rate_limit(request, config, action, grant, body)

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 from supabase_auth.errors import AuthApiError
 
+from directorstudio.server.limits import MAX_BODY_BYTES
 from tests.support.gateway import (  # noqa: F401 - fixtures
     RunningGateway,
     clock_fixture,
@@ -91,4 +92,21 @@ def test_only_the_service_key_may_delete_users(gateway: RunningGateway, admin_co
                  "Authorization": f"Bearer {gateway.keys.service_role_key}"},
     )  # fmt: skip
     assert (malformed.status_code, error_code(malformed)) == (400, "validation_failed")
+    assert _rows_of(admin_conn, user_id) == (1, 1, 1)
+
+
+def test_an_admin_delete_with_a_body_beyond_the_input_limits_is_refused_and_deletes_nothing(
+    gateway: RunningGateway, admin_conn: Conn
+) -> None:
+    user_id = _user_with_a_project(gateway)
+    service = {"apikey": gateway.keys.service_role_key,
+               "Authorization": f"Bearer {gateway.keys.service_role_key}"}  # fmt: skip
+    url = f"{gateway.url}/auth/v1/admin/users/{user_id}"
+    padding = "x" * (MAX_BODY_BYTES + 1)
+    too_large = httpx.request(
+        "DELETE", url, headers=service, json={"should_soft_delete": False, "pad": padding}
+    )
+    too_deep = httpx.request("DELETE", url, headers=service, content=b"[" * 200 + b"]" * 200)
+    assert (too_large.status_code, error_code(too_large)) == (413, "payload_too_large")
+    assert (too_deep.status_code, error_code(too_deep)) == (400, "bad_json")
     assert _rows_of(admin_conn, user_id) == (1, 1, 1)

@@ -20,7 +20,7 @@ from directorstudio.bench.model import BenchOptions, Row, at_most, info, median,
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import Change
 from directorstudio_client import ManualClock, SQLiteStorage, SyncService
-from directorstudio_client.storage.sqlite_lists import PROJECT_LIST, SCENE_LIST
+from directorstudio_client.storage.sqlite_lists import LIVE, NOT_ARCHIVED, PROJECT_LIST, SCENE_LIST
 
 NAME = "client_local"
 USER = "11111111-1111-1111-1111-111111111111"
@@ -158,7 +158,8 @@ class ClientLocalSuite:
 
         def raw_all_columns() -> object:
             return raw.execute(
-                "SELECT * FROM project_overview WHERE user_id = ? ORDER BY last_updated DESC",
+                f"SELECT * FROM project_overview WHERE user_id = ? AND {LIVE} AND {NOT_ARCHIVED}"
+                " ORDER BY last_updated DESC",
                 (USER,),
             ).fetchall()
 

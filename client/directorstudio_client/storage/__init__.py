@@ -7,6 +7,8 @@ from directorstudio_client.storage.models import (
     EntryState,
     OutboxEntry,
     OutboxSummary,
+    ProjectListRow,
+    SceneListRow,
     TelemetryRecord,
 )
 from directorstudio_client.storage.protocol import Storage
@@ -23,7 +25,9 @@ __all__ = [
     "MemoryStorage",
     "OutboxEntry",
     "OutboxSummary",
+    "ProjectListRow",
     "SQLiteStorage",
+    "SceneListRow",
     "Storage",
     "TelemetryRecord",
 ]

@@ -16,6 +16,8 @@ from directorstudio_client.storage.models import (
     EntryState,
     OutboxEntry,
     OutboxSummary,
+    ProjectListRow,
+    SceneListRow,
 )
 from directorstudio_client.storage.protocol import Listener, Unsubscribe
 
@@ -257,6 +259,17 @@ class StoreBase(ABC):
         ]
         rows.sort(key=lambda r: (int(r.get("order_index") or 0), str(r.get("created_at") or "")))
         return [dict(r) for r in rows]
+
+    def list_projects(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[ProjectListRow]:
+        """The library's rows: the user's live projects, most recently updated first."""
+        views = self.get_project_overviews(user_id, include_archived=include_archived)
+        return [ProjectListRow.of(r) for r in views]
+
+    def list_scenes(self, project_id: str) -> list[SceneListRow]:
+        """The scene editor's rows: a project's live scene drafts in order."""
+        return [SceneListRow.of(r) for r in self.get_scene_drafts(project_id)]
 
     def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:
         """The user's clip jobs, newest first."""

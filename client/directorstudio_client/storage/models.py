@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 
 class EntryState(StrEnum):
@@ -129,3 +130,43 @@ class TelemetryRecord:
 
     def copy(self) -> TelemetryRecord:
         return copy.deepcopy(self)
+
+
+class ProjectListRow(NamedTuple):
+    """A project as the library lists it: a typed projection of its local view (the columns
+    the list shows), built straight from the store's record. Fields never set are ``None``."""
+
+    project_id: str
+    title: str | None
+    archived: bool
+    scene_count: int | None
+    total_duration: float | None
+    last_updated: str | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> ProjectListRow:
+        """The list row of a local view (a row dictionary)."""
+        return cls(
+            str(row["project_id"]), row.get("title"), bool(row.get("archived")),
+            row.get("scene_count"), row.get("total_duration"), row.get("last_updated"),
+        )  # fmt: skip
+
+
+class SceneListRow(NamedTuple):
+    """A scene draft as the editor lists it: a typed projection of its local view."""
+
+    id: str
+    project_id: str | None
+    order_index: int | None
+    prompt_text: str | None
+    duration: float | None
+    scene_type: str | None
+    shot_type: str | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> SceneListRow:
+        """The list row of a local view (a row dictionary)."""
+        return cls(
+            str(row["id"]), row.get("project_id"), row.get("order_index"), row.get("prompt_text"),
+            row.get("duration"), row.get("scene_type"), row.get("shot_type"),
+        )  # fmt: skip

@@ -11,6 +11,8 @@ from directorstudio_client.storage.models import (
     ConflictRecord,
     OutboxEntry,
     OutboxSummary,
+    ProjectListRow,
+    SceneListRow,
     TelemetryRecord,
 )
 
@@ -40,6 +42,17 @@ class Storage(Protocol):
 
     def get_scene_drafts(self, project_id: str) -> list[dict[str, Any]]:
         """A project's live scene drafts in order."""
+        ...
+
+    def list_projects(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[ProjectListRow]:
+        """The library's rows: :meth:`get_project_overviews` as typed rows of the columns the
+        list shows (the same projects in the same order)."""
+        ...
+
+    def list_scenes(self, project_id: str) -> list[SceneListRow]:
+        """The scene editor's rows: :meth:`get_scene_drafts` as typed rows."""
         ...
 
     def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:

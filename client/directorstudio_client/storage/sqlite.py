@@ -10,7 +10,19 @@ from typing import Any
 
 from directorstudio.contracts.tables import synced_spec
 from directorstudio_client.storage.base import StoreBase
-from directorstudio_client.storage.models import CachedRow, ConflictRecord, TelemetryRecord
+from directorstudio_client.storage.models import (
+    CachedRow,
+    ConflictRecord,
+    ProjectListRow,
+    SceneListRow,
+    TelemetryRecord,
+)
+from directorstudio_client.storage.sqlite_lists import (
+    DETECT_TYPES,
+    PROJECT_LIST,
+    SCENE_LIST,
+    reader,
+)
 from directorstudio_client.storage.sqlite_outbox import SQLiteOutbox
 from directorstudio_client.storage.sqlite_rows import (
     all_columns,
@@ -57,7 +69,11 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
             raise ValueError("SQLiteStorage needs a file path so the outbox survives restarts")
         self.path = Path(path)
         self._conn = sqlite3.connect(
-            str(self.path), isolation_level=None, check_same_thread=False, timeout=30
+            str(self.path),
+            isolation_level=None,
+            check_same_thread=False,
+            timeout=30,
+            detect_types=DETECT_TYPES,
         )
         self._conn.execute("PRAGMA journal_mode=WAL")
         self._conn.execute("PRAGMA synchronous=NORMAL")
@@ -169,6 +185,21 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
             " ORDER BY coalesce(order_index, 0), coalesce(created_at, '')",
             (project_id,),
         )
+
+    def list_projects(
+        self, user_id: str, *, include_archived: bool = False
+    ) -> list[ProjectListRow]:
+        """The library's rows: the user's live projects, most recently updated first (read from
+        the covering list index, one typed row per record)."""
+        read = reader(PROJECT_LIST, include_archived)
+        with self._lock:
+            return read(self._conn, user_id)
+
+    def list_scenes(self, project_id: str) -> list[SceneListRow]:
+        """The scene editor's rows: a project's live scene drafts in order (covering index)."""
+        read = reader(SCENE_LIST)
+        with self._lock:
+            return read(self._conn, project_id)
 
     def get_clip_jobs(self, user_id: str) -> list[dict[str, Any]]:
         """The user's clip jobs, newest first."""

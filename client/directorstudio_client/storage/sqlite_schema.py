@@ -3,6 +3,8 @@
 Version 1 (the first release) kept each synced row as JSON; version 2 mirrors the server tables:
 one table per synced table with a real column per registry field, the app's query indexes, and
 an outbox indexed by state, next attempt, mutation id and by the rows each entry touches.
+Version 3 serves the library and the scene editor from covering partial indexes over the live
+rows (:mod:`directorstudio_client.storage.sqlite_lists`) in place of version 2's plain ones.
 ``PRAGMA user_version`` holds the version; a file is migrated in one transaction when opened.
 """
 
@@ -14,8 +16,9 @@ from collections.abc import Callable
 
 from directorstudio.contracts.tables import SYNCED, TableSpec
 from directorstudio_client.storage.models import OPEN_STATES
+from directorstudio_client.storage.sqlite_lists import LISTS, SUPERSEDED_INDEXES, list_tables
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 _SQL_TYPES = {"text": "TEXT", "integer": "INTEGER", "real": "REAL", "boolean": "INTEGER"}
 OPEN_STATE_LIST = ", ".join(f"'{s}'" for s in sorted(OPEN_STATES))
 
@@ -24,7 +27,8 @@ ROW_META = ("_server_version", "_deleted", "_server_row", "_extra")
 
 
 def row_table_ddl(spec: TableSpec) -> list[str]:
-    """The cache table mirroring one synced table, with the indexes of the app's queries."""
+    """The cache table mirroring one synced table, with the indexes of the app's queries (a
+    table with a list read gets its covering list index instead of the registry's plain one)."""
     columns = [
         f"{f.name} {_SQL_TYPES[f.type]}{' PRIMARY KEY' if f.name == spec.id_column else ''}"
         for f in spec.fields
@@ -34,7 +38,7 @@ def row_table_ddl(spec: TableSpec) -> list[str]:
         " _server_version INTEGER NOT NULL DEFAULT 0, _deleted INTEGER NOT NULL DEFAULT 0,"
         " _server_row TEXT, _extra TEXT)"
     ]
-    for index in spec.indexes:
+    for index in () if spec.name in list_tables() else spec.indexes:
         name = f"{spec.name}_by_{'_'.join(index)}"
         statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name} ({', '.join(index)})")
     return statements
@@ -111,7 +115,11 @@ _OTHER = [
 def current_schema() -> list[str]:
     """Every statement of the current schema (each safe to run again)."""
     rows = [s for spec in SYNCED for s in row_table_ddl(spec)]
-    return [*rows, *_OUTBOX, *_OUTBOX_INDEXES, *_OTHER]
+    lists = [
+        *(f"DROP INDEX IF EXISTS {name}" for name in SUPERSEDED_INDEXES),
+        *(read.index_ddl() for read in LISTS),
+    ]
+    return [*rows, *lists, *_OUTBOX, *_OUTBOX_INDEXES, *_OTHER]
 
 
 RowWriter = Callable[[str, str, int, bool, dict[str, object], dict[str, object] | None], None]

@@ -7,7 +7,12 @@ from enum import StrEnum
 from typing import Any
 
 from directorstudio.contracts.errors import ErrorCode
-from directorstudio_client.storage.models import ConflictRecord, OutboxEntry
+from directorstudio_client.storage.models import (
+    ConflictRecord,
+    OutboxEntry,
+    ProjectListRow,
+    SceneListRow,
+)
 from directorstudio_client.storage.protocol import Storage
 from directorstudio_client.viewmodels.observable import ErrorInfo
 
@@ -112,15 +117,15 @@ class ProjectItem:
         return BADGES[self.sync_state]
 
     @classmethod
-    def of(cls, row: dict[str, Any], sync: RowSync) -> ProjectItem:
-        """The item for a cached project row."""
+    def of(cls, row: ProjectListRow, sync: RowSync) -> ProjectItem:
+        """The item for a project of the library's list read."""
         return cls(
-            project_id=str(row["project_id"]),
-            title=str(row.get("title") or "Untitled project"),
-            archived=bool(row.get("archived")),
-            scene_count=int(row.get("scene_count") or 0),
-            total_duration=float(row.get("total_duration") or 0.0),
-            last_updated=None if row.get("last_updated") is None else str(row["last_updated"]),
+            project_id=row.project_id,
+            title=row.title or "Untitled project",
+            archived=bool(row.archived),
+            scene_count=int(row.scene_count or 0),
+            total_duration=float(row.total_duration or 0.0),
+            last_updated=row.last_updated,
             sync_state=sync.state,
             error=sync.error,
         )
@@ -146,16 +151,16 @@ class SceneItem:
         return BADGES[self.sync_state]
 
     @classmethod
-    def of(cls, row: dict[str, Any], sync: RowSync) -> SceneItem:
-        """The item for a cached scene row."""
+    def of(cls, row: SceneListRow, sync: RowSync) -> SceneItem:
+        """The item for a scene of the editor's list read."""
         return cls(
-            id=str(row["id"]),
-            project_id=str(row.get("project_id") or ""),
-            order_index=int(row.get("order_index") or 0),
-            prompt_text=str(row.get("prompt_text") or ""),
-            duration=float(row.get("duration") or 0.0),
-            scene_type=row.get("scene_type"),
-            shot_type=row.get("shot_type"),
+            id=row.id,
+            project_id=row.project_id or "",
+            order_index=int(row.order_index or 0),
+            prompt_text=row.prompt_text or "",
+            duration=float(row.duration or 0.0),
+            scene_type=row.scene_type,
+            shot_type=row.shot_type,
             sync_state=sync.state,
             error=sync.error,
         )

@@ -81,11 +81,9 @@ class ProjectListViewModel(Observable[ProjectListState]):
 
     def _items(self) -> tuple[ProjectItem, ...]:
         storage = self._sync.storage
-        rows = storage.get_project_overviews(
-            self._sync.user_id, include_archived=self._include_archived
-        )
-        index = SyncIndex(storage, PROJECTS.name, [str(r["project_id"]) for r in rows])
-        return tuple(ProjectItem.of(r, index.of(str(r["project_id"]))) for r in rows)
+        rows = storage.list_projects(self._sync.user_id, include_archived=self._include_archived)
+        index = SyncIndex(storage, PROJECTS.name, [r.project_id for r in rows])
+        return tuple(ProjectItem.of(r, index.of(r.project_id)) for r in rows)
 
     def refresh(self) -> ProjectListState:
         """Re-read the cache (called on every change of projects, outbox or conflicts)."""

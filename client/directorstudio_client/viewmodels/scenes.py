@@ -87,9 +87,9 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
 
     def _read(self) -> dict[str, Any]:
         storage = self._sync.storage
-        rows = storage.get_scene_drafts(self.project_id)
-        index = SyncIndex(storage, SCENE_DRAFTS.name, [str(r["id"]) for r in rows])
-        scenes = tuple(SceneItem.of(r, index.of(str(r["id"]))) for r in rows)
+        rows = storage.list_scenes(self.project_id)
+        index = SyncIndex(storage, SCENE_DRAFTS.name, [r.id for r in rows])
+        scenes = tuple(SceneItem.of(r, index.of(r.id)) for r in rows)
         project = storage.get_row(PROJECTS.name, self.project_id)
         title = str((project.row if project else {}).get("title") or "")
         return {
@@ -128,7 +128,7 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
             {"prompt_text": prompt_text, "duration": duration, "scene_type": scene_type,
              "shot_type": shot_type}
         )  # fmt: skip
-        current = [str(r["id"]) for r in self._sync.storage.get_scene_drafts(self.project_id)]
+        current = [r.id for r in self._sync.storage.list_scenes(self.project_id)]
         with self._sync.storage.transaction():
             handle = self._sync.create_scene_draft(
                 self.project_id, prompt_text, float(duration),
@@ -203,7 +203,7 @@ class SceneEditorViewModel(Observable[SceneEditorState]):
     # --- helpers ------------------------------------------------------------------------------
     def _require(self, scene_id: str) -> None:
         if self.state.scene(scene_id) is None and not any(
-            str(r["id"]) == scene_id for r in self._sync.storage.get_scene_drafts(self.project_id)
+            r.id == scene_id for r in self._sync.storage.list_scenes(self.project_id)
         ):
             raise self._not_found(scene_id)
 

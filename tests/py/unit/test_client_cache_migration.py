@@ -1,5 +1,6 @@
-"""An app update keeps the cache and the queue: a file written by the first release's schema
-(copied here as it was shipped) opens with the current code and loses nothing."""
+"""An app update keeps the cache and the queue: a file written by the schema of an earlier
+release (the first, the second; copied here as they were shipped) opens with the current code
+and loses nothing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from directorstudio_client.storage import EntryState, SQLiteStorage
+from directorstudio_client.storage import EntryState, ProjectListRow, SceneListRow, SQLiteStorage
 from directorstudio_client.storage.sqlite_schema import SCHEMA_VERSION
 
 USER = "11111111-1111-1111-1111-111111111111"
@@ -183,3 +184,116 @@ def test_a_migrated_cache_records_the_current_schema_version_and_reopens_unchang
     assert len(reopened.get_pending_sync_entries()) == 4
     assert [s["id"] for s in reopened.get_scene_drafts(PROJECT)] == [SCENE]
     reopened.close()
+
+
+# The schema of release 2 (tables mirroring the server's, plain app indexes), as it created a
+# cache file; release 3 replaced its project and scene indexes with covering list indexes.
+_ROW_META = (
+    "_server_version INTEGER NOT NULL DEFAULT 0, _deleted INTEGER NOT NULL DEFAULT 0,"
+    " _server_row TEXT, _extra TEXT"
+)
+RELEASE_2_SCHEMA = [
+    "CREATE TABLE project_overview (project_id TEXT PRIMARY KEY, user_id TEXT, title TEXT,"
+    " archived INTEGER, scene_count INTEGER, total_duration REAL, project_created_at TEXT,"
+    f" last_updated TEXT, duplicated_from TEXT, deleted_at TEXT, version INTEGER, {_ROW_META})",
+    "CREATE INDEX project_overview_by_user_id_last_updated"
+    " ON project_overview (user_id, last_updated)",
+    "CREATE TABLE scene_drafts (id TEXT PRIMARY KEY, user_id TEXT, project_id TEXT,"
+    " order_index INTEGER, prompt_text TEXT, duration REAL, scene_type TEXT, shot_type TEXT,"
+    " archived INTEGER, created_at TEXT, updated_at TEXT, deleted_at TEXT, version INTEGER,"
+    f" {_ROW_META})",
+    "CREATE INDEX scene_drafts_by_project_id_order_index ON scene_drafts (project_id, order_index)",
+    "CREATE TABLE screenplays (id TEXT PRIMARY KEY, user_id TEXT, title TEXT, content TEXT,"
+    " archived INTEGER, created_at TEXT, updated_at TEXT, deleted_at TEXT, version INTEGER,"
+    f" {_ROW_META})",
+    "CREATE TABLE screenplay_sections (id TEXT PRIMARY KEY, screenplay_id TEXT, user_id TEXT,"
+    " heading TEXT, content TEXT, order_index INTEGER, archived INTEGER, created_at TEXT,"
+    f" updated_at TEXT, deleted_at TEXT, version INTEGER, {_ROW_META})",
+    "CREATE INDEX screenplay_sections_by_screenplay_id_order_index"
+    " ON screenplay_sections (screenplay_id, order_index)",
+    "CREATE TABLE clip_jobs (id TEXT PRIMARY KEY, user_id TEXT, user_key TEXT, project_id TEXT,"
+    " scene_draft_id TEXT, prompt TEXT, status TEXT, progress INTEGER, charge TEXT,"
+    " attempts INTEGER, provider_job_id TEXT, submitted_at TEXT, started_at TEXT,"
+    " completed_at TEXT, canceled_at TEXT, refunded_at TEXT, download_url TEXT,"
+    " error_message TEXT, created_at TEXT, updated_at TEXT, deleted_at TEXT, version INTEGER,"
+    f" {_ROW_META})",
+    "CREATE INDEX clip_jobs_by_user_id_submitted_at ON clip_jobs (user_id, submitted_at)",
+    RELEASE_1_SCHEMA[5].replace("outcome TEXT", "outcome TEXT, base_mutation_id INTEGER"),
+    "CREATE INDEX outbox_by_state ON outbox (state, next_attempt_at)",
+    "CREATE INDEX outbox_by_age ON outbox (state, created_at)",
+    "CREATE INDEX outbox_open ON outbox (mutation_id)"
+    " WHERE state IN ('in_flight', 'pending', 'retry_wait')",
+    "CREATE INDEX outbox_errors ON outbox (mutation_id) WHERE last_error IS NOT NULL",
+    "CREATE TABLE outbox_rows (table_name TEXT NOT NULL, row_id TEXT NOT NULL,"
+    " entry_id TEXT NOT NULL, mutation_id INTEGER NOT NULL,"
+    " PRIMARY KEY (table_name, row_id, mutation_id)) WITHOUT ROWID",
+    "CREATE INDEX outbox_rows_by_entry ON outbox_rows (entry_id)",
+    *RELEASE_1_SCHEMA[7:],
+    "PRAGMA user_version = 2",
+]
+ARCHIVED_SCENE = "77777777-7777-7777-7777-777777777777"
+DELETED_SCENE = "88888888-8888-8888-8888-888888888888"
+
+
+def write_release_2_cache(path: Path) -> None:
+    conn = sqlite3.connect(str(path))
+    for statement in RELEASE_2_SCHEMA:
+        conn.execute(statement)
+    conn.execute(
+        "INSERT INTO project_overview VALUES (?, ?, 'Renamed offline', 0, 1, 4.0, NULL,"
+        " '2026-11-20T10:00:00+00:00', NULL, NULL, 3, 3, 0, ?, NULL)",
+        (PROJECT, USER, json.dumps(SERVER_PROJECT)),
+    )
+    scenes = [
+        (SCENE, 0, "Dawn", 0, None, 0), (ARCHIVED_SCENE, 1, "Noon", 1, None, 0),
+        (DELETED_SCENE, 2, "Dusk", 0, "2026-11-21T00:00:00+00:00", 1),
+    ]  # fmt: skip
+    for scene_id, order, text, archived, deleted_at, deleted in scenes:
+        conn.execute(
+            "INSERT INTO scene_drafts VALUES (?, ?, ?, ?, ?, 4.0, NULL, 'wide', ?,"
+            " '2026-11-20T10:01:00+00:00', NULL, ?, NULL, 0, ?, NULL, NULL)",
+            (scene_id, USER, PROJECT, order, text, archived, deleted_at, deleted),
+        )
+    conn.execute(
+        "INSERT INTO outbox (entry_id, mutation_id, table_name, op, row_id, base_version, args,"
+        " state, created_at) VALUES ('e-rename', 1, 'project_overview', 'rename', ?, 3, ?,"
+        " 'pending', 100.0)",
+        (PROJECT, json.dumps({"title": "Renamed offline"})),
+    )
+    conn.execute(
+        "INSERT INTO outbox_rows VALUES ('project_overview', ?, 'e-rename', 1)", (PROJECT,)
+    )
+    conn.execute("INSERT INTO meta VALUES ('last_mutation_id', '1')")
+    conn.commit()
+    conn.close()
+
+
+def test_a_release_2_cache_opens_with_its_rows_and_queue_and_lists_from_the_new_indexes(
+    tmp_path: Path,
+):
+    path = tmp_path / "cache.db"
+    write_release_2_cache(path)
+    store = SQLiteStorage(path)
+
+    assert store.list_projects(USER) == [
+        ProjectListRow(PROJECT, "Renamed offline", False, 1, 4.0, "2026-11-20T10:00:00+00:00")
+    ]
+    assert store.list_scenes(PROJECT) == [
+        SceneListRow(SCENE, PROJECT, 0, "Dawn", 4.0, None, "wide")
+    ]
+    assert [s["id"] for s in store.get_scene_drafts(PROJECT)] == [SCENE]
+    project = store.get_row("project_overview", PROJECT)
+    assert project is not None
+    assert (project.server_row, project.version) == (SERVER_PROJECT, 3)
+    assert [e.entry_id for e in store.get_open_entries_for_row("project_overview", PROJECT)] == [
+        "e-rename"
+    ]
+    assert store.next_mutation_id() == 2
+    store.close()
+    conn = sqlite3.connect(str(path))
+    indexes = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'index'")}
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+    conn.close()
+    assert {"project_overview_list", "scene_drafts_list"} <= indexes
+    assert "project_overview_by_user_id_last_updated" not in indexes
+    assert "scene_drafts_by_project_id_order_index" not in indexes

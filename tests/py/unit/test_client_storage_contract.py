@@ -14,6 +14,8 @@ from directorstudio_client.storage import (
     MemoryBacking,
     MemoryStorage,
     OutboxEntry,
+    ProjectListRow,
+    SceneListRow,
     SQLiteStorage,
     Storage,
     TelemetryRecord,
@@ -93,6 +95,57 @@ def test_scene_drafts_come_in_order_and_archiving_hides_one(open_store: Opener):
     assert [s["id"] for s in store.get_scene_drafts(PROJECT)] == ["s1", "s2", "s3"]
     store.mark_scene_draft_archived("s2")
     assert [s["id"] for s in store.get_scene_drafts(PROJECT)] == ["s1", "s3"]
+
+
+def test_the_library_list_is_the_project_read_as_typed_rows(open_store: Opener):
+    store = open_store()
+    store.upsert_project_overview(
+        {"project_id": "p1", "user_id": USER, "title": "One", "last_updated": "2026-01-01",
+         "scene_count": 2, "total_duration": 4.5, "archived": False}
+    )  # fmt: skip
+    store.upsert_project_overview({"project_id": "p2", "user_id": USER, "last_updated": "2026-02"})
+    store.upsert_project_overview(
+        {"project_id": "p3", "user_id": USER, "last_updated": "2026-03", "archived": True}
+    )
+    store.upsert_project_overview({"project_id": "p4", "user_id": OTHER, "last_updated": "2026"})
+    store.put_row(
+        CachedRow("project_overview", "p5", {"project_id": "p5", "user_id": USER}, deleted=True)
+    )
+
+    assert store.list_projects(USER) == [
+        ProjectListRow("p2", None, False, None, None, "2026-02"),
+        ProjectListRow("p1", "One", False, 2, 4.5, "2026-01-01"),
+    ]
+    archived_too = store.list_projects(USER, include_archived=True)
+    assert [(p.project_id, p.archived) for p in archived_too] == [
+        ("p3", True), ("p2", False), ("p1", False)
+    ]  # fmt: skip
+    assert all(type(p.archived) is bool for p in archived_too)
+    for include_archived in (False, True):
+        views = store.get_project_overviews(USER, include_archived=include_archived)
+        assert store.list_projects(USER, include_archived=include_archived) == [
+            ProjectListRow.of(v) for v in views
+        ]
+
+
+def test_the_scene_list_is_the_scene_read_as_typed_rows(open_store: Opener):
+    store = open_store()
+    for scene, order in (("s2", 1), ("s1", 0), ("s3", 2), ("gone", 3)):
+        store.upsert_scene_draft(
+            {"id": scene, "project_id": PROJECT, "order_index": order, "prompt_text": scene,
+             "duration": 2.0, "shot_type": "wide" if scene == "s1" else None}
+        )  # fmt: skip
+    store.mark_scene_draft_archived("s3")
+    store.upsert_scene_draft({"id": "gone", "deleted_at": "2026-05-01"})
+    store.upsert_scene_draft({"id": "elsewhere", "project_id": OTHER, "order_index": 0})
+
+    assert store.list_scenes(PROJECT) == [
+        SceneListRow("s1", PROJECT, 0, "s1", 2.0, None, "wide"),
+        SceneListRow("s2", PROJECT, 1, "s2", 2.0, None, None),
+    ]
+    assert store.list_scenes(PROJECT) == [
+        SceneListRow.of(v) for v in store.get_scene_drafts(PROJECT)
+    ]
 
 
 def test_an_upsert_merges_fields_into_the_cached_row(open_store: Opener):

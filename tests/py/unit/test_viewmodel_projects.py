@@ -183,7 +183,7 @@ def test_a_slow_read_that_started_before_a_newer_one_never_overwrites_it():
     app.sync.create_project("First")
     model = app.session.projects
     read_started, finish_read = threading.Event(), threading.Event()
-    real_read = app.storage.get_project_overviews
+    real_read = app.storage.list_projects
     reads = 0
 
     def first_read_held(*args: Any, **kwargs: Any) -> Any:
@@ -195,7 +195,7 @@ def test_a_slow_read_that_started_before_a_newer_one_never_overwrites_it():
             finish_read.wait(10)
         return rows
 
-    app.storage.get_project_overviews = first_read_held  # type: ignore[method-assign]
+    app.storage.list_projects = first_read_held  # type: ignore[method-assign]
     slow = threading.Thread(target=model.refresh)
     slow.start()
     assert read_started.wait(10)

@@ -117,9 +117,11 @@ def _account(conn: psycopg.Connection[Any]) -> uuid.UUID:
 
 
 def _check_exact(conn: psycopg.Connection[Any], user: uuid.UUID, expected: int) -> None:
+    """Jobs created = credits consumed (the account's whole balance: its row and its credit
+    buckets) = charges recorded = ``expected``, and no credit bucket below zero."""
     row = conn.execute(
         "SELECT (SELECT count(*) FROM public.clip_jobs WHERE user_key = %(k)s),"
-        " (SELECT %(start)s - credits FROM public.credits_ledger WHERE user_key = %(k)s),"
+        " %(start)s - private.account_credits(%(k)s),"
         " (SELECT count(*) FROM public.credit_transactions"
         "   WHERE user_key = %(k)s AND kind = 'consume')",
         {"k": str(user), "start": START_CREDITS},

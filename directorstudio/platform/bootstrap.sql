@@ -226,18 +226,31 @@ END;
 $$;
 
 -- Local delivery: the local realtime server listens on this channel. Hosted Supabase reads the
--- table through logical replication instead.
+-- table through logical replication instead, so no writer there sends a NOTIFY. A NOTIFY
+-- serialises the commits of every notifying transaction of the cluster (PostgreSQL takes one
+-- lock from before the commit record until the end of the commit), so writers notify only once
+-- a local listener has announced itself here, before it reports ready; a database no local
+-- server listens to commits like the hosted one.
+CREATE TABLE IF NOT EXISTS realtime.local_listeners (
+    channel text PRIMARY KEY,
+    since timestamptz NOT NULL DEFAULT now()
+);
+
+GRANT SELECT, INSERT ON realtime.local_listeners TO anon, authenticated, service_role;
+
 CREATE OR REPLACE FUNCTION realtime.notify_local_server() RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    PERFORM pg_notify(
-        'realtime_messages',
-        json_build_object(
-            'id', NEW.id, 'inserted_at', NEW.inserted_at, 'topic', NEW.topic
-        )::text
-    );
+    IF EXISTS (SELECT FROM realtime.local_listeners WHERE channel = 'realtime_messages') THEN
+        PERFORM pg_notify(
+            'realtime_messages',
+            json_build_object(
+                'id', NEW.id, 'inserted_at', NEW.inserted_at, 'topic', NEW.topic
+            )::text
+        );
+    END IF;
     RETURN NULL;
 END;
 $$;

@@ -4,8 +4,10 @@ A trigger on ``clip_jobs`` announces each new job on the channel ``clip_dispatch
 transaction commits, whichever way it was created (the ``enqueue_clip`` function, the rpc
 ``enqueue_clip_job``, the client outbox through ``sync_push``). This listener forwards each
 announcement to the functions' ``dispatch_clip`` entry point, as a Supabase Database Webhook on the
-same insert does when hosted (docs/functions.md). A notification missed while disconnected is
-picked up by the scheduled ``retry_dispatch``.
+same insert does when hosted (docs/functions.md). The trigger notifies only once a listener has
+announced itself in ``private.notify_listeners`` (a NOTIFY serialises the commits of every
+notifying transaction), which this one does before it reports listening. A notification missed
+while disconnected is picked up by the scheduled ``retry_dispatch``.
 """
 
 from __future__ import annotations
@@ -64,6 +66,11 @@ class DispatchListener:
             self.database_url, autocommit=True
         ) as conn:
             await conn.execute(f"LISTEN {CHANNEL}")
+            # New jobs are announced only once a listener is (sql/functions/32_clip_dispatch.sql).
+            await conn.execute(
+                "INSERT INTO private.notify_listeners (channel) VALUES (%s) ON CONFLICT DO NOTHING",
+                (CHANNEL,),
+            )
             self.listening.set()
             async for notify in conn.notifies():
                 task = asyncio.create_task(self._forward(session, notify.payload))

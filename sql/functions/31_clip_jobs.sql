@@ -4,7 +4,8 @@
 -- clip_jobs and credits_ledger are read-only to users, so the owner's writes (enqueue, cancel)
 -- run as SECURITY DEFINER in schema private (which the API does not expose) and check the caller
 -- themselves; their public functions are SECURITY INVOKER wrappers with the same arguments. Locks are always taken job first,
--- then account, except by enqueue, which locks the account and then creates a new job.
+-- then account (enqueue creates its job first and charges it last, so the account row or credit
+-- bucket it charges is held for as short a time as possible).
 
 -- Gives back what a job was charged, exactly once: the free first clip becomes available again,
 -- a paid clip returns its credit. Returns the job.
@@ -15,17 +16,16 @@ SET search_path = ''
 AS $$
 DECLARE
     v_job public.clip_jobs;
-    v_ledger public.credits_ledger;
     v_key text := 'refund:' || p_job_id::text;
 BEGIN
     SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id FOR UPDATE;
     IF NOT found THEN
         PERFORM private.raise_error('not_found', 'no such clip job');
     END IF;
-    SELECT * INTO v_ledger
+    PERFORM
     FROM public.credits_ledger
     WHERE user_key = v_job.user_key
-    FOR UPDATE;
+    FOR NO KEY UPDATE;
 
     IF v_job.status NOT IN ('failed', 'canceled') THEN
         PERFORM private.raise_error(
@@ -43,13 +43,11 @@ BEGIN
     IF v_job.charge = 'free' THEN
         UPDATE public.credits_ledger
         SET first_clip_consumed = false
-        WHERE user_key = v_job.user_key
-        RETURNING * INTO v_ledger;
+        WHERE user_key = v_job.user_key;
     ELSE
         UPDATE public.credits_ledger
         SET credits = credits + 1
-        WHERE user_key = v_job.user_key
-        RETURNING * INTO v_ledger;
+        WHERE user_key = v_job.user_key;
     END IF;
 
     INSERT INTO public.credit_transactions
@@ -58,7 +56,7 @@ BEGIN
         v_key, v_job.user_key, v_job.user_id,
         CASE v_job.charge WHEN 'free' THEN 'first_clip_refund' ELSE 'refund' END,
         CASE v_job.charge WHEN 'free' THEN 0 ELSE 1 END,
-        v_ledger.credits, v_job.id, 'clip job ' || v_job.status
+        private.account_credits(v_job.user_key), v_job.id, 'clip job ' || v_job.status
     );
 
     UPDATE public.clip_jobs SET refunded_at = now() WHERE id = p_job_id
@@ -105,26 +103,24 @@ BEGIN
 END;
 $$;
 
--- Charges a new job to its account (locked by the caller): the free first clip, or one credit,
--- recorded once under the job's consume key.
+-- Charges a new job to its account: the free first clip (the account row locked by the caller),
+-- or one credit from the account row or one of its buckets, recorded once under the job's
+-- consume key with the balance after it.
 CREATE OR REPLACE FUNCTION private.charge_clip_job(p_job public.clip_jobs)
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_ledger public.credits_ledger;
+    v_balance integer;
 BEGIN
     IF p_job.charge = 'free' THEN
         UPDATE public.credits_ledger
         SET first_clip_consumed = true
-        WHERE user_key = p_job.user_key
-        RETURNING * INTO v_ledger;
+        WHERE user_key = p_job.user_key;
+        v_balance := private.account_credits(p_job.user_key);
     ELSE
-        UPDATE public.credits_ledger
-        SET credits = credits - 1
-        WHERE user_key = p_job.user_key
-        RETURNING * INTO v_ledger;
+        v_balance := private.take_credit(p_job.user_key);
     END IF;
 
     INSERT INTO public.credit_transactions
@@ -133,19 +129,73 @@ BEGIN
         'consume:' || p_job.id::text, p_job.user_key, p_job.user_id,
         CASE p_job.charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
         CASE p_job.charge WHEN 'free' THEN 0 ELSE -1 END,
-        v_ledger.credits, p_job.id
+        v_balance, p_job.id
     );
 END;
 $$;
 
--- Both run only inside private.enqueue_clip_job, as its owner.
+-- A request for a job id that exists: the job when it is the same request (a replay, charged
+-- nothing), else id_conflict.
+CREATE OR REPLACE FUNCTION private.replayed_clip_job(
+    p_job public.clip_jobs,
+    p_user uuid,
+    p_user_key text,
+    p_prompt text,
+    p_project_id uuid,
+    p_scene_draft_id uuid
+)
+RETURNS public.clip_jobs
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    IF (p_job.user_id, p_job.user_key, p_job.prompt, p_job.project_id, p_job.scene_draft_id)
+        IS DISTINCT FROM (p_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
+    THEN
+        PERFORM private.raise_error(
+            'id_conflict', 'the job id was already used for a different clip',
+            jsonb_build_object('job_id', p_job.id)
+        );
+    END IF;
+    RETURN p_job;
+END;
+$$;
+
+-- What a new job of the account costs: its free first clip while that is unused (deciding it
+-- under the account row's lock, which it then keeps), else a credit.
+CREATE OR REPLACE FUNCTION private.clip_charge_kind(p_ledger public.credits_ledger)
+RETURNS text
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_free boolean;
+BEGIN
+    IF NOT p_ledger.first_clip_granted OR p_ledger.first_clip_consumed THEN
+        RETURN 'credit';
+    END IF;
+    SELECT first_clip_granted AND NOT first_clip_consumed INTO v_free
+    FROM public.credits_ledger
+    WHERE user_key = p_ledger.user_key
+    FOR NO KEY UPDATE;
+    RETURN CASE WHEN v_free THEN 'free' ELSE 'credit' END;
+END;
+$$;
+
+-- They run only inside private.enqueue_clip_job, as its owner.
 REVOKE ALL ON FUNCTION private.check_clip_targets(uuid, uuid, uuid)
 FROM public, anon, authenticated;
 REVOKE ALL ON FUNCTION private.charge_clip_job(public.clip_jobs) FROM public, anon, authenticated;
+REVOKE ALL ON FUNCTION private.replayed_clip_job(
+    public.clip_jobs, uuid, text, text, uuid, uuid
+) FROM public, anon, authenticated;
+REVOKE ALL ON FUNCTION private.clip_charge_kind(public.credits_ledger)
+FROM public, anon, authenticated;
 
 -- Creates the job and charges it: the account's first clip is free exactly once, later clips
--- cost one credit, otherwise insufficient_credits and nothing is created. A replay of the same
--- request returns the job and charges nothing.
+-- cost one credit, otherwise insufficient_credits and nothing is created (the raise undoes the
+-- job). A replay of the same request, concurrent or later, returns the job and charges nothing.
 CREATE OR REPLACE FUNCTION private.enqueue_clip_job(
     p_job_id uuid,
     p_user_key text,
@@ -173,37 +223,22 @@ BEGIN
 
     SELECT * INTO v_ledger
     FROM public.credits_ledger
-    WHERE user_key = p_user_key AND user_id = v_user
-    FOR UPDATE;
+    WHERE user_key = p_user_key AND user_id = v_user;
     IF NOT found THEN
         PERFORM private.raise_error('not_found', 'no such credits account');
     END IF;
 
-    -- Checked under the account lock, so concurrent replays see the job once it exists.
     SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id;
     IF found THEN
-        IF (v_job.user_id, v_job.user_key, v_job.prompt, v_job.project_id, v_job.scene_draft_id)
-            IS DISTINCT FROM (v_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
-        THEN
-            PERFORM private.raise_error(
-                'id_conflict', 'the job id was already used for a different clip',
-                jsonb_build_object('job_id', p_job_id)
-            );
-        END IF;
-        RETURN v_job;
+        RETURN private.replayed_clip_job(
+            v_job, v_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+        );
     END IF;
 
     PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
-
+    v_charge := 'credit';
     IF v_ledger.first_clip_granted AND NOT v_ledger.first_clip_consumed THEN
-        v_charge := 'free';
-    ELSIF v_ledger.credits >= 1 THEN
-        v_charge := 'credit';
-    ELSE
-        PERFORM private.raise_error(
-            'insufficient_credits', 'not enough credits for another clip',
-            jsonb_build_object('credits', v_ledger.credits)
-        );
+        v_charge := private.clip_charge_kind(v_ledger);
     END IF;
 
     INSERT INTO public.clip_jobs
@@ -212,13 +247,15 @@ BEGIN
     ON CONFLICT (id) DO NOTHING
     RETURNING * INTO v_job;
     IF NOT found THEN
-        -- Created concurrently through another account: a different request for this id.
-        PERFORM private.raise_error(
-            'id_conflict', 'the job id was already used for a different clip',
-            jsonb_build_object('job_id', p_job_id)
+        -- Created by a concurrent request, now committed: a replay or another clip.
+        SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id;
+        RETURN private.replayed_clip_job(
+            v_job, v_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id
         );
     END IF;
 
+    -- Charged last, after every other write, so the account row or the credit bucket it takes
+    -- is held only until the commit.
     PERFORM private.charge_clip_job(v_job);
     RETURN v_job;
 END;

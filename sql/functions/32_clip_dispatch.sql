@@ -80,14 +80,19 @@ REVOKE ALL ON FUNCTION public.release_clip_dispatch(uuid, uuid)
 FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.release_clip_dispatch(uuid, uuid) TO service_role;
 
--- Announces a new job to the dispatcher (delivered when the creating transaction commits).
+-- Announces a new job to the local stack's dispatcher (delivered when the creating transaction
+-- commits), once one has announced itself in private.notify_listeners. Hosted, a Database
+-- Webhook takes its place and nobody listens: a NOTIFY would only serialise the commits of every
+-- notifying transaction (PostgreSQL holds one lock across each one's commit flush).
 CREATE OR REPLACE FUNCTION private.notify_clip_dispatch()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    PERFORM pg_notify('clip_dispatch', NEW.id::text);
+    IF EXISTS (SELECT FROM private.notify_listeners WHERE channel = 'clip_dispatch') THEN
+        PERFORM pg_notify('clip_dispatch', NEW.id::text);
+    END IF;
     RETURN NULL;
 END;
 $$;

@@ -189,7 +189,12 @@ BEGIN
         greatest(po.latest, s.latest, sp.latest, ss.latest, j.latest, l.latest, t.latest)
     FROM public.app_users AS u
     LEFT JOIN (
-        SELECT cl.user_id, sum(cl.credits) AS credits
+        SELECT
+            cl.user_id,
+            sum(cl.credits + coalesce((
+                SELECT sum(b.credits) FROM private.credit_buckets AS b
+                WHERE b.user_key = cl.user_key
+            ), 0)) AS credits
         FROM public.credits_ledger AS cl GROUP BY cl.user_id
     ) AS c ON c.user_id = u.id
     LEFT JOIN (

@@ -35,6 +35,11 @@ class _ListenSubscription:
         self._active = threading.Event()
         self._conn = psycopg.connect(conninfo, autocommit=True)
         self._conn.execute("LISTEN realtime_messages")
+        # The local platform's writers notify only once a listener is announced.
+        self._conn.execute(
+            "INSERT INTO realtime.local_listeners (channel) VALUES ('realtime_messages')"
+            " ON CONFLICT DO NOTHING"
+        )
         self._active.set()
         self._thread = threading.Thread(target=self._run, name=f"hints {topic}", daemon=True)
         self._thread.start()

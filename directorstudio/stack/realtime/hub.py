@@ -31,6 +31,9 @@ from directorstudio.stack.realtime.presence import PresenceTracker
 from directorstudio.stack.realtime.serializer import Frame, UserBroadcast
 
 NOTIFY_CHANNEL = "realtime_messages"
+ANNOUNCE_LISTENER = (
+    "INSERT INTO realtime.local_listeners (channel) VALUES (%s) ON CONFLICT DO NOTHING"
+)
 OK: dict[str, Any] = {}
 UNREACHABLE = "Realtime was unable to connect to the project database"
 
@@ -312,6 +315,8 @@ class RealtimeHub:
                     database_url, autocommit=True
                 ) as conn:
                     await conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    # Writers notify only once a listener is announced (bootstrap.sql).
+                    await conn.execute(ANNOUNCE_LISTENER, (NOTIFY_CHANNEL,))
                     if ready is not None:
                         ready.set()
                     async for notify in conn.notifies():

@@ -154,7 +154,8 @@ def credit_violations(conn: Conn, user: UserModel) -> list[str]:
     """Credits equal grants - consumed + refunds, one charge per job, one refund per cancel."""
     found = []
     balance = conn.execute(
-        "SELECT credits FROM public.credits_ledger WHERE user_key = %s", (user.user_id,)
+        "SELECT private.account_credits(user_key) FROM public.credits_ledger WHERE user_key = %s",
+        (user.user_id,),
     ).fetchone()
     totals = dict(
         conn.execute(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from directorstudio.contracts.tables import SYNCED, TABLES
 
@@ -58,6 +58,24 @@ class PullPage(_Wire):
     changes: list[Change] = Field(default_factory=list)
     cursor: str | None = None
     has_more: bool = False
+
+
+_CHANGES: TypeAdapter[list[Change]] = TypeAdapter(list[Change])
+
+
+class PullEnvelope(_Wire):
+    """A ``sync_pull`` page with its cursor and ``has_more`` checked and its changes not yet
+    (:meth:`checked_changes` checks them all in one call). The next page's request waits only
+    for the cursor, so a client reads it without the per-row work and checks the rows where
+    it applies them."""
+
+    changes: list[Any] = Field(default_factory=list)
+    cursor: str | None = None
+    has_more: bool = False
+
+    def checked_changes(self) -> list[Change]:
+        """The changes as :class:`Change` records (pydantic ``ValidationError`` if one is not)."""
+        return _CHANGES.validate_python(self.changes)
 
 
 class Mutation(_Wire):

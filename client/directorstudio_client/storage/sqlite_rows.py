@@ -12,6 +12,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+import orjson
+
 from directorstudio.contracts.tables import TableSpec
 from directorstudio_client.storage.models import CachedRow
 from directorstudio_client.storage.sqlite_schema import ROW_META
@@ -22,6 +24,22 @@ _JSON = json.JSONEncoder(sort_keys=True, default=str)
 def dump(value: Any) -> str:
     """JSON as stored in the cache."""
     return _JSON.encode(value)
+
+
+_ORJSON_OPTIONS = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
+
+
+def dump_server_row(row: dict[str, Any]) -> str:
+    """A row as the server sent it, as stored in the cache (what :func:`dump` writes, without
+    its spaces).
+
+    Server rows are parsed from JSON, which has no NaN or infinity (the one value orjson would
+    write differently), so orjson encodes them exactly and ten times faster; what it cannot
+    encode (an integer beyond 64 bits) goes through :func:`dump`."""
+    try:
+        return orjson.dumps(row, default=str, option=_ORJSON_OPTIONS).decode()
+    except orjson.JSONEncodeError:
+        return dump(row)
 
 
 def all_columns(spec: TableSpec) -> tuple[str, ...]:
@@ -62,16 +80,18 @@ def row_encoder(spec: TableSpec) -> RowEncoder:
         row = cached.row
         get = row.get
         values = [get(name) for name in names]
-        extra = {key: row[key] for key in row.keys() - known}
-        for position, value in enumerate(values):
-            if type(value) not in scalar:
-                extra[names[position]] = value
-                values[position] = None
+        unknown = row.keys() - known
+        extra = {key: row[key] for key in unknown} if unknown else {}
+        if not scalar.issuperset(map(type, values)):
+            for position, value in enumerate(values):
+                if type(value) not in scalar:
+                    extra[names[position]] = value
+                    values[position] = None
         values[id_position] = cached.id
         server_row = cached.server_row
         values.append(cached.version)
         values.append(int(cached.deleted))
-        values.append(None if server_row is None else dump(server_row))
+        values.append(None if server_row is None else dump_server_row(server_row))
         values.append(dump(extra) if extra else None)
         return tuple(values)
 

@@ -15,7 +15,7 @@ from directorstudio.contracts.sync import (
     MAX_PULL_LIMIT,
     MAX_PUSH_BATCH,
     MutationResult,
-    PullPage,
+    PullEnvelope,
     PushResponse,
 )
 from directorstudio_client.clock import Clock, SystemClock
@@ -336,7 +336,8 @@ class SyncService(LocalWrites):
         """Fetch and apply every change since the stored cursor; returns how many.
 
         Each page is applied in one transaction; while it is applied, the next page is
-        already being fetched (its cursor comes with the current page)."""
+        already being fetched (its cursor comes with the current page). The fetch, which the
+        next request waits for, checks only the page's envelope; its rows are checked here."""
         applied = 0
         with Pipeline("directorstudio-pull") as pool:
             page = self._fetch_page(self.storage.get_cursor())
@@ -348,7 +349,7 @@ class SyncService(LocalWrites):
                 )
                 try:
                     with self.storage.transaction():
-                        self.reconciler.apply_changes(page.changes)
+                        self.reconciler.apply_changes(page.checked_changes())
                         self.storage.set_cursor(page.cursor)
                 finally:
                     if upcoming is not None and not upcoming.done():
@@ -360,8 +361,8 @@ class SyncService(LocalWrites):
         self._last_pull_at = self.clock.now()
         return applied
 
-    def _fetch_page(self, cursor: str | None) -> PullPage:
-        return PullPage.model_validate(
+    def _fetch_page(self, cursor: str | None) -> PullEnvelope:
+        return PullEnvelope.model_validate(
             self.transport.rpc("sync_pull", {"p_cursor": cursor, "p_limit": MAX_PULL_LIMIT})
         )
 

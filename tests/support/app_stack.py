@@ -193,6 +193,9 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> 
     """Let the app run until ``condition()`` holds (bounded: fails naming ``what``)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while not condition():
+        failure = pilot.app._exception  # an error in the app ends it: report it, do not wait
+        if failure is not None:
+            raise AssertionError(f"the app failed while waiting until {what}") from failure
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await pilot.pause(0.05)

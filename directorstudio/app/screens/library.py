@@ -31,7 +31,7 @@ def length_text(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-class LibraryScreen(AppScreen):
+class LibraryScreen(AppScreen[None]):
     """The user's projects, most recently changed first (ProjectListViewModel and
     ProjectRowViewModel)."""
 

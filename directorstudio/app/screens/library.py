@@ -60,6 +60,7 @@ class LibraryScreen(AppScreen[None]):
 
     def on_mount(self) -> None:
         self.follower.follow(self.session.projects)
+        self.session.projects.refresh()  # the cached library at once, never a flash of "empty"
         self.show_state()
         self.query_one("#projects", DataTable).focus()
         self.in_background(self.session.projects.load_list, name="load_list")

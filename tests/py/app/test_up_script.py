@@ -66,3 +66,17 @@ def test_up_opens_the_app_on_the_stack_and_quitting_it_stops_the_stack_keeping_t
     assert _cluster_state(cluster) == "shut down"  # a clean stop: every commit is on disk
     assert (data_dir / "keys.json").is_file()
     assert "ready" in (data_dir / "stack.log").read_text()
+
+
+def test_up_runs_the_stack_alone_without_a_terminal_or_with_no_app() -> None:
+    # --help shows which command up.sh runs, without starting anything (with the app it would
+    # be ``directorstudio app``'s).
+    piped = subprocess.run(
+        ["bash", "scripts/up.sh", "--help"], cwd=ROOT, stdin=subprocess.DEVNULL,
+        capture_output=True, text=True, check=True, timeout=START_LIMIT,
+    )  # fmt: skip
+    assert piped.stdout.startswith("usage: directorstudio up ")
+    command = ["bash", "scripts/up.sh", "--no-app", "--help"]
+    with Terminal.spawn(command, cwd=ROOT, size=(100, 30)) as terminal:
+        assert terminal.wait_exit(START_LIMIT) == 0
+        assert "usage: directorstudio up " in terminal.text()

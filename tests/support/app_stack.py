@@ -208,5 +208,8 @@ def table_rows(pilot: Pilot[Any], selector: str) -> list[tuple[str, ...]]:
 
 
 def screen_name(pilot: Pilot[Any]) -> str:
-    """The class name of the current screen."""
-    return type(pilot.app.screen).__name__
+    """The class name of the current screen, once it is mounted (its ``on_mount`` has run, so
+    it shows its state); ``"<name> (mounting)"`` until then."""
+    screen = pilot.app.screen
+    name = type(screen).__name__
+    return name if screen.is_mounted else f"{name} (mounting)"

@@ -124,7 +124,7 @@ def test_the_clips_with_a_job_processing(snap_compare: Any, config: AppConfig) -
     async def clips(pilot: Pilot[Any]) -> None:
         await _offline(pilot)
         await pilot.press("c")
-        await until(pilot, lambda: isinstance(pilot.app.screen, ClipsScreen), "the clips screen")
+        await until(pilot, lambda: screen_name(pilot) == "ClipsScreen", "the clips screen")
         screen = pilot.app.screen
         assert isinstance(screen, ClipsScreen)
         await until(pilot, lambda: screen.clips.state.status == "offline", "the jobs loaded")

@@ -70,4 +70,8 @@ async def test_the_app_is_served_in_a_browser_page_with_its_websocket(tmp_path: 
                         raise AssertionError(f"the websocket ended: {message.type}")
     finally:
         process.send_signal(signal.SIGINT)
-        process.wait(timeout=30)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=30)

@@ -35,8 +35,13 @@ PYTHON=${PYTHON:-python3}
 if [[ ! -x .venv/bin/python ]]; then
     "$PYTHON" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
-.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+# Installed again only when pyproject.toml changed since the last install into this .venv (the
+# project is installed editable, so changed sources need no install).
+if ! cmp -s pyproject.toml .venv/.installed-pyproject.toml; then
+    .venv/bin/python -m pip install -q --disable-pip-version-check --upgrade pip >/dev/null
+    .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[dev]'
+    cp pyproject.toml .venv/.installed-pyproject.toml
+fi
 
 # npm tools, pinned: the Supabase CLI (its binary ships inside the npm package) and supabase-js
 # (the contract tests drive it with node).

@@ -6,7 +6,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.app import ComposeResult
 from textual.message import Message
@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from directorstudio.app.main import DirectorStudioApp
 
 T = TypeVar("T")
+R = TypeVar("R")
 
 
 class StateChanged(Message):
@@ -103,7 +104,7 @@ class StatusBar(Static):
         self.update(status_text(state))
 
 
-class AppScreen(Screen[None]):
+class AppScreen(Screen[R], Generic[R]):
     """A screen of the signed-in app: follows ViewModels, shows the status bar and footer."""
 
     def __init__(self) -> None:

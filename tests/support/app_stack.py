@@ -193,6 +193,9 @@ async def until(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> 
     """Let the app run until ``condition()`` holds (bounded: fails naming ``what``)."""
     deadline = time.monotonic() + WAIT_LIMIT
     while not condition():
+        failure = pilot.app._exception  # an error in the app ends it: report it, do not wait
+        if failure is not None:
+            raise AssertionError(f"the app failed while waiting until {what}") from failure
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out waiting until {what}")
         await pilot.pause(0.05)
@@ -205,5 +208,8 @@ def table_rows(pilot: Pilot[Any], selector: str) -> list[tuple[str, ...]]:
 
 
 def screen_name(pilot: Pilot[Any]) -> str:
-    """The class name of the current screen."""
-    return type(pilot.app.screen).__name__
+    """The class name of the current screen, once it is mounted (its ``on_mount`` has run, so
+    it shows its state); ``"<name> (mounting)"`` until then."""
+    screen = pilot.app.screen
+    name = type(screen).__name__
+    return name if screen.is_mounted else f"{name} (mounting)"

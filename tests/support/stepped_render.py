@@ -70,13 +70,18 @@ class SteppedRenderService:
         return job
 
     def report(self, job_id: str, status: str, **fields: Any) -> int:
-        """Send one signed event for the job; the webhook's HTTP status."""
+        """Send one signed event for the job; the webhook's HTTP status, which must be a 2xx
+        (a refusal fails here, naming the status and the webhook's answer)."""
         job = self.jobs[job_id]
         event = {"job_id": job_id, "status": status, "provider_job_id": job.provider_job_id}
         reply = post_signed_json(
             urllib_post, job.callback_url, {**event, **fields}, self.webhook_secret,
             message_id=f"{job.provider_job_id}:{status}",
         )  # fmt: skip
+        assert 200 <= reply.status < 300, (
+            f"the webhook refused the {status} event of job {job_id}: {reply.status} "
+            f"{reply.body.decode(errors='replace')}"
+        )
         return reply.status
 
     def complete(self, job_id: str) -> Path:
@@ -86,8 +91,7 @@ class SteppedRenderService:
         output = render_clip(
             job.prompt, self.render_dir / name, VideoSpec(seconds=CLIP_SECONDS), font=find_font()
         )
-        status = self.report(job_id, "completed", download_url=f"{self.public_url}/{name}")
-        assert 200 <= status < 300, f"the webhook refused the completion: {status}"
+        self.report(job_id, "completed", download_url=f"{self.public_url}/{name}")
         return output
 
     @contextmanager

@@ -23,7 +23,7 @@ def credits_text(credits: Credits | None) -> str:
     return f"Credits: {credits.credits}{free} · clips left: {credits.clips_left}"
 
 
-class ClipsScreen(AppScreen):
+class ClipsScreen(AppScreen[None]):
     """The user's clip jobs, newest first (ClipJobViewModel); completed clips are downloaded
     next to the cache."""
 

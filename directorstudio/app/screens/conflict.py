@@ -3,6 +3,7 @@ merge choosing per field."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import ClassVar
 
 from textual.app import ComposeResult
@@ -22,12 +23,23 @@ VALUE_WIDTH = 34
 WHAT = {"scene_drafts": "scene", "project_overview": "project"}
 
 
+@dataclass(frozen=True)
+class Choice:
+    """What the user chose for a conflict."""
+
+    conflict_id: str
+    resolution: Resolution
+    fields: dict[str, FieldChoice] | None
+
+
 def _value(value: object) -> str:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{float(value):g}"
     text = " ".join(str(value).split()) if value is not None else "(empty)"
     return text if len(text) <= VALUE_WIDTH else text[: VALUE_WIDTH - 1] + "…"
 
 
-class ConflictScreen(AppScreen):
+class ConflictScreen(AppScreen[Choice | None]):
     """One open conflict of the scene editor (SceneEditorViewModel.resolve_conflict)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -42,12 +54,21 @@ class ConflictScreen(AppScreen):
         super().__init__()
         self.editor = editor
         self.conflict_id = conflict_id
+        first = editor.state.conflict(conflict_id)
+        self._row = (first.table, first.row_id) if first else None
         self.choices: dict[str, FieldChoice] = {}
         self._closing = False
 
     @property
     def conflict(self) -> ConflictView | None:
-        return self.editor.state.conflict(self.conflict_id)
+        """The open conflict of this screen's row (a newer pull may have replaced it)."""
+        state = self.editor.state
+        found = state.conflict(self.conflict_id)
+        if found is None:
+            found = next((c for c in state.conflicts if (c.table, c.row_id) == self._row), None)
+            if found is not None:
+                self.conflict_id = found.conflict_id
+        return found
 
     def compose(self) -> ComposeResult:
         conflict = self.conflict
@@ -78,10 +99,15 @@ class ConflictScreen(AppScreen):
         self.show_state()
         self.query_one("#fields", DataTable).focus()
 
+    def on_screen_resume(self) -> None:
+        """Shown again (an installed screen is kept): it may be closed again."""
+        self._closing = False
+        self.show_state()
+
     def show_state(self) -> None:
         conflict = self.conflict
         if conflict is None:  # resolved (here or by a pull): nothing left to choose
-            self._close()
+            self.call_later(self._close)
             return
         table: DataTable[str] = self.query_one("#fields", DataTable)
         cursor = table.cursor_row
@@ -114,16 +140,17 @@ class ConflictScreen(AppScreen):
         self.action_resolve(event.button.id or "merge")
 
     def action_resolve(self, how: str) -> None:
+        """Leave with the user's choice; the editor applies it (once this screen is gone, so
+        the changes it makes are not delivered to a closing screen)."""
         resolution = Resolution(how)
         fields = dict(self.choices) if resolution == Resolution.MERGE else None
-        if self.attempt(lambda: self.editor.resolve_conflict(self.conflict_id, resolution, fields)):
-            self.notify(f"Conflict resolved: {resolution.label.lower()}.")
-            self._close()
+        self._close(Choice(self.conflict_id, resolution, fields))
 
     def action_back(self) -> None:
         self._close()
 
-    def _close(self) -> None:
+    def _close(self, outcome: Choice | None = None) -> None:
+        """Leave the screen once, with the user's choice (``None``: decide later)."""
         if not self._closing and self.is_current:
             self._closing = True
-            self.app.pop_screen()
+            self.dismiss(outcome)

@@ -17,15 +17,15 @@ from directorstudio_client.viewmodels import SceneEditorViewModel, SceneItem
 PROMPT_WIDTH = 52
 
 
-class EditorScreen(AppScreen):
+class EditorScreen(AppScreen[None]):
     """One project's scenes in order (SceneEditorViewModel)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "back", "Library"),
         Binding("n", "new", "New scene"),
         Binding("e", "edit", "Edit"),
-        Binding("shift+up", "move(-1)", "Move up"),
-        Binding("shift+down", "move(1)", "Move down"),
+        Binding("shift+up", "move(-1)", "Move up", priority=True),
+        Binding("shift+down", "move(1)", "Move down", priority=True),
         Binding("x,delete", "delete", "Delete"),
         Binding("k", "render", "Render clip"),
         Binding("f", "conflicts", "Conflicts"),
@@ -34,7 +34,7 @@ class EditorScreen(AppScreen):
     def __init__(self, editor: SceneEditorViewModel) -> None:
         super().__init__()
         self.editor = editor
-        self._shown_conflicts: set[str] = set()
+        self._shown_conflicts: set[tuple[str, str]] = set()
 
     def compose(self) -> ComposeResult:
         yield Label("", id="project-title")
@@ -75,10 +75,11 @@ class EditorScreen(AppScreen):
         if state.conflicts:
             line = f"{len(state.conflicts)} conflict(s) to resolve: press f. {line}"
         self.query_one("#editor-status", Static).update(line.strip())
-        fresh = [c for c in state.conflicts if c.conflict_id not in self._shown_conflicts]
+        fresh = [c for c in state.conflicts if (c.table, c.row_id) not in self._shown_conflicts]
+        self._shown_conflicts &= {(c.table, c.row_id) for c in state.conflicts}
         if fresh and self.is_current:
-            self._shown_conflicts.update(c.conflict_id for c in fresh)
-            self.action_conflicts()
+            self._shown_conflicts.update((c.table, c.row_id) for c in fresh)
+            self.call_later(self.action_conflicts)
 
     def _select(self, scene_id: str | None) -> None:
         select_row(self.query_one("#scenes", DataTable), scene_id)
@@ -154,13 +155,32 @@ class EditorScreen(AppScreen):
             self.app.push_screen(ClipsScreen(clips, select=job_id))
 
     def action_conflicts(self) -> None:
-        from directorstudio.app.screens.conflict import ConflictScreen
+        from directorstudio.app.screens.conflict import Choice, ConflictScreen
 
         conflicts = self.editor.state.conflicts
+        if not self.is_current:
+            return
         if not conflicts:
             self.notify("No conflicts.")
             return
-        self.app.push_screen(ConflictScreen(self.editor, conflicts[0].conflict_id))
+
+        def resolved(choice: Choice | None) -> None:
+            if choice is None:
+                return
+            if self.attempt(
+                lambda: self.editor.resolve_conflict(
+                    choice.conflict_id, choice.resolution, choice.fields
+                )
+            ):
+                self.notify(f"Conflict resolved: {choice.resolution.label.lower()}.")
+
+        screen = ConflictScreen(self.editor, conflicts[0].conflict_id)
+        # Installed, so that leaving it only suspends it (removing a screen that just handled
+        # the key that closes it can stall Textual's pop); the app removes it when it ends.
+        name = f"conflict-{conflicts[0].conflict_id}"
+        if not self.app.is_screen_installed(name):
+            self.app.install_screen(screen, name)
+        self.app.push_screen(name, resolved)
 
 
 def _prompt_cell(scene: SceneItem) -> str:

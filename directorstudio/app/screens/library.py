@@ -31,7 +31,7 @@ def length_text(seconds: float) -> str:
     return f"{whole // 60}:{whole % 60:02d}"
 
 
-class LibraryScreen(AppScreen):
+class LibraryScreen(AppScreen[None]):
     """The user's projects, most recently changed first (ProjectListViewModel and
     ProjectRowViewModel)."""
 
@@ -60,6 +60,7 @@ class LibraryScreen(AppScreen):
 
     def on_mount(self) -> None:
         self.follower.follow(self.session.projects)
+        self.session.projects.refresh()  # the cached library at once, never a flash of "empty"
         self.show_state()
         self.query_one("#projects", DataTable).focus()
         self.in_background(self.session.projects.load_list, name="load_list")

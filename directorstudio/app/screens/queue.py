@@ -49,7 +49,7 @@ def summary_text(state: StatusState) -> str:
     return "\n".join(lines)
 
 
-class QueueScreen(AppScreen):
+class QueueScreen(AppScreen[None]):
     """Changes the server rejected, kept until the user chooses (StatusViewModel)."""
 
     BINDINGS: ClassVar[list[BindingType]] = [

@@ -20,7 +20,7 @@ async def test_the_first_launch_shows_the_empty_library_and_a_create_is_saving_t
     network = stack.network()
     app = DirectorStudioApp(stack.config(tmp_path, network))
     async with app.run_test(size=(110, 32)) as pilot:
-        assert screen_name(pilot) == "SignInScreen"
+        await until(pilot, lambda: screen_name(pilot) == "SignInScreen", "the sign-in screen")
         await pilot.click("#anonymous")
         await until(pilot, lambda: screen_name(pilot) == "LibraryScreen", "signed in")
         empty = app.screen.query_one("#empty", Static)

@@ -19,11 +19,11 @@ DECLARE
     v_floor integer := 1;
     v_top integer := 0;
     -- Per scope seen so far: its last wave and the highest rank in that wave.
-    v_scopes text[] := '{}';
-    v_scope_waves integer[] := '{}';
-    v_scope_ranks integer[] := '{}';
-    v_entries jsonb[] := '{}';
-    v_waves integer[] := '{}';
+    v_scopes text[] := '{}'::text[];
+    v_scope_waves integer[] := '{}'::integer[];
+    v_scope_ranks integer[] := '{}'::integer[];
+    v_entries jsonb[] := '{}'::jsonb[];
+    v_waves integer[] := '{}'::integer[];
 BEGIN
     FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
         IF v.result IS NOT NULL THEN

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from directorstudio.bench.client_stack import running_gateway, signed_in_client
-from directorstudio.bench.database import durable_database
+from directorstudio.bench.database import durable_database, populate
 from directorstudio.bench.model import BenchOptions, Row, at_least, at_most, median, repeat
 from directorstudio.db.context import claims_for_user, request_transaction
 from directorstudio_client import SQLiteStorage, SyncService
@@ -173,6 +173,10 @@ class ClientSyncSuite:
         self, url: str, api: str, anon: str, base: Path, replayed: int, single: int,
         options: BenchOptions,
     ) -> list[Row]:  # fmt: skip
+        with psycopg.connect(url, autocommit=True) as conn:
+            # Other users' rows, analyzed, as in a database in service (see suite_sync_push).
+            populate(conn, 5 if options.quick else 50)
+
         def replay(n: int) -> float:
             sync, network = signed_in_client(api, anon, base / f"replay-{uuid.uuid4()}.db")
             network.online = False

@@ -2,7 +2,8 @@
 
 Batches of 100 mutations (per project a create, six scenes, an edit rebased on its create, a
 reorder and a delete), next to one ``sync_push`` call per mutation and to raw multi-row
-INSERT/UPDATE of the same rows on the same tables with the same triggers.
+INSERT/UPDATE of the same rows on the same tables with the same triggers, on a database that
+also holds (and has analyzed) other users' rows.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from directorstudio.bench.database import durable_database
+from directorstudio.bench.database import durable_database, populate
 from directorstudio.bench.model import BenchOptions, Row, at_least, repeat
 from directorstudio.bench.suite_client_sync import MUTATIONS_PER_PROJECT, raw_write_rate
 from directorstudio.contracts.sync import MAX_PUSH_BATCH
@@ -75,11 +76,15 @@ class SyncPushSuite:
         projects, single = (20, 5) if options.quick else (1000, 30)
         with durable_database() as url:
             with psycopg.connect(url, autocommit=True) as conn:
-                conn.execute(
-                    "INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), %s)",
+                # Other users' rows, analyzed, as in a database in service: the planner then
+                # knows that one user's rows are few (on a fresh single-user database its
+                # estimates make every lookup scan the user's rows).
+                populate(conn, 5 if options.quick else 50)
+                row = conn.execute(
+                    "INSERT INTO auth.users (id, email) VALUES (gen_random_uuid(), %s)"
+                    " RETURNING id",
                     (f"push-{uuid.uuid4()}@example.com",),
-                )
-                row = conn.execute("SELECT id FROM public.app_users LIMIT 1").fetchone()
+                ).fetchone()
             assert row is not None
             user = str(row[0])
             batched = repeat(

@@ -173,7 +173,8 @@ END;
 $$;
 
 -- The plan of a batch: each mutation {ord, mutation, rank, wave} (see the top of this file), or
--- {ord, result} when it is answered from its record.
+-- {ord, result} when it is answered from its record. The walk keeps its state in arrays
+-- (updated in place), so planning costs what the batch holds, not its square.
 DROP FUNCTION IF EXISTS private.sync_plan_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
@@ -185,16 +186,21 @@ DECLARE
     c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
     v_scope text;
-    v_last integer[];
+    v_at integer;
     v_wave integer;
     v_floor integer := 1;
     v_top integer := 0;
-    v_state jsonb := '{}'::jsonb;
-    v_plan jsonb := '[]'::jsonb;
+    -- Per scope seen so far: its last wave and the highest rank in that wave.
+    v_scopes text[] := '{}'::text[];
+    v_scope_waves integer[] := '{}'::integer[];
+    v_scope_ranks integer[] := '{}'::integer[];
+    v_entries jsonb[] := '{}'::jsonb[];
+    v_waves integer[] := '{}'::integer[];
 BEGIN
     FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
         IF v.result IS NOT NULL THEN
-            v_plan := v_plan || jsonb_build_object('ord', v.ord, 'result', v.result);
+            v_entries := v_entries || jsonb_build_object('ord', v.ord, 'result', v.result);
+            v_waves := v_waves || NULL::integer;
             CONTINUE;
         END IF;
         IF v.rank = 90 THEN
@@ -203,29 +209,36 @@ BEGIN
         ELSE
             v_wave := v_floor;
             FOREACH v_scope IN ARRAY v.scopes LOOP
-                -- v_last: [last wave, highest rank in it] of the scope.
-                v_last := ARRAY(SELECT jsonb_array_elements_text(v_state -> v_scope)::integer);
-                CONTINUE WHEN cardinality(v_last) = 0;
+                v_at := array_position(v_scopes, v_scope);
+                CONTINUE WHEN v_at IS NULL;
                 v_wave := greatest(v_wave, CASE
-                    WHEN v_last[2] < v.rank THEN v_last[1]
-                    WHEN v_last[2] = v.rank AND v.rank = ANY (c_shared)
-                        AND v_scope NOT LIKE 'r:%' THEN v_last[1]
-                    ELSE v_last[1] + 1 END);
+                    WHEN v_scope_ranks[v_at] < v.rank THEN v_scope_waves[v_at]
+                    WHEN v_scope_ranks[v_at] = v.rank AND v.rank = ANY (c_shared)
+                        AND v_scope NOT LIKE 'r:%' THEN v_scope_waves[v_at]
+                    ELSE v_scope_waves[v_at] + 1 END);
             END LOOP;
             FOREACH v_scope IN ARRAY v.scopes LOOP
-                v_last := ARRAY(SELECT jsonb_array_elements_text(v_state -> v_scope)::integer);
-                IF cardinality(v_last) = 0 OR v_last[1] < v_wave THEN
-                    v_state := v_state || jsonb_build_object(v_scope, ARRAY[v_wave, v.rank]);
-                ELSIF v_last[1] = v_wave AND v_last[2] < v.rank THEN
-                    v_state := v_state || jsonb_build_object(v_scope, ARRAY[v_wave, v.rank]);
+                v_at := array_position(v_scopes, v_scope);
+                IF v_at IS NULL THEN
+                    v_scopes := v_scopes || v_scope;
+                    v_scope_waves := v_scope_waves || v_wave;
+                    v_scope_ranks := v_scope_ranks || v.rank;
+                ELSIF v_scope_waves[v_at] < v_wave
+                    OR (v_scope_waves[v_at] = v_wave AND v_scope_ranks[v_at] < v.rank) THEN
+                    v_scope_waves[v_at] := v_wave;
+                    v_scope_ranks[v_at] := v.rank;
                 END IF;
             END LOOP;
         END IF;
         v_top := greatest(v_top, v_wave);
-        v_plan := v_plan || jsonb_build_object(
-            'ord', v.ord, 'mutation', v.mutation, 'rank', v.rank, 'wave', v_wave);
+        v_entries := v_entries || jsonb_build_object(
+            'ord', v.ord, 'mutation', v.mutation, 'rank', v.rank);
+        v_waves := v_waves || v_wave;
     END LOOP;
-    RETURN v_plan;
+    RETURN (
+        SELECT coalesce(jsonb_agg(CASE WHEN x.w IS NULL THEN x.e
+            ELSE x.e || jsonb_build_object('wave', x.w) END ORDER BY x.n), '[]'::jsonb)
+        FROM unnest(v_entries, v_waves) WITH ORDINALITY AS x (e, w, n));
 END;
 $$;
 

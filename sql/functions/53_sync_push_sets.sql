@@ -224,11 +224,13 @@ AS $$
 DECLARE
     c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
     v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
     v_results jsonb;
 BEGIN
-    PERFORM private.sync_lock_scenes(ARRAY(
-        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e));
-    WITH m AS (
+    PERFORM private.sync_lock_scenes(v_ids);
+    -- Materialized: its ids are then plain values an index scan can take under RLS.
+    WITH m AS MATERIALIZED (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
         FROM jsonb_array_elements(p_group) AS e
@@ -251,9 +253,11 @@ BEGIN
                 SELECT FROM jsonb_each(m.patch) AS k
                 WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
+        -- The scenes are looked up by the group's ids (the primary key), whatever the
+        -- estimates of the group's rows.
         INNER JOIN public.scene_drafts AS s
-            ON s.id = m.id AND s.user_id = v_user AND s.deleted_at IS NULL
-                AND m.base <= s.version
+            ON s.id = m.id AND s.id = ANY (v_ids) AND s.user_id = v_user
+                AND s.deleted_at IS NULL AND m.base <= s.version
         INNER JOIN public.project_overview AS p
             ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
     ),
@@ -274,7 +278,7 @@ BEGIN
                 WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
             END
         FROM checked AS c
-        WHERE s.id = c.id AND c.conflicts IS NULL AND c.changed
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
         RETURNING s.*
     )
     SELECT coalesce(jsonb_object_agg(c.ord, CASE
@@ -302,10 +306,11 @@ SET search_path = ''
 AS $$
 DECLARE
     v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
     v_results jsonb;
 BEGIN
-    PERFORM private.sync_lock_scenes(ARRAY(
-        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e));
+    PERFORM private.sync_lock_scenes(v_ids);
     WITH checked AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
             s.deleted_at IS NOT NULL AS gone
@@ -313,7 +318,8 @@ BEGIN
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
             ON b.ord = e ->> 'ord' AND NOT b.foreign_base
         INNER JOIN public.scene_drafts AS s
-            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.user_id = v_user
+            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.id = ANY (v_ids)
+                AND s.user_id = v_user
         INNER JOIN public.project_overview AS p
             ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
     ),
@@ -321,7 +327,7 @@ BEGIN
         UPDATE public.scene_drafts AS s
         SET archived = true, deleted_at = now()
         FROM checked AS c
-        WHERE s.id = c.id AND NOT c.gone
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
         RETURNING s.*
     )
     SELECT coalesce(jsonb_object_agg(
@@ -347,14 +353,15 @@ AS $$
 DECLARE
     v_user uuid := private.require_user();
     v_valid jsonb;
+    v_projects uuid[];
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
         FROM jsonb_array_elements(p_group) AS e));
-    SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]')
-    INTO v_valid
-    FROM (
+    -- m is materialized so that its project ids are plain values: a key computed from jsonb
+    -- inside the join could not serve an index scan under RLS (it is not leakproof), and every
+    -- reorder would read all of the user's scenes.
+    WITH m AS MATERIALIZED (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
                 AS project_id,
@@ -369,7 +376,12 @@ BEGIN
                 SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
                 WHERE jsonb_typeof(i) <> 'string'
                     OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
-    ) AS m
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]'),
+        array_agg(m.project_id)
+    INTO v_valid, v_projects
+    FROM m
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
         WHERE s.project_id = m.project_id AND s.user_id = v_user
@@ -385,7 +397,10 @@ BEGIN
     SET order_index = (o.n - 1)::integer
     FROM jsonb_array_elements(v_valid) AS v,
         jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
-    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1;
+    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1
+        AND s.id = ANY (ARRAY(
+            SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
+                jsonb_array_elements_text(x -> 'ids') AS i));
     RETURN (
         SELECT coalesce(jsonb_object_agg(v ->> 'ord',
             jsonb_build_object(
@@ -397,7 +412,8 @@ BEGIN
                     AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
         FROM jsonb_array_elements(v_valid) AS v
         INNER JOIN public.project_overview AS p
-            ON p.project_id = (v ->> 'project_id')::uuid AND p.user_id = v_user);
+            ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
+                AND p.user_id = v_user);
 END;
 $$;
 

@@ -27,6 +27,8 @@ def full_outbox_reads(seen: list[str]) -> list[str]:
         for s in seen
         if "FROM outbox" in s
         and s.lstrip().upper().startswith("SELECT")
-        and not any(k in s for k in ("row_id = ", "entry_id = ", "LIMIT", "GROUP BY", "min("))
+        and not any(
+            k in s for k in ("row_id = ", "row_id IN (", "entry_id = ", "LIMIT", "GROUP BY", "min(")
+        )
         and "state = 'dead'" not in s
     ]

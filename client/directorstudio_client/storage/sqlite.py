@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -263,10 +262,10 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
 
     def add_telemetry(self, record: TelemetryRecord) -> None:
         """Buffer one telemetry increment."""
-        values = asdict(record)
+        # getattr, not dataclasses.asdict (a deep copy of every record).
         self._exec(
             "INSERT INTO telemetry_buffer VALUES (?, ?, ?, ?, ?, ?, ?)",
-            tuple(values[k] for k in _TELEMETRY_COLUMNS),
+            tuple(getattr(record, k) for k in _TELEMETRY_COLUMNS),
         )
         self._changed("telemetry")
 

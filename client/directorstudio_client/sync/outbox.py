@@ -87,6 +87,8 @@ class OutboxDrainer:
         self._batch_size = max(1, min(batch_size, MAX_PUSH_BATCH))
         self._reconciler = reconciler
         self._on_settled = on_settled
+        # What a batch's applied results confirm, written together when the batch is recorded.
+        self._confirmed = _Confirmed()
 
     # --- choosing a batch -----------------------------------------------------------------------
     def next_batch(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
@@ -167,11 +169,13 @@ class OutboxDrainer:
         report.latency = finished - started
         # Recorded before any handle resolves, so health read on confirmation is current.
         verdicts: list[tuple[OutboxEntry, MutationResult, BaseException | None]] = []
+        self._confirmed = _Confirmed()
         with self._storage.transaction():
             self._storage.set_meta("last_success_at", repr(finished))
             self._storage.set_meta("last_latency", repr(report.latency))
             for entry, result in zip(batch, answer.results, strict=True):
                 verdicts.append((entry, result, self._settle(entry, result, report)))
+            self._write_confirmed()
         # The handles' telemetry (outcome counts, create-to-confirm) in one local transaction.
         with self._storage.transaction():
             for entry, result, verdict in verdicts:
@@ -223,7 +227,11 @@ class OutboxDrainer:
         if outcome in ("applied", "duplicate"):
             self._applied(entry, result)
             report.applied += 1
-        elif outcome == "conflict":
+            report.settled.append(entry.entry_id)
+            return None
+        # Anything else reads the local state: what earlier results confirmed is written first.
+        self._write_confirmed()
+        if outcome == "conflict":
             self._conflict(entry, result)
             report.conflicts += 1
         else:
@@ -241,22 +249,45 @@ class OutboxDrainer:
     def _applied(self, entry: OutboxEntry, result: MutationResult) -> None:
         entry.state, entry.outcome = EntryState.DONE, result.outcome
         self._storage.remove_sync_entry(entry.entry_id)
+        confirmed = self._confirmed
         row = result.row
-        rows = result.rows or []
         if entry.op == "reorder":
             if isinstance(row, dict):
-                self._reconciler.apply_server_row(PROJECTS.name, row)
+                confirmed.rows.append((PROJECTS.name, row))
+            confirmed.reordered.extend(str(i) for i in entry.args.get("ordered_ids", []))
         elif entry.table in SYNCED_TABLES and isinstance(row, dict):
             returned = ops.server_id(entry.table, row)
             if returned is not None and returned != entry.row_id:
+                self._write_confirmed()
                 self._reconciler.remap(entry.table, entry.row_id, returned)
-            self._reconciler.apply_server_row(entry.table, row)
-            self._rebase_later_updates(entry.table, returned or entry.row_id, row)
-        for scene in rows:
-            self._reconciler.apply_server_row(SCENE_DRAFTS.name, scene)
-        if entry.op == "reorder":
-            for row_id in entry.args.get("ordered_ids", []):
-                self._reconciler.rebuild(SCENE_DRAFTS.name, str(row_id))
+            confirmed.rows.append((entry.table, row))
+            confirmed.rebases.append((entry.table, returned or entry.row_id, row))
+        confirmed.rows.extend((SCENE_DRAFTS.name, scene) for scene in result.rows or [])
+
+    def _write_confirmed(self) -> None:
+        """Write what the applied results so far confirmed: their server rows in bulk, then
+        the later entries of those rows rebased on them, then the views of reordered scenes
+        that came without a row."""
+        confirmed, self._confirmed = self._confirmed, _Confirmed()
+        if confirmed.rows:
+            self._reconciler.apply_server_rows(confirmed.rows)
+        by_table: dict[str, list[str]] = {}
+        for table, row_id, _ in confirmed.rebases:
+            by_table.setdefault(table, []).append(row_id)
+        busy = {
+            (table, row_id)
+            for table, ids in by_table.items()
+            for row_id in self._storage.rows_with_open_entries(table, ids)
+        }
+        for table, row_id, row in confirmed.rebases:
+            if (table, row_id) in busy:
+                self._rebase_later_updates(table, row_id, row)
+        written = {
+            ops.server_id(table, row) for table, row in confirmed.rows if table == SCENE_DRAFTS.name
+        }
+        for row_id in dict.fromkeys(confirmed.reordered):
+            if row_id not in written:
+                self._reconciler.rebuild(SCENE_DRAFTS.name, row_id)
 
     def _rebase_later_updates(self, table: str, row_id: str, row: dict[str, Any]) -> None:
         version = int(row.get("version") or 0)
@@ -325,6 +356,16 @@ class OutboxDrainer:
                 f"no dead-lettered outbox entry {entry_id}", code=ErrorCode.NOT_FOUND
             )
         return entry
+
+
+@dataclass
+class _Confirmed:
+    """Server rows confirmed by applied results (in order), rows whose later entries are
+    rebased on them, and the scene ids of applied reorders."""
+
+    rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    rebases: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    reordered: list[str] = field(default_factory=list)
 
 
 def _code(code: str | None) -> ErrorCode:

@@ -109,6 +109,43 @@ class Reconciler:
             if updated is not None:
                 self._storage.put_row(self._with_view(updated))
 
+    def apply_server_rows(self, rows: list[tuple[str, dict[str, Any]]]) -> None:
+        """Rows the server confirmed for one batch (push results, in order), as
+        :meth:`apply_server_row` of each would leave them, in bulk: per table one read of the
+        cached rows and one ``executemany``; open entries are read only for rows that have
+        them. Of several results for one row the newest version wins."""
+        latest: dict[tuple[str, str], dict[str, Any]] = {}
+        for table, row in rows:
+            row_id = ops.server_id(table, row)
+            if row_id is None:
+                continue
+            known = latest.get((table, row_id))
+            if known is None or int(known.get("version") or 0) <= int(row.get("version") or 0):
+                latest[(table, row_id)] = row
+        by_table: dict[str, dict[str, dict[str, Any]]] = {}
+        for (table, row_id), row in latest.items():
+            by_table.setdefault(table, {})[row_id] = row
+        with self._storage.transaction():
+            conflicts = {(c.table, c.id): c for c in self._storage.get_conflicts()}
+            ready: list[CachedRow] = []
+            for table, table_rows in by_table.items():
+                ids = list(table_rows)
+                cached_rows = self._storage.get_rows(table, ids)
+                busy = self._storage.rows_with_open_entries(table, ids)
+                for row_id, row in table_rows.items():
+                    updated = self._take_server_row(
+                        table, row_id, cached_rows.get(row_id), row, None
+                    )
+                    if updated is None:
+                        continue
+                    entries = (
+                        self._storage.get_open_entries_for_row(table, row_id)
+                        if row_id in busy
+                        else []
+                    )
+                    ready.append(self._with_view(updated, entries, conflicts.get((table, row_id))))
+            self._storage.put_rows(ready)
+
     def _take_server_row(
         self,
         table: str,

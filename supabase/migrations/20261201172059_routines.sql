@@ -639,6 +639,264 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
+    v record;
+    v_scope text;
+    v_at integer;
+    v_wave integer;
+    v_floor integer := 1;
+    v_top integer := 0;
+    -- Per scope seen so far: its last wave and the highest rank in that wave.
+    v_scopes text[] := '{}'::text[];
+    v_scope_waves integer[] := '{}'::integer[];
+    v_scope_ranks integer[] := '{}'::integer[];
+    v_entries jsonb[] := '{}'::jsonb[];
+    v_waves integer[] := '{}'::integer[];
+BEGIN
+    FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
+        IF v.result IS NOT NULL THEN
+            v_entries := v_entries || jsonb_build_object('ord', v.ord, 'result', v.result);
+            v_waves := v_waves || NULL::integer;
+            CONTINUE;
+        END IF;
+        IF v.rank = 90 THEN
+            v_wave := v_top + 1;
+            v_floor := v_wave + 1;
+        ELSE
+            v_wave := v_floor;
+            FOREACH v_scope IN ARRAY v.scopes LOOP
+                v_at := array_position(v_scopes, v_scope);
+                CONTINUE WHEN v_at IS NULL;
+                v_wave := greatest(v_wave, CASE
+                    WHEN v_scope_ranks[v_at] < v.rank THEN v_scope_waves[v_at]
+                    WHEN v_scope_ranks[v_at] = v.rank AND v.rank = ANY (c_shared)
+                        AND v_scope NOT LIKE 'r:%' THEN v_scope_waves[v_at]
+                    ELSE v_scope_waves[v_at] + 1 END);
+            END LOOP;
+            FOREACH v_scope IN ARRAY v.scopes LOOP
+                v_at := array_position(v_scopes, v_scope);
+                IF v_at IS NULL THEN
+                    v_scopes := v_scopes || v_scope;
+                    v_scope_waves := v_scope_waves || v_wave;
+                    v_scope_ranks := v_scope_ranks || v.rank;
+                ELSIF v_scope_waves[v_at] < v_wave
+                    OR (v_scope_waves[v_at] = v_wave AND v_scope_ranks[v_at] < v.rank) THEN
+                    v_scope_waves[v_at] := v_wave;
+                    v_scope_ranks[v_at] := v.rank;
+                END IF;
+            END LOOP;
+        END IF;
+        v_top := greatest(v_top, v_wave);
+        v_entries := v_entries || jsonb_build_object(
+            'ord', v.ord, 'mutation', v.mutation, 'rank', v.rank);
+        v_waves := v_waves || v_wave;
+    END LOOP;
+    RETURN (
+        SELECT coalesce(jsonb_agg(CASE WHEN x.w IS NULL THEN x.e
+            ELSE x.e || jsonb_build_object('wave', x.w) END ORDER BY x.n), '[]'::jsonb)
+        FROM unnest(v_entries, v_waves) WITH ORDINALITY AS x (e, w, n));
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_update_scenes(p_client_id uuid, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
+    v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_scenes(v_ids);
+    -- Materialized: its ids are then plain values an index scan can take under RLS.
+    WITH m AS MATERIALIZED (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
+        WHERE b.base >= 1 AND NOT b.foreign_base
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
+            AND NOT EXISTS (
+                SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
+                WHERE k <> ALL (c_keys))
+    ),
+    checked AS (
+        SELECT m.*, to_jsonb(s) AS cur,
+            (SELECT array_agg(k.key ORDER BY k.key) FILTER (
+                    WHERE coalesce((s.field_versions ->> k.key)::bigint, 0) > m.base)
+             FROM jsonb_each(m.patch) AS k WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value
+            ) AS conflicts,
+            EXISTS (
+                SELECT FROM jsonb_each(m.patch) AS k
+                WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
+        FROM m
+        -- The scenes are looked up by the group's ids (the primary key), whatever the
+        -- estimates of the group's rows.
+        INNER JOIN public.scene_drafts AS s
+            ON s.id = m.id AND s.id = ANY (v_ids) AND s.user_id = v_user
+                AND s.deleted_at IS NULL AND m.base <= s.version
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+    ),
+    updated AS (
+        UPDATE public.scene_drafts AS s
+        SET
+            prompt_text = CASE
+                WHEN c.patch ? 'prompt_text' THEN c.patch ->> 'prompt_text' ELSE s.prompt_text
+            END,
+            duration = CASE
+                WHEN c.patch ? 'duration' THEN (c.patch ->> 'duration')::double precision
+                ELSE s.duration
+            END,
+            scene_type = CASE
+                WHEN c.patch ? 'scene_type' THEN c.patch ->> 'scene_type' ELSE s.scene_type
+            END,
+            shot_type = CASE
+                WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
+            END
+        FROM checked AS c
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(c.ord, CASE
+        WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
+            'current', c.cur, 'fields', to_jsonb(c.conflicts))
+        ELSE jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(u), c.cur))
+    END), '{}')
+    INTO v_results
+    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
+    RETURN v_results;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_client_id uuid, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_scenes(v_ids);
+    WITH checked AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
+            s.deleted_at IS NOT NULL AS gone
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
+            ON b.ord = e ->> 'ord' AND NOT b.foreign_base
+        INNER JOIN public.scene_drafts AS s
+            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.id = ANY (v_ids)
+                AND s.user_id = v_user
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+    ),
+    deleted AS (
+        UPDATE public.scene_drafts AS s
+        SET archived = true, deleted_at = now()
+        FROM checked AS c
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(
+        c.ord, jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(d), c.cur))), '{}')
+    INTO v_results
+    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
+    RETURN v_results;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_client_id uuid, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_valid jsonb;
+    v_projects uuid[];
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    -- m is materialized so that its project ids are plain values: a key computed from jsonb
+    -- inside the join could not serve an index scan under RLS (it is not leakproof), and every
+    -- reorder would read all of the user's scenes.
+    WITH m AS MATERIALIZED (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+                AS project_id,
+            ARRAY(SELECT i::uuid FROM jsonb_array_elements_text(
+                e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND e ->> 'ord' IN (
+                SELECT b.ord FROM private.sync_group_bases(p_client_id, p_group) AS b
+                WHERE NOT b.foreign_base)
+            AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
+                WHERE jsonb_typeof(i) <> 'string'
+                    OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]'),
+        array_agg(m.project_id)
+    INTO v_valid, v_projects
+    FROM m
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
+        WHERE s.project_id = m.project_id AND s.user_id = v_user
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS live
+    WHERE cardinality(m.ids) = cardinality(live.ids)
+        AND m.ids @> live.ids
+        AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+        AND EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
+    UPDATE public.scene_drafts AS s
+    SET order_index = (o.n - 1)::integer
+    FROM jsonb_array_elements(v_valid) AS v,
+        jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
+    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1
+        AND s.id = ANY (ARRAY(
+            SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
+                jsonb_array_elements_text(x -> 'ids') AS i));
+    RETURN (
+        SELECT coalesce(jsonb_object_agg(v ->> 'ord',
+            jsonb_build_object(
+                'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+                'row', to_jsonb(p), 'rows', (
+                SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+                FROM public.scene_drafts AS s
+                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                    AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
+        FROM jsonb_array_elements(v_valid) AS v
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
+                AND p.user_id = v_user);
+END;
+$function$;
+
 GRANT EXECUTE ON FUNCTION private.account_credits(text) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.caller_bucket_credits(text) TO authenticated;

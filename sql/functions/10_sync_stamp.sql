@@ -6,7 +6,8 @@
 -- the pull cursor). An update that changes nothing leaves the row exactly as it was, so a
 -- repeated write is a no-op. The owner of a row never changes.
 --
--- Cost: these run once per written row, so they do no query of their own. An insert takes the
+-- Cost: these run once per written row, so they do no query of their own (the owner check is
+-- an expression, not a call: a PERFORM is a query). An insert takes the
 -- column defaults (version 1, no field versions, the current transaction), and its trigger only
 -- fires, through its WHEN clause, to overwrite values a writer typed in. An update trigger fires
 -- only when the row differs from the stored one, and compares the columns of its table one by
@@ -27,20 +28,6 @@ BEGIN
 END;
 $$;
 
--- A row keeps its owner.
-CREATE OR REPLACE FUNCTION private.check_sync_owner(p_old_user uuid, p_new_user uuid)
-RETURNS void
-LANGUAGE plpgsql
-IMMUTABLE
-SET search_path = ''
-AS $$
-BEGIN
-    IF p_new_user IS DISTINCT FROM p_old_user THEN
-        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
-    END IF;
-END;
-$$;
-
 CREATE OR REPLACE FUNCTION private.stamp_project_overview()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -50,7 +37,9 @@ DECLARE
     v bigint := OLD.version + 1;
     v_changed jsonb;
 BEGIN
-    PERFORM private.check_sync_owner(OLD.user_id, NEW.user_id);
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
     v_changed := jsonb_strip_nulls(jsonb_build_object(
         'project_id', CASE WHEN NEW.project_id IS DISTINCT FROM OLD.project_id THEN v END,
         'title', CASE WHEN NEW.title IS DISTINCT FROM OLD.title THEN v END,
@@ -85,7 +74,9 @@ DECLARE
     v bigint := OLD.version + 1;
     v_changed jsonb;
 BEGIN
-    PERFORM private.check_sync_owner(OLD.user_id, NEW.user_id);
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
     v_changed := jsonb_strip_nulls(jsonb_build_object(
         'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
         'project_id', CASE WHEN NEW.project_id IS DISTINCT FROM OLD.project_id THEN v END,
@@ -118,7 +109,9 @@ DECLARE
     v bigint := OLD.version + 1;
     v_changed jsonb;
 BEGIN
-    PERFORM private.check_sync_owner(OLD.user_id, NEW.user_id);
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
     v_changed := jsonb_strip_nulls(jsonb_build_object(
         'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
         'title', CASE WHEN NEW.title IS DISTINCT FROM OLD.title THEN v END,
@@ -147,7 +140,9 @@ DECLARE
     v bigint := OLD.version + 1;
     v_changed jsonb;
 BEGIN
-    PERFORM private.check_sync_owner(OLD.user_id, NEW.user_id);
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
     v_changed := jsonb_strip_nulls(jsonb_build_object(
         'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
         'screenplay_id',
@@ -179,7 +174,9 @@ DECLARE
     v bigint := OLD.version + 1;
     v_changed jsonb;
 BEGIN
-    PERFORM private.check_sync_owner(OLD.user_id, NEW.user_id);
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
     v_changed := jsonb_strip_nulls(jsonb_build_object(
         'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
         'user_key', CASE WHEN NEW.user_key IS DISTINCT FROM OLD.user_key THEN v END,
@@ -221,8 +218,6 @@ REVOKE ALL ON FUNCTION private.stamp_scene_drafts() FROM public;
 REVOKE ALL ON FUNCTION private.stamp_screenplays() FROM public;
 REVOKE ALL ON FUNCTION private.stamp_screenplay_sections() FROM public;
 REVOKE ALL ON FUNCTION private.stamp_clip_jobs() FROM public;
-REVOKE ALL ON FUNCTION private.check_sync_owner(uuid, uuid) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.check_sync_owner(uuid, uuid) TO authenticated, service_role;
 
 CREATE OR REPLACE TRIGGER t89_stamp_sync_insert
 BEFORE INSERT ON public.project_overview

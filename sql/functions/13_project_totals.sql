@@ -39,7 +39,14 @@ BEGIN
         WHERE s.project_id = ANY (p_project_ids)
         GROUP BY s.project_id
     ) AS t
-    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id;
+    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id
+        -- A project already touched by this transaction with the same totals is left alone:
+        -- writing it again would change nothing but cost a row version and its triggers.
+        AND (
+            p.last_updated IS DISTINCT FROM now()
+            OR p.scene_count IS DISTINCT FROM t.scene_count
+            OR p.total_duration IS DISTINCT FROM t.total_duration
+        );
 END;
 $$;
 

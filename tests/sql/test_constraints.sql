@@ -1,6 +1,6 @@
 -- Table constraints hold for every writer, the service role included.
 SET LOCAL search_path = extensions, public;
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT 'users' FROM set_config('t.owner', tests.create_user('rules@example.com')::text, true);
 SELECT 'users' FROM set_config('t.other', tests.create_user('rules-b@example.com')::text, true);
@@ -69,6 +69,29 @@ SELECT throws_ok(
       VALUES ('same', '2026-01-01', current_setting('t.owner')::uuid),
              ('same', '2026-01-01', current_setting('t.owner')::uuid)$$,
     '23505', NULL, 'one telemetry row per user, element and day');
+
+SELECT throws_ok(
+    $$INSERT INTO public.scene_drafts (id, user_id, project_id, order_index, prompt_text, duration)
+      VALUES (gen_random_uuid(), gen_random_uuid(),
+              '60000000-0000-0000-0000-000000000001', 0, 'x', 1)$$,
+    '23503', NULL, 'a scene of a user who does not exist is refused by its project reference');
+
+-- Deleting a user deletes their scenes through their projects.
+SELECT 'users' FROM set_config('t.leaving', tests.create_user('leaving@example.com')::text, true);
+INSERT INTO public.project_overview (project_id, user_id, title)
+VALUES ('60000000-0000-0000-0000-000000000002', current_setting('t.leaving')::uuid, 'Leaving');
+INSERT INTO public.scene_drafts (id, user_id, project_id, order_index, prompt_text, duration)
+VALUES ('60000000-0000-0000-0000-0000000000a1', current_setting('t.leaving')::uuid,
+        '60000000-0000-0000-0000-000000000002', 0, 'x', 1);
+SELECT is(
+    (SELECT count(*)::integer FROM public.scene_drafts
+     WHERE user_id = current_setting('t.leaving')::uuid),
+    1, 'the leaving user has a scene');
+DELETE FROM auth.users WHERE id = current_setting('t.leaving')::uuid;
+SELECT is(
+    (SELECT count(*)::integer FROM public.scene_drafts
+     WHERE id = '60000000-0000-0000-0000-0000000000a1'),
+    0, 'deleting a user deletes their scenes');
 
 UPDATE auth.users SET email = 'renamed@example.com' WHERE id = current_setting('t.owner')::uuid;
 SELECT is(

@@ -1,7 +1,7 @@
 -- Row versions, derived project totals, the clip job state machine, the append-only credit
 -- transactions and the sign-up trigger. Runs in one transaction that is rolled back.
 SET LOCAL search_path = extensions, public;
-SELECT plan(15);
+SELECT plan(17);
 
 SELECT set_config('t.owner', tests.create_user('owner@example.com')::text, true);
 
@@ -49,6 +49,28 @@ SELECT results_eq(
 SELECT is(
     (SELECT version FROM public.scene_drafts WHERE id = '20000000-0000-0000-0000-000000000002'),
     2::bigint, 'a change bumps the row version');
+
+-- The archive above already touched the project in this transaction; an edit that leaves its
+-- totals as they are does not write the project row again.
+SELECT set_config('t.project_row', (SELECT ctid::text FROM public.project_overview
+    WHERE project_id = '10000000-0000-0000-0000-000000000001'), true);
+UPDATE public.scene_drafts SET prompt_text = 'Opening, revised'
+WHERE id = '20000000-0000-0000-0000-000000000001';
+SELECT is(
+    (SELECT ctid::text FROM public.project_overview
+     WHERE project_id = '10000000-0000-0000-0000-000000000001'),
+    current_setting('t.project_row'),
+    'a scene edit that leaves the totals unchanged does not rewrite a project this transaction already touched');
+UPDATE public.scene_drafts SET duration = 5
+WHERE id = '20000000-0000-0000-0000-000000000001';
+SELECT results_eq(
+    $$SELECT scene_count, total_duration FROM public.project_overview
+      WHERE project_id = '10000000-0000-0000-0000-000000000001'$$,
+    $$VALUES (1::bigint, 5::double precision)$$,
+    'a scene edit that changes the totals still refreshes them in the same transaction');
+UPDATE public.scene_drafts SET duration = 4.5
+WHERE id = '20000000-0000-0000-0000-000000000001';
+
 
 SELECT is(
     (SELECT field_versions FROM public.scene_drafts

@@ -117,7 +117,7 @@ BEGIN
     scene_projects AS (
         SELECT s.id::text AS id, s.project_id::text AS project
         FROM public.scene_drafts AS s
-        WHERE s.user_id = auth.uid() AND s.id = ANY (ARRAY(
+        WHERE s.user_id = (SELECT auth.uid()) AND s.id = ANY (ARRAY(
             SELECT m.id::uuid FROM m
             WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete')))
     ),

@@ -89,7 +89,7 @@ SET search_path = ''
 AS $$
 BEGIN
     PERFORM FROM public.project_overview AS p
-    WHERE p.project_id = ANY (p_ids) AND p.user_id = auth.uid() AND p.deleted_at IS NULL
+    WHERE p.project_id = ANY (p_ids) AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL
     ORDER BY p.project_id
     FOR UPDATE;
 END;
@@ -125,14 +125,14 @@ BEGIN
     placed AS (
         SELECT m.*,
             (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = m.project_id AND s.user_id = v_user
+             WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
                  AND NOT s.archived AND s.deleted_at IS NULL)
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
         WHERE EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
+            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
     inserted AS (
@@ -203,9 +203,9 @@ AS $$
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT DISTINCT s.project_id FROM public.scene_drafts AS s
-        WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()));
+        WHERE s.id = ANY (p_ids) AND s.user_id = (SELECT auth.uid())));
     PERFORM FROM public.scene_drafts AS s
-    WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()
+    WHERE s.id = ANY (p_ids) AND s.user_id = (SELECT auth.uid())
     ORDER BY s.id
     FOR UPDATE;
 END;
@@ -243,6 +243,12 @@ BEGIN
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
     ),
+    -- The group's scenes, looked up by their ids alone (the owner key), so no estimate of the
+    -- user's rows can turn the lookup into a walk over them.
+    scenes AS MATERIALIZED (
+        SELECT s.* FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
     checked AS (
         SELECT m.*, to_jsonb(s) AS cur,
             (SELECT array_agg(k.key ORDER BY k.key) FILTER (
@@ -253,13 +259,9 @@ BEGIN
                 SELECT FROM jsonb_each(m.patch) AS k
                 WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
-        -- The scenes are looked up by the group's ids (the primary key), whatever the
-        -- estimates of the group's rows.
-        INNER JOIN public.scene_drafts AS s
-            ON s.id = m.id AND s.id = ANY (v_ids) AND s.user_id = v_user
-                AND s.deleted_at IS NULL AND m.base <= s.version
+        INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
         INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     updated AS (
         UPDATE public.scene_drafts AS s
@@ -311,17 +313,20 @@ DECLARE
     v_results jsonb;
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    WITH checked AS (
+    -- The group's scenes by their ids alone, as in private.sync_update_scenes.
+    WITH scenes AS MATERIALIZED (
+        SELECT s.* FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
+    checked AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
             s.deleted_at IS NOT NULL AS gone
         FROM jsonb_array_elements(p_group) AS e
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
             ON b.ord = e ->> 'ord' AND NOT b.foreign_base
-        INNER JOIN public.scene_drafts AS s
-            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.id = ANY (v_ids)
-                AND s.user_id = v_user
+        INNER JOIN scenes AS s ON s.id = (e -> 'mutation' ->> 'id')::uuid
         INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     deleted AS (
         UPDATE public.scene_drafts AS s
@@ -384,7 +389,7 @@ BEGIN
     FROM m
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
-        WHERE s.project_id = m.project_id AND s.user_id = v_user
+        WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
             AND NOT s.archived AND s.deleted_at IS NULL
     ) AS live
     WHERE cardinality(m.ids) = cardinality(live.ids)
@@ -392,12 +397,12 @@ BEGIN
         AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
         AND EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
+            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL);
     UPDATE public.scene_drafts AS s
     SET order_index = (o.n - 1)::integer
     FROM jsonb_array_elements(v_valid) AS v,
         jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
-    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1
+    WHERE s.id = o.id::uuid AND s.user_id = (SELECT v_user) AND s.order_index <> o.n - 1
         AND s.id = ANY (ARRAY(
             SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
                 jsonb_array_elements_text(x -> 'ids') AS i));
@@ -408,12 +413,12 @@ BEGIN
                 'row', to_jsonb(p), 'rows', (
                 SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
                 FROM public.scene_drafts AS s
-                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
                     AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
         FROM jsonb_array_elements(v_valid) AS v
         INNER JOIN public.project_overview AS p
             ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
-                AND p.user_id = v_user);
+                AND p.user_id = (SELECT v_user));
 END;
 $$;
 

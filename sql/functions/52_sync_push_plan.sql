@@ -80,9 +80,9 @@ AS $$
 $$;
 
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
--- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create at the
--- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 80 recorded
--- before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
+-- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create (at
+-- the end, or at an index given as a number), 45 other scene creates, 50 scene update, 60 scene
+-- delete, 70 reorder, 80 recorded before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
 -- id>') and 'p:<project id>'.
 DROP FUNCTION IF EXISTS private.sync_classify_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
@@ -136,8 +136,10 @@ BEGIN
                         WHEN 'archive' THEN 30 WHEN 'duplicate' THEN 35 ELSE 90 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'create'
                     AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN
+                    -- A create at a given index is usually one at the end (a client numbers
+                    -- its new scenes after the ones it has): the set step takes those.
                     CASE WHEN coalesce(jsonb_typeof(m.m -> 'args' -> 'order_index'), 'null')
-                        = 'null' THEN 40 ELSE 45 END
+                        IN ('null', 'number') THEN 40 ELSE 45 END
                 WHEN m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete') THEN
                     CASE m.op WHEN 'update' THEN 50 ELSE 60 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'reorder'

@@ -96,8 +96,12 @@ END;
 $$;
 
 -- Scene creates at the end of their projects: one INSERT, order indexes continuing after each
--- project's highest live index in batch order. Ids already in use (replays, other users' rows)
--- and projects that are not the caller's live ones are left to the contract function.
+-- project's highest live index in batch order. A create at a given index is one at the end when
+-- that index is at or after the end (create_scene_draft clamps it there); from the first create
+-- of a project whose index is before the end, that project's creates are left to the contract
+-- function (in batch order, after the ones placed here), which shifts the scenes after it. Ids
+-- already in use (replays, other users' rows) and projects that are not the caller's live ones
+-- are left to the contract function too.
 DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
 CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
 RETURNS jsonb
@@ -114,7 +118,9 @@ BEGIN
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
-            e -> 'mutation' -> 'args' AS args
+            e -> 'mutation' -> 'args' AS args,
+            CASE WHEN jsonb_typeof(e -> 'mutation' -> 'args' -> 'order_index') = 'number'
+                THEN e -> 'mutation' -> 'args' ->> 'order_index' END AS requested_index
         FROM jsonb_array_elements(p_group) AS e
         WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
@@ -135,6 +141,15 @@ BEGIN
             WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
+    at_end AS (
+        SELECT p.* FROM placed AS p
+        WHERE NOT EXISTS (
+            SELECT FROM placed AS q
+            WHERE q.project_id = p.project_id AND q.ord::integer <= p.ord::integer
+                AND q.requested_index IS NOT NULL
+                AND CASE WHEN q.requested_index ~ '^[0-9]{1,9}$'
+                    THEN q.requested_index::integer < q.order_index ELSE true END)
+    ),
     inserted AS (
         INSERT INTO public.scene_drafts AS s (
             id, user_id, project_id, order_index, prompt_text, duration, scene_type, shot_type
@@ -143,7 +158,7 @@ BEGIN
             p.id, v_user, p.project_id, p.order_index, p.args ->> 'prompt_text',
             (p.args ->> 'duration')::double precision, p.args ->> 'scene_type',
             p.args ->> 'shot_type'
-        FROM placed AS p
+        FROM at_end AS p
         ORDER BY p.ord::integer
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*

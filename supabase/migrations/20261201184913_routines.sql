@@ -299,8 +299,10 @@ BEGIN
                         WHEN 'archive' THEN 30 WHEN 'duplicate' THEN 35 ELSE 90 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'create'
                     AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN
+                    -- A create at a given index is usually one at the end (a client numbers
+                    -- its new scenes after the ones it has): the set step takes those.
                     CASE WHEN coalesce(jsonb_typeof(m.m -> 'args' -> 'order_index'), 'null')
-                        = 'null' THEN 40 ELSE 45 END
+                        IN ('null', 'number') THEN 40 ELSE 45 END
                 WHEN m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete') THEN
                     CASE m.op WHEN 'update' THEN 50 ELSE 60 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'reorder'
@@ -363,7 +365,9 @@ BEGIN
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
-            e -> 'mutation' -> 'args' AS args
+            e -> 'mutation' -> 'args' AS args,
+            CASE WHEN jsonb_typeof(e -> 'mutation' -> 'args' -> 'order_index') = 'number'
+                THEN e -> 'mutation' -> 'args' ->> 'order_index' END AS requested_index
         FROM jsonb_array_elements(p_group) AS e
         WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
@@ -384,6 +388,15 @@ BEGIN
             WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
+    at_end AS (
+        SELECT p.* FROM placed AS p
+        WHERE NOT EXISTS (
+            SELECT FROM placed AS q
+            WHERE q.project_id = p.project_id AND q.ord::integer <= p.ord::integer
+                AND q.requested_index IS NOT NULL
+                AND CASE WHEN q.requested_index ~ '^[0-9]{1,9}$'
+                    THEN q.requested_index::integer < q.order_index ELSE true END)
+    ),
     inserted AS (
         INSERT INTO public.scene_drafts AS s (
             id, user_id, project_id, order_index, prompt_text, duration, scene_type, shot_type
@@ -392,7 +405,7 @@ BEGIN
             p.id, v_user, p.project_id, p.order_index, p.args ->> 'prompt_text',
             (p.args ->> 'duration')::double precision, p.args ->> 'scene_type',
             p.args ->> 'shot_type'
-        FROM placed AS p
+        FROM at_end AS p
         ORDER BY p.ord::integer
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*

@@ -32,10 +32,13 @@ BEGIN
 END;
 $$;
 
--- Records applied mutations (each {mutation_id, outcome}) for the signed-in user, in the
+-- Records applied mutations (ids and outcomes, in pairs) for the signed-in user, in the
 -- transaction (or subtransaction) of their effects.
 DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_record_mutations(p_client_id uuid, p_records jsonb)
+DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid, bigint [], jsonb []);
+CREATE OR REPLACE FUNCTION private.sync_record_mutations(
+    p_client_id uuid, p_mutation_ids bigint [], p_outcomes jsonb []
+)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -46,7 +49,7 @@ DECLARE
 BEGIN
     INSERT INTO private.sync_mutations (user_id, client_id, mutation_id, outcome)
     SELECT v_user, p_client_id, r.mutation_id, r.outcome
-    FROM jsonb_to_recordset(p_records) AS r (mutation_id bigint, outcome jsonb);
+    FROM unnest(p_mutation_ids, p_outcomes) AS r (mutation_id, outcome);
 END;
 $$;
 
@@ -245,14 +248,15 @@ END;
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_recorded_mutations(uuid, bigint []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
+FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_classify_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_plan_batch(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutations(uuid, bigint [])
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb)
 TO authenticated, service_role;

@@ -141,14 +141,18 @@ BEGIN
             WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
+    -- Each project's creates up to (not including) its first one before the end.
     at_end AS (
-        SELECT p.* FROM placed AS p
-        WHERE NOT EXISTS (
-            SELECT FROM placed AS q
-            WHERE q.project_id = p.project_id AND q.ord::integer <= p.ord::integer
-                AND q.requested_index IS NOT NULL
-                AND CASE WHEN q.requested_index ~ '^[0-9]{1,9}$'
-                    THEN q.requested_index::integer < q.order_index ELSE true END)
+        SELECT b.* FROM (
+            SELECT p.*, bool_or(CASE
+                WHEN p.requested_index IS NULL THEN false
+                WHEN p.requested_index ~ '^[0-9]{1,9}$'
+                    THEN p.requested_index::integer < p.order_index
+                ELSE true
+            END) OVER (PARTITION BY p.project_id ORDER BY p.ord::integer) AS before_end
+            FROM placed AS p
+        ) AS b
+        WHERE NOT b.before_end
     ),
     inserted AS (
         INSERT INTO public.scene_drafts AS s (
@@ -463,14 +467,12 @@ BEGIN
                 WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
                 ELSE private.sync_reorder_scenes(p_client_id, p_group)
             END;
-            PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
-                jsonb_build_object(
-                    'mutation_id', r -> 'mutation_id',
-                    'outcome', jsonb_build_object(
-                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                        'id', e -> 'mutation' ->> 'id')
-                        || (r - ARRAY['mutation_id', 'outcome'])
-                )), '[]'::jsonb))
+            PERFORM private.sync_record_mutations(p_client_id,
+                coalesce(array_agg((r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(jsonb_build_object(
+                    'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                    'id', e -> 'mutation' ->> 'id')
+                    || (r - ARRAY['mutation_id', 'outcome'])), '{}'))
             FROM jsonb_array_elements(p_group) AS e
             CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
             WHERE x.r ->> 'outcome' = 'applied';

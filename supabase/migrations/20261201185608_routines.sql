@@ -4,6 +4,8 @@
 
 SET check_function_bodies = off;
 
+DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid,jsonb);
+
 CREATE OR REPLACE FUNCTION private.sync_upsert_screenplay(p_id uuid, p_base_version bigint, p_values jsonb)
  RETURNS public.screenplays
  LANGUAGE plpgsql
@@ -248,6 +250,21 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_record_mutations(p_client_id uuid, p_mutation_ids bigint[], p_outcomes jsonb[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+BEGIN
+    INSERT INTO private.sync_mutations (user_id, client_id, mutation_id, outcome)
+    SELECT v_user, p_client_id, r.mutation_id, r.outcome
+    FROM unnest(p_mutation_ids, p_outcomes) AS r (mutation_id, outcome);
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
  RETURNS TABLE(ord integer, mutation jsonb, rank integer, scopes text[], result jsonb)
  LANGUAGE plpgsql
@@ -388,14 +405,18 @@ BEGIN
             WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
+    -- Each project's creates up to (not including) its first one before the end.
     at_end AS (
-        SELECT p.* FROM placed AS p
-        WHERE NOT EXISTS (
-            SELECT FROM placed AS q
-            WHERE q.project_id = p.project_id AND q.ord::integer <= p.ord::integer
-                AND q.requested_index IS NOT NULL
-                AND CASE WHEN q.requested_index ~ '^[0-9]{1,9}$'
-                    THEN q.requested_index::integer < q.order_index ELSE true END)
+        SELECT b.* FROM (
+            SELECT p.*, bool_or(CASE
+                WHEN p.requested_index IS NULL THEN false
+                WHEN p.requested_index ~ '^[0-9]{1,9}$'
+                    THEN p.requested_index::integer < p.order_index
+                ELSE true
+            END) OVER (PARTITION BY p.project_id ORDER BY p.ord::integer) AS before_end
+            FROM placed AS p
+        ) AS b
+        WHERE NOT b.before_end
     ),
     inserted AS (
         INSERT INTO public.scene_drafts AS s (
@@ -631,5 +652,58 @@ BEGIN
                 AND p.user_id = (SELECT v_user));
 END;
 $function$;
+
+CREATE OR REPLACE FUNCTION private.sync_apply_group(p_client_id uuid, p_rank integer, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_results jsonb := '{}'::jsonb;
+    v_entry jsonb;
+    v_state text;
+    v_hint text;
+BEGIN
+    IF p_rank IN (10, 40, 50, 60, 70) THEN
+        BEGIN
+            v_results := CASE p_rank
+                WHEN 10 THEN private.sync_upsert_projects(p_group)
+                WHEN 40 THEN private.sync_create_scenes(p_group)
+                WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
+                ELSE private.sync_reorder_scenes(p_client_id, p_group)
+            END;
+            PERFORM private.sync_record_mutations(p_client_id,
+                coalesce(array_agg((r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(jsonb_build_object(
+                    'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                    'id', e -> 'mutation' ->> 'id')
+                    || (r - ARRAY['mutation_id', 'outcome'])), '{}'))
+            FROM jsonb_array_elements(p_group) AS e
+            CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
+            WHERE x.r ->> 'outcome' = 'applied';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
+            IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
+                RAISE;
+            END IF;
+            v_results := '{}'::jsonb;
+        END;
+    END IF;
+    FOR v_entry IN
+        SELECT e FROM jsonb_array_elements(p_group) AS e
+        WHERE NOT v_results ? (e ->> 'ord')
+        ORDER BY (e ->> 'ord')::integer
+    LOOP
+        v_results := v_results || jsonb_build_object(
+            v_entry ->> 'ord', private.sync_push_one(p_client_id, v_entry -> 'mutation'));
+    END LOOP;
+    RETURN v_results;
+END;
+$function$;
+
+GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid,bigint[],jsonb[]) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid,bigint[],jsonb[]) TO service_role;
 
 RESET check_function_bodies;

@@ -37,9 +37,10 @@ def replay_work(projects: int) -> list[dict[str, Any]]:
     for _ in range(projects):
         project = str(uuid.uuid4())
         add("project_overview", "upsert", project, {"title": "Replayed"})
+        # Numbered as the client numbers its new scenes (after the ones it has).
         scenes = [(s, add("scene_drafts", "create", s, {"project_id": project,
-                   "prompt_text": "Scene", "duration": 2.0}))
-                  for s in (str(uuid.uuid4()) for _ in range(SCENES))]  # fmt: skip
+                   "prompt_text": "Scene", "duration": 2.0, "order_index": k}))
+                  for k, s in enumerate(str(uuid.uuid4()) for _ in range(SCENES))]  # fmt: skip
         add("scene_drafts", "update", scenes[0][0], {"patch": {"prompt_text": "Edited"}},
             base_version=None, base_mutation_id=scenes[0][1])  # fmt: skip
         add("scene_drafts", "reorder", project,

@@ -118,7 +118,7 @@ DECLARE
 BEGIN
     PERFORM private.sync_check_columns(p_values, ARRAY['title', 'content', 'archived']);
     SELECT * INTO v_row FROM public.screenplays AS s
-    WHERE s.id = p_id AND s.user_id = v_user
+    WHERE s.id = p_id AND s.user_id = (SELECT v_user)
     FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO public.screenplays (id, user_id, title, content, archived)
@@ -132,7 +132,7 @@ BEGIN
         END IF;
         -- Someone inserted it meanwhile: ours (then update it) or not (then it is not found).
         SELECT * INTO v_row FROM public.screenplays AS s
-        WHERE s.id = p_id AND s.user_id = v_user
+        WHERE s.id = p_id AND s.user_id = (SELECT v_user)
         FOR UPDATE;
         IF NOT FOUND THEN
             PERFORM private.raise_error('not_found', 'no such screenplay');
@@ -153,7 +153,7 @@ BEGIN
         archived = CASE
             WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
         END
-    WHERE s.id = p_id AND s.user_id = v_user
+    WHERE s.id = p_id AND s.user_id = (SELECT v_user)
     RETURNING * INTO v_row;
     RETURN v_row;
 END;
@@ -176,7 +176,7 @@ BEGIN
     PERFORM private.sync_check_columns(
         p_values, ARRAY['screenplay_id', 'heading', 'content', 'order_index', 'archived']);
     SELECT * INTO v_row FROM public.screenplay_sections AS s
-    WHERE s.id = p_id AND s.user_id = v_user
+    WHERE s.id = p_id AND s.user_id = (SELECT v_user)
     FOR UPDATE;
     IF NOT FOUND THEN
         INSERT INTO public.screenplay_sections (
@@ -192,7 +192,7 @@ BEGIN
             RETURN v_row;
         END IF;
         SELECT * INTO v_row FROM public.screenplay_sections AS s
-        WHERE s.id = p_id AND s.user_id = v_user
+        WHERE s.id = p_id AND s.user_id = (SELECT v_user)
         FOR UPDATE;
         IF NOT FOUND THEN
             PERFORM private.raise_error('not_found', 'no such screenplay section');
@@ -221,7 +221,7 @@ BEGIN
         archived = CASE
             WHEN p_values ? 'archived' THEN (p_values ->> 'archived')::boolean ELSE s.archived
         END
-    WHERE s.id = p_id AND s.user_id = v_user
+    WHERE s.id = p_id AND s.user_id = (SELECT v_user)
     RETURNING * INTO v_row;
     RETURN v_row;
 END;
@@ -241,17 +241,17 @@ BEGIN
     IF p_table = 'screenplays' THEN
         UPDATE public.screenplays AS s
         SET archived = true, deleted_at = coalesce(s.deleted_at, now())
-        WHERE s.id = p_id AND s.user_id = v_user
+        WHERE s.id = p_id AND s.user_id = (SELECT v_user)
         RETURNING to_jsonb(s.*) INTO v_row;
         IF v_row IS NOT NULL THEN
             UPDATE public.screenplay_sections AS x
             SET archived = true, deleted_at = now()
-            WHERE x.screenplay_id = p_id AND x.user_id = v_user AND x.deleted_at IS NULL;
+            WHERE x.screenplay_id = p_id AND x.user_id = (SELECT v_user) AND x.deleted_at IS NULL;
         END IF;
     ELSE
         UPDATE public.screenplay_sections AS x
         SET archived = true, deleted_at = coalesce(x.deleted_at, now())
-        WHERE x.id = p_id AND x.user_id = v_user
+        WHERE x.id = p_id AND x.user_id = (SELECT v_user)
         RETURNING to_jsonb(x.*) INTO v_row;
     END IF;
     IF v_row IS NULL THEN
@@ -327,7 +327,7 @@ BEGIN
             )) AS r;
         SELECT to_jsonb(p) INTO v_row
         FROM public.project_overview AS p
-        WHERE p.project_id = v_project AND p.user_id = auth.uid();
+        WHERE p.project_id = v_project AND p.user_id = (SELECT auth.uid());
         RETURN jsonb_build_object('row', v_row, 'rows', v_rows);
     ELSIF p_table = 'clip_jobs' AND p_op = 'enqueue' THEN
         SELECT to_jsonb(r) INTO v_row

@@ -32,10 +32,13 @@ BEGIN
 END;
 $$;
 
--- Records applied mutations (each {mutation_id, outcome}) for the signed-in user, in the
+-- Records applied mutations (ids and outcomes, in pairs) for the signed-in user, in the
 -- transaction (or subtransaction) of their effects.
 DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_record_mutations(p_client_id uuid, p_records jsonb)
+DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid, bigint [], jsonb []);
+CREATE OR REPLACE FUNCTION private.sync_record_mutations(
+    p_client_id uuid, p_mutation_ids bigint [], p_outcomes jsonb []
+)
 RETURNS void
 LANGUAGE plpgsql
 SECURITY DEFINER
@@ -46,7 +49,7 @@ DECLARE
 BEGIN
     INSERT INTO private.sync_mutations (user_id, client_id, mutation_id, outcome)
     SELECT v_user, p_client_id, r.mutation_id, r.outcome
-    FROM jsonb_to_recordset(p_records) AS r (mutation_id bigint, outcome jsonb);
+    FROM unnest(p_mutation_ids, p_outcomes) AS r (mutation_id, outcome);
 END;
 $$;
 
@@ -80,9 +83,9 @@ AS $$
 $$;
 
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
--- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create at the
--- end, 45 scene create at an index, 50 scene update, 60 scene delete, 70 reorder, 80 recorded
--- before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
+-- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create (at
+-- the end, or at an index given as a number), 45 other scene creates, 50 scene update, 60 scene
+-- delete, 70 reorder, 80 recorded before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
 -- id>') and 'p:<project id>'.
 DROP FUNCTION IF EXISTS private.sync_classify_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
@@ -117,7 +120,7 @@ BEGIN
     scene_projects AS (
         SELECT s.id::text AS id, s.project_id::text AS project
         FROM public.scene_drafts AS s
-        WHERE s.user_id = auth.uid() AND s.id = ANY (ARRAY(
+        WHERE s.user_id = (SELECT auth.uid()) AND s.id = ANY (ARRAY(
             SELECT m.id::uuid FROM m
             WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete')))
     ),
@@ -136,8 +139,10 @@ BEGIN
                         WHEN 'archive' THEN 30 WHEN 'duplicate' THEN 35 ELSE 90 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'create'
                     AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN
+                    -- A create at a given index is usually one at the end (a client numbers
+                    -- its new scenes after the ones it has): the set step takes those.
                     CASE WHEN coalesce(jsonb_typeof(m.m -> 'args' -> 'order_index'), 'null')
-                        = 'null' THEN 40 ELSE 45 END
+                        IN ('null', 'number') THEN 40 ELSE 45 END
                 WHEN m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete') THEN
                     CASE m.op WHEN 'update' THEN 50 ELSE 60 END
                 WHEN m.tbl = 'scene_drafts' AND m.op = 'reorder'
@@ -243,14 +248,15 @@ END;
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_recorded_mutations(uuid, bigint []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
+FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_classify_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_plan_batch(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutations(uuid, bigint [])
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb)
 TO authenticated, service_role;

@@ -89,15 +89,19 @@ SET search_path = ''
 AS $$
 BEGIN
     PERFORM FROM public.project_overview AS p
-    WHERE p.project_id = ANY (p_ids) AND p.user_id = auth.uid() AND p.deleted_at IS NULL
+    WHERE p.project_id = ANY (p_ids) AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL
     ORDER BY p.project_id
     FOR UPDATE;
 END;
 $$;
 
 -- Scene creates at the end of their projects: one INSERT, order indexes continuing after each
--- project's highest live index in batch order. Ids already in use (replays, other users' rows)
--- and projects that are not the caller's live ones are left to the contract function.
+-- project's highest live index in batch order. A create at a given index is one at the end when
+-- that index is at or after the end (create_scene_draft clamps it there); from the first create
+-- of a project whose index is before the end, that project's creates are left to the contract
+-- function (in batch order, after the ones placed here), which shifts the scenes after it. Ids
+-- already in use (replays, other users' rows) and projects that are not the caller's live ones
+-- are left to the contract function too.
 DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
 CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
 RETURNS jsonb
@@ -114,7 +118,9 @@ BEGIN
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
-            e -> 'mutation' -> 'args' AS args
+            e -> 'mutation' -> 'args' AS args,
+            CASE WHEN jsonb_typeof(e -> 'mutation' -> 'args' -> 'order_index') = 'number'
+                THEN e -> 'mutation' -> 'args' ->> 'order_index' END AS requested_index
         FROM jsonb_array_elements(p_group) AS e
         WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
             AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
@@ -125,15 +131,28 @@ BEGIN
     placed AS (
         SELECT m.*,
             (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = m.project_id AND s.user_id = v_user
+             WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
                  AND NOT s.archived AND s.deleted_at IS NULL)
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
         WHERE EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL)
+            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+    ),
+    -- Each project's creates up to (not including) its first one before the end.
+    at_end AS (
+        SELECT b.* FROM (
+            SELECT p.*, bool_or(CASE
+                WHEN p.requested_index IS NULL THEN false
+                WHEN p.requested_index ~ '^[0-9]{1,9}$'
+                    THEN p.requested_index::integer < p.order_index
+                ELSE true
+            END) OVER (PARTITION BY p.project_id ORDER BY p.ord::integer) AS before_end
+            FROM placed AS p
+        ) AS b
+        WHERE NOT b.before_end
     ),
     inserted AS (
         INSERT INTO public.scene_drafts AS s (
@@ -143,7 +162,7 @@ BEGIN
             p.id, v_user, p.project_id, p.order_index, p.args ->> 'prompt_text',
             (p.args ->> 'duration')::double precision, p.args ->> 'scene_type',
             p.args ->> 'shot_type'
-        FROM placed AS p
+        FROM at_end AS p
         ORDER BY p.ord::integer
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
@@ -203,9 +222,9 @@ AS $$
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT DISTINCT s.project_id FROM public.scene_drafts AS s
-        WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()));
+        WHERE s.id = ANY (p_ids) AND s.user_id = (SELECT auth.uid())));
     PERFORM FROM public.scene_drafts AS s
-    WHERE s.id = ANY (p_ids) AND s.user_id = auth.uid()
+    WHERE s.id = ANY (p_ids) AND s.user_id = (SELECT auth.uid())
     ORDER BY s.id
     FOR UPDATE;
 END;
@@ -243,6 +262,12 @@ BEGIN
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
     ),
+    -- The group's scenes, looked up by their ids alone (the owner key), so no estimate of the
+    -- user's rows can turn the lookup into a walk over them.
+    scenes AS MATERIALIZED (
+        SELECT s.* FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
     checked AS (
         SELECT m.*, to_jsonb(s) AS cur,
             (SELECT array_agg(k.key ORDER BY k.key) FILTER (
@@ -253,13 +278,9 @@ BEGIN
                 SELECT FROM jsonb_each(m.patch) AS k
                 WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
-        -- The scenes are looked up by the group's ids (the primary key), whatever the
-        -- estimates of the group's rows.
-        INNER JOIN public.scene_drafts AS s
-            ON s.id = m.id AND s.id = ANY (v_ids) AND s.user_id = v_user
-                AND s.deleted_at IS NULL AND m.base <= s.version
+        INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
         INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     updated AS (
         UPDATE public.scene_drafts AS s
@@ -311,17 +332,20 @@ DECLARE
     v_results jsonb;
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    WITH checked AS (
+    -- The group's scenes by their ids alone, as in private.sync_update_scenes.
+    WITH scenes AS MATERIALIZED (
+        SELECT s.* FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
+    checked AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
             s.deleted_at IS NOT NULL AS gone
         FROM jsonb_array_elements(p_group) AS e
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
             ON b.ord = e ->> 'ord' AND NOT b.foreign_base
-        INNER JOIN public.scene_drafts AS s
-            ON s.id = (e -> 'mutation' ->> 'id')::uuid AND s.id = ANY (v_ids)
-                AND s.user_id = v_user
+        INNER JOIN scenes AS s ON s.id = (e -> 'mutation' ->> 'id')::uuid
         INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = v_user AND p.deleted_at IS NULL
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     deleted AS (
         UPDATE public.scene_drafts AS s
@@ -384,7 +408,7 @@ BEGIN
     FROM m
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
-        WHERE s.project_id = m.project_id AND s.user_id = v_user
+        WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
             AND NOT s.archived AND s.deleted_at IS NULL
     ) AS live
     WHERE cardinality(m.ids) = cardinality(live.ids)
@@ -392,12 +416,12 @@ BEGIN
         AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
         AND EXISTS (
             SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = v_user AND p.deleted_at IS NULL);
+            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL);
     UPDATE public.scene_drafts AS s
     SET order_index = (o.n - 1)::integer
     FROM jsonb_array_elements(v_valid) AS v,
         jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
-    WHERE s.id = o.id::uuid AND s.user_id = v_user AND s.order_index <> o.n - 1
+    WHERE s.id = o.id::uuid AND s.user_id = (SELECT v_user) AND s.order_index <> o.n - 1
         AND s.id = ANY (ARRAY(
             SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
                 jsonb_array_elements_text(x -> 'ids') AS i));
@@ -408,12 +432,12 @@ BEGIN
                 'row', to_jsonb(p), 'rows', (
                 SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
                 FROM public.scene_drafts AS s
-                WHERE s.project_id = p.project_id AND s.user_id = v_user
+                WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
                     AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
         FROM jsonb_array_elements(v_valid) AS v
         INNER JOIN public.project_overview AS p
             ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
-                AND p.user_id = v_user);
+                AND p.user_id = (SELECT v_user));
 END;
 $$;
 
@@ -443,14 +467,12 @@ BEGIN
                 WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
                 ELSE private.sync_reorder_scenes(p_client_id, p_group)
             END;
-            PERFORM private.sync_record_mutations(p_client_id, coalesce(jsonb_agg(
-                jsonb_build_object(
-                    'mutation_id', r -> 'mutation_id',
-                    'outcome', jsonb_build_object(
-                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                        'id', e -> 'mutation' ->> 'id')
-                        || (r - ARRAY['mutation_id', 'outcome'])
-                )), '[]'::jsonb))
+            PERFORM private.sync_record_mutations(p_client_id,
+                coalesce(array_agg((r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(jsonb_build_object(
+                    'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                    'id', e -> 'mutation' ->> 'id')
+                    || (r - ARRAY['mutation_id', 'outcome'])), '{}'))
             FROM jsonb_array_elements(p_group) AS e
             CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
             WHERE x.r ->> 'outcome' = 'applied';

@@ -1,7 +1,7 @@
 -- Set-based push: a batch applied in waves of (table, op) groups keeps every per-mutation
 -- outcome, its order, exactly-once replay and sends one hint per user per transaction.
 SET LOCAL search_path = extensions, public;
-SELECT plan(16);
+SELECT plan(19);
 
 SELECT '# setup ' || set_config('t.owner', tests.create_user('sets@example.com')::text, true);
 SELECT coalesce(tests.authenticate_as(current_setting('t.owner')::uuid)::text, '');
@@ -138,6 +138,48 @@ SELECT is(
          "id": "5e000000-0000-0000-0000-000000000020", "args": {"title": "Late"}}
      ]') -> 'results') AS r),
     ARRAY['rejected', 'applied'], 'a mutation never sees the effect of a later one');
+
+-- Creates at given indexes (as a client numbers its new scenes): those at the end are one set;
+-- from the first one before the end, its project's creates apply one at a time, in order.
+SELECT '# setup ' || set_config('t.indexed', (
+    SELECT jsonb_agg(m ORDER BY n)::text FROM (
+        SELECT 0 AS n, jsonb_build_object('mutation_id', 30, 'table', 'project_overview',
+            'op', 'upsert', 'id', '5e000000-0000-0000-0000-000000000030',
+            'args', jsonb_build_object('title', 'Indexed')) AS m
+        UNION ALL
+        SELECT k AS n, jsonb_build_object('mutation_id', 30 + k, 'table', 'scene_drafts',
+            'op', 'create', 'id', '5f000000-0000-0000-0000-00000000003' || k,
+            'args', jsonb_build_object('project_id', '5e000000-0000-0000-0000-000000000030',
+                'prompt_text', 'Scene ' || k, 'duration', 2,
+                'order_index', ('{0, 1, 2, 0, 10}'::int [])[k])) AS m
+        FROM generate_series(1, 5) AS k
+    ) AS b), true);
+
+SELECT is(
+    (SELECT max((e ->> 'wave')::int) FROM jsonb_array_elements(
+        private.sync_plan_batch('5c000000-0000-0000-0000-0000000000aa',
+            current_setting('t.indexed')::jsonb)) AS e),
+    1, 'a project and its creates at given indexes share one wave');
+
+SELECT '# setup ' || set_config('t.indexed_result', public.sync_push(
+    '5c000000-0000-0000-0000-0000000000aa', current_setting('t.indexed')::jsonb)::text, true);
+
+SELECT results_eq(
+    $$SELECT r ->> 'outcome', (r -> 'row' ->> 'order_index')::int
+      FROM jsonb_array_elements(current_setting('t.indexed_result')::jsonb -> 'results')
+          WITH ORDINALITY AS x (r, n)
+      WHERE n > 1 ORDER BY n$$,
+    $$VALUES ('applied', 0), ('applied', 1), ('applied', 2), ('applied', 0), ('applied', 4)$$,
+    'creates at the end take their indexes, one before the end takes its own, one past the end '
+    'goes to the end');
+
+SELECT results_eq(
+    $$SELECT id::text, order_index FROM public.scene_drafts
+      WHERE project_id = '5e000000-0000-0000-0000-000000000030' ORDER BY order_index$$,
+    $$VALUES ('5f000000-0000-0000-0000-000000000034', 0), ('5f000000-0000-0000-0000-000000000031', 1),
+             ('5f000000-0000-0000-0000-000000000032', 2), ('5f000000-0000-0000-0000-000000000033', 3),
+             ('5f000000-0000-0000-0000-000000000035', 4)$$,
+    'a create before the end shifted the scenes after it, as one at a time would');
 
 -- Hints: one per user for the whole transaction, naming its first changed row.
 SELECT coalesce(tests.clear_authentication()::text, '');

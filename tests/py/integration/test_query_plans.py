@@ -195,3 +195,133 @@ def test_a_later_sync_pull_page_starts_at_the_cursors_row_in_the_pull_index(
     ]
     assert positioned, scans
     assert all(s["Actual Rows"] <= 3 for s in positioned), positioned
+
+
+@pytest.fixture
+def unseen_user(admin_conn: Conn) -> tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]]:
+    """Other users' rows, analyzed, then a user with many rows the statistics never saw (a new
+    user who imported a lot): the user, and each of their projects' scenes in order."""
+    # Fewer users than the statistics target: each one is a most common value, so the planner
+    # believes that a user it has not seen has no rows at all.
+    admin_conn.execute(
+        "INSERT INTO auth.users (id, email)"
+        " SELECT gen_random_uuid(), 'other' || n || '@example.com' FROM generate_series(1, 40) n"
+    )
+    admin_conn.execute(
+        "INSERT INTO public.project_overview (project_id, user_id, title)"
+        " SELECT gen_random_uuid(), u.id, 'Project ' || n"
+        " FROM public.app_users u, generate_series(1, 10) n"
+    )
+    admin_conn.execute(
+        "INSERT INTO public.scene_drafts"
+        " (id, user_id, project_id, order_index, prompt_text, duration)"
+        " SELECT gen_random_uuid(), p.user_id, p.project_id, n, 'Scene ' || n, 3"
+        " FROM public.project_overview p, generate_series(0, 9) n"
+    )
+    admin_conn.execute("ANALYZE")
+    user = uuid.uuid4()
+    admin_conn.execute(
+        "INSERT INTO auth.users (id, email) VALUES (%s, 'importer@example.com')", (user,)
+    )
+    admin_conn.execute(
+        "INSERT INTO public.project_overview (project_id, user_id, title)"
+        " SELECT gen_random_uuid(), %s, 'Imported ' || n FROM generate_series(1, 30) n",
+        (user,),
+    )
+    admin_conn.execute(
+        "INSERT INTO public.scene_drafts"
+        " (id, user_id, project_id, order_index, prompt_text, duration)"
+        " SELECT gen_random_uuid(), p.user_id, p.project_id, n, 'Scene ' || n, 3"
+        " FROM public.project_overview p, generate_series(0, 19) n WHERE p.user_id = %s",
+        (user,),
+    )
+    scenes: dict[uuid.UUID, list[uuid.UUID]] = {}
+    for project, scene in admin_conn.execute(
+        "SELECT project_id, id FROM public.scene_drafts WHERE user_id = %s"
+        " ORDER BY project_id, order_index",
+        (user,),
+    ):
+        scenes.setdefault(project, []).append(scene)
+    return user, scenes
+
+
+def _user_leading_indexes(conn: Conn) -> set[str]:
+    """The indexes of the large tables whose first column is user_id."""
+    rows = conn.execute(
+        """
+        SELECT c.relname FROM pg_index AS i
+        JOIN pg_class AS c ON c.oid = i.indexrelid
+        JOIN pg_attribute AS a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+        WHERE i.indrelid IN ('public.project_overview'::regclass, 'public.scene_drafts'::regclass)
+            AND a.attname = 'user_id'
+        """
+    ).fetchall()
+    return {r[0] for r in rows}
+
+
+def _push_statement_scans(conn: Conn, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The scans of the large tables by statements written in sync_push's own functions (the
+    triggers' statements have tests of their own)."""
+    sources = [
+        r[0]
+        for r in conn.execute(
+            "SELECT p.prosrc FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace"
+            " WHERE n.nspname IN ('public', 'private') AND p.proname LIKE 'sync\\_%'"
+        )
+    ]
+    found: list[dict[str, Any]] = []
+
+    def walk(node: dict[str, Any]) -> None:
+        if node.get("Relation Name") in LARGE_TABLES and node["Node Type"] != "ModifyTable":
+            found.append(node)
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for plan in plans:
+        text = plan.get("Query Text", "")
+        if any(text in source for source in sources):
+            walk(plan["Plan"])
+    return found
+
+
+def test_sync_push_finds_rows_by_key_when_the_statistics_have_not_seen_the_users_rows(
+    unseen_user: tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]],
+    plan_capture: tuple[Conn, list[dict[str, Any]]],
+) -> None:
+    # Planned for a user with no rows, a lookup by id or project that walks the user's index
+    # reads every row of the user; by key it reads the rows it names, however many the user has.
+    user, projects = unseen_user
+    conn, plans = plan_capture
+    mutations: list[dict[str, Any]] = []
+
+    def add(table: str, op: str, row: uuid.UUID, args: dict[str, Any]) -> None:
+        mutations.append({"mutation_id": len(mutations) + 1, "table": table, "op": op,
+                          "id": str(row), "args": args})  # fmt: skip
+
+    add("project_overview", "upsert", uuid.uuid4(), {"title": "New"})
+    for project, scenes in list(projects.items())[:5]:
+        created = uuid.uuid4()
+        add("scene_drafts", "create", created,
+            {"project_id": str(project), "prompt_text": "New", "duration": 2.0})  # fmt: skip
+        add("scene_drafts", "update", scenes[0], {"patch": {"prompt_text": "Edited"}})
+        mutations[-1]["base_version"] = 1
+        order = [str(s) for s in reversed([*scenes, created])]
+        add("scene_drafts", "reorder", project, {"project_id": str(project), "ordered_ids": order})
+        add("scene_drafts", "delete", scenes[1], {})
+    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
+    plans.clear()
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        answer = conn.execute(
+            "SELECT public.sync_push(%s, %s::jsonb)", (str(uuid.uuid4()), json.dumps(mutations))
+        ).fetchone()
+    assert answer is not None
+    assert {r["outcome"] for r in answer[0]["results"]} == {"applied"}, answer
+    scans = _push_statement_scans(conn, plans)
+    assert any(s["Relation Name"] == "scene_drafts" for s in scans), plans
+    user_leading = _user_leading_indexes(conn)
+    walks = [
+        (s["Relation Name"], s["Node Type"], s.get("Index Name"), s.get("Index Cond"))
+        for s in scans
+        if s["Node Type"] == "Seq Scan" or s.get("Index Name") in user_leading
+    ]
+    assert walks == []

@@ -4,7 +4,223 @@
 
 SET check_function_bodies = off;
 
+DROP FUNCTION IF EXISTS private.check_sync_owner(uuid,uuid);
+
 DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid,jsonb);
+
+CREATE OR REPLACE FUNCTION private.stamp_project_overview()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v bigint := OLD.version + 1;
+    v_changed jsonb;
+BEGIN
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
+    v_changed := jsonb_strip_nulls(jsonb_build_object(
+        'project_id', CASE WHEN NEW.project_id IS DISTINCT FROM OLD.project_id THEN v END,
+        'title', CASE WHEN NEW.title IS DISTINCT FROM OLD.title THEN v END,
+        'archived', CASE WHEN NEW.archived IS DISTINCT FROM OLD.archived THEN v END,
+        'scene_count', CASE WHEN NEW.scene_count IS DISTINCT FROM OLD.scene_count THEN v END,
+        'total_duration',
+        CASE WHEN NEW.total_duration IS DISTINCT FROM OLD.total_duration THEN v END,
+        'project_created_at',
+        CASE WHEN NEW.project_created_at IS DISTINCT FROM OLD.project_created_at THEN v END,
+        'last_updated', CASE WHEN NEW.last_updated IS DISTINCT FROM OLD.last_updated THEN v END,
+        'deleted_at', CASE WHEN NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN v END,
+        'duplicated_from',
+        CASE WHEN NEW.duplicated_from IS DISTINCT FROM OLD.duplicated_from THEN v END
+    ));
+    IF v_changed = '{}'::jsonb THEN
+        RETURN OLD;
+    END IF;
+    NEW.version := v;
+    NEW.field_versions := OLD.field_versions || v_changed;
+    NEW.sync_txid := pg_current_xact_id();
+    NEW.last_updated := now();
+    RETURN NEW;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.stamp_scene_drafts()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v bigint := OLD.version + 1;
+    v_changed jsonb;
+BEGIN
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
+    v_changed := jsonb_strip_nulls(jsonb_build_object(
+        'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
+        'project_id', CASE WHEN NEW.project_id IS DISTINCT FROM OLD.project_id THEN v END,
+        'order_index', CASE WHEN NEW.order_index IS DISTINCT FROM OLD.order_index THEN v END,
+        'prompt_text', CASE WHEN NEW.prompt_text IS DISTINCT FROM OLD.prompt_text THEN v END,
+        'duration', CASE WHEN NEW.duration IS DISTINCT FROM OLD.duration THEN v END,
+        'scene_type', CASE WHEN NEW.scene_type IS DISTINCT FROM OLD.scene_type THEN v END,
+        'shot_type', CASE WHEN NEW.shot_type IS DISTINCT FROM OLD.shot_type THEN v END,
+        'archived', CASE WHEN NEW.archived IS DISTINCT FROM OLD.archived THEN v END,
+        'deleted_at', CASE WHEN NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN v END,
+        'created_at', CASE WHEN NEW.created_at IS DISTINCT FROM OLD.created_at THEN v END
+    ));
+    IF v_changed = '{}'::jsonb THEN
+        RETURN OLD;
+    END IF;
+    NEW.version := v;
+    NEW.field_versions := OLD.field_versions || v_changed;
+    NEW.sync_txid := pg_current_xact_id();
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.stamp_screenplays()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v bigint := OLD.version + 1;
+    v_changed jsonb;
+BEGIN
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
+    v_changed := jsonb_strip_nulls(jsonb_build_object(
+        'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
+        'title', CASE WHEN NEW.title IS DISTINCT FROM OLD.title THEN v END,
+        'content', CASE WHEN NEW.content IS DISTINCT FROM OLD.content THEN v END,
+        'archived', CASE WHEN NEW.archived IS DISTINCT FROM OLD.archived THEN v END,
+        'deleted_at', CASE WHEN NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN v END,
+        'created_at', CASE WHEN NEW.created_at IS DISTINCT FROM OLD.created_at THEN v END
+    ));
+    IF v_changed = '{}'::jsonb THEN
+        RETURN OLD;
+    END IF;
+    NEW.version := v;
+    NEW.field_versions := OLD.field_versions || v_changed;
+    NEW.sync_txid := pg_current_xact_id();
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.stamp_screenplay_sections()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v bigint := OLD.version + 1;
+    v_changed jsonb;
+BEGIN
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
+    v_changed := jsonb_strip_nulls(jsonb_build_object(
+        'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
+        'screenplay_id',
+        CASE WHEN NEW.screenplay_id IS DISTINCT FROM OLD.screenplay_id THEN v END,
+        'heading', CASE WHEN NEW.heading IS DISTINCT FROM OLD.heading THEN v END,
+        'content', CASE WHEN NEW.content IS DISTINCT FROM OLD.content THEN v END,
+        'order_index', CASE WHEN NEW.order_index IS DISTINCT FROM OLD.order_index THEN v END,
+        'archived', CASE WHEN NEW.archived IS DISTINCT FROM OLD.archived THEN v END,
+        'deleted_at', CASE WHEN NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN v END,
+        'created_at', CASE WHEN NEW.created_at IS DISTINCT FROM OLD.created_at THEN v END
+    ));
+    IF v_changed = '{}'::jsonb THEN
+        RETURN OLD;
+    END IF;
+    NEW.version := v;
+    NEW.field_versions := OLD.field_versions || v_changed;
+    NEW.sync_txid := pg_current_xact_id();
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.stamp_clip_jobs()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v bigint := OLD.version + 1;
+    v_changed jsonb;
+BEGIN
+    IF NEW.user_id IS DISTINCT FROM OLD.user_id THEN
+        PERFORM private.raise_error('forbidden', 'the owner of a row cannot change');
+    END IF;
+    v_changed := jsonb_strip_nulls(jsonb_build_object(
+        'id', CASE WHEN NEW.id IS DISTINCT FROM OLD.id THEN v END,
+        'user_key', CASE WHEN NEW.user_key IS DISTINCT FROM OLD.user_key THEN v END,
+        'project_id', CASE WHEN NEW.project_id IS DISTINCT FROM OLD.project_id THEN v END,
+        'scene_draft_id',
+        CASE WHEN NEW.scene_draft_id IS DISTINCT FROM OLD.scene_draft_id THEN v END,
+        'prompt', CASE WHEN NEW.prompt IS DISTINCT FROM OLD.prompt THEN v END,
+        'status', CASE WHEN NEW.status IS DISTINCT FROM OLD.status THEN v END,
+        'progress', CASE WHEN NEW.progress IS DISTINCT FROM OLD.progress THEN v END,
+        'charge', CASE WHEN NEW.charge IS DISTINCT FROM OLD.charge THEN v END,
+        'attempts', CASE WHEN NEW.attempts IS DISTINCT FROM OLD.attempts THEN v END,
+        'provider_job_id',
+        CASE WHEN NEW.provider_job_id IS DISTINCT FROM OLD.provider_job_id THEN v END,
+        'submitted_at', CASE WHEN NEW.submitted_at IS DISTINCT FROM OLD.submitted_at THEN v END,
+        'started_at', CASE WHEN NEW.started_at IS DISTINCT FROM OLD.started_at THEN v END,
+        'completed_at', CASE WHEN NEW.completed_at IS DISTINCT FROM OLD.completed_at THEN v END,
+        'canceled_at', CASE WHEN NEW.canceled_at IS DISTINCT FROM OLD.canceled_at THEN v END,
+        'refunded_at', CASE WHEN NEW.refunded_at IS DISTINCT FROM OLD.refunded_at THEN v END,
+        'download_url', CASE WHEN NEW.download_url IS DISTINCT FROM OLD.download_url THEN v END,
+        'error_message',
+        CASE WHEN NEW.error_message IS DISTINCT FROM OLD.error_message THEN v END,
+        'deleted_at', CASE WHEN NEW.deleted_at IS DISTINCT FROM OLD.deleted_at THEN v END,
+        'created_at', CASE WHEN NEW.created_at IS DISTINCT FROM OLD.created_at THEN v END
+    ));
+    IF v_changed = '{}'::jsonb THEN
+        RETURN OLD;
+    END IF;
+    NEW.version := v;
+    NEW.field_versions := OLD.field_versions || v_changed;
+    NEW.sync_txid := pg_current_xact_id();
+    NEW.updated_at := now();
+    RETURN NEW;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.refresh_project_totals(p_project_ids uuid[])
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+BEGIN
+    UPDATE public.project_overview AS p
+    SET scene_count = t.scene_count, total_duration = t.total_duration, last_updated = now()
+    FROM (
+        SELECT
+            s.project_id,
+            count(*) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL) AS scene_count,
+            coalesce(
+                sum(s.duration) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL), 0
+            ) AS total_duration
+        FROM public.scene_drafts AS s
+        WHERE s.project_id = ANY (p_project_ids)
+        GROUP BY s.project_id
+    ) AS t
+    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id
+        -- A project already touched by this transaction with the same totals is left alone:
+        -- writing it again would change nothing but cost a row version and its triggers.
+        AND (
+            p.last_updated IS DISTINCT FROM now()
+            OR p.scene_count IS DISTINCT FROM t.scene_count
+            OR p.total_duration IS DISTINCT FROM t.total_duration
+        );
+END;
+$function$;
 
 CREATE OR REPLACE FUNCTION private.sync_upsert_screenplay(p_id uuid, p_base_version bigint, p_values jsonb)
  RETURNS public.screenplays

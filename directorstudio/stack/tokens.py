@@ -63,6 +63,10 @@ class VerifiedTokens:
     def __len__(self) -> int:
         return len(self._entries)
 
+    def __contains__(self, token: object) -> bool:
+        with self._lock:
+            return any(kept == token for kept, _ in self._entries)
+
     def decode(
         self, token: str, keys: StackKeys, *, now: float, audience: str = AUDIENCE
     ) -> dict[str, Any]:

@@ -8,6 +8,7 @@ lookups between requests, as PostgREST's schema cache does (reloaded on ``NOTIFY
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -129,6 +130,9 @@ class SchemaCache:
 
     def __init__(self) -> None:
         self._routines: dict[str, list[Routine]] = {}
+        self._reloaded = threading.Condition()
+        self.reloads = 0
+        """How many times the cache was emptied as a whole."""
 
     def __contains__(self, name: object) -> bool:
         return name in self._routines
@@ -154,6 +158,15 @@ class SchemaCache:
     def reload(self) -> None:
         """Read every function from the catalog again on its next call."""
         self._routines.clear()
+        with self._reloaded:
+            self.reloads += 1
+            self._reloaded.notify_all()
+
+    def wait_for_reload(self, after: int, timeout: float) -> bool:
+        """Block (another thread than the one reloading) until :attr:`reloads` exceeds
+        ``after``; whether it did within ``timeout`` seconds."""
+        with self._reloaded:
+            return self._reloaded.wait_for(lambda: self.reloads > after, timeout)
 
 
 def choose_routine(name: str, candidates: list[Routine], given: set[str]) -> Routine:

@@ -23,8 +23,8 @@ RELOAD_TIMEOUT = 10.0
 
 
 def _create(admin_conn: Conn, definition: str, signature: str) -> None:
-    admin_conn.execute(definition)  # type: ignore[arg-type]
-    admin_conn.execute(f"GRANT EXECUTE ON FUNCTION public.{signature} TO anon")  # type: ignore[arg-type]
+    admin_conn.execute(definition)
+    admin_conn.execute(f"GRANT EXECUTE ON FUNCTION public.{signature} TO anon")
 
 
 def _call(gateway: RunningGateway, name: str, args: dict[str, Any] | None = None) -> Any:

@@ -13,12 +13,14 @@ from typing import Any
 
 from aiohttp import web
 
+from directorstudio.contracts.postgrest.catalog import SchemaCache
 from directorstudio.contracts.postgrest.context import API_ROLES
 from directorstudio.server import limits
 from directorstudio.stack.db import ConnectionPool
 from directorstudio.stack.keys import StackKeys
+from directorstudio.stack.tokens import VerifiedTokens
 
-__all__ = ["API_ROLES", "CONFIG_KEY", "POOL_KEY", "GatewayConfig"]
+__all__ = ["API_ROLES", "CONFIG_KEY", "POOL_KEY", "SCHEMA_KEY", "GatewayConfig"]
 
 
 @dataclass
@@ -36,6 +38,8 @@ class GatewayConfig:
     # supabase/config.toml's [auth.rate_limit] (per IP; none set, none enforced).
     auth_rate_limits: dict[str, int] = field(default_factory=dict)
     clock: Callable[[], float] = field(default=time.time)
+    # The claims of API callers' tokens verified before (checked against ``clock`` on use).
+    verified_tokens: VerifiedTokens = field(default_factory=VerifiedTokens)
 
     @property
     def auth_issuer(self) -> str:
@@ -44,6 +48,7 @@ class GatewayConfig:
 
 CONFIG_KEY = web.AppKey("config", GatewayConfig)
 POOL_KEY = web.AppKey("pool", ConnectionPool)
+SCHEMA_KEY = web.AppKey("schema", SchemaCache)
 
 
 def json_response(

@@ -1,13 +1,16 @@
 """The gateway's pool of async PostgreSQL connections (psycopg_pool).
 
 Each connection is checked when it is handed out, so one found broken (e.g. after PostgreSQL
-restarted) is replaced by a new one instead of failing the request that drew it. A database that
+restarted) is replaced by a new one instead of failing the request that drew it. The check costs
+a round trip only when the idle connection has something to read (a server that ended the
+session says so, or closes the socket): a healthy idle connection has nothing. A database that
 cannot be reached, or a connection lost during a request, is :class:`DatabaseUnavailable`:
 PostgREST's retryable JSON 503.
 """
 
 from __future__ import annotations
 
+import select
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -32,6 +35,22 @@ class DatabaseUnavailable(psycopg.OperationalError):
         return {"code": self.code, "details": self.details, "hint": None, "message": self.message}
 
 
+def has_input(socket: int) -> bool:
+    """Whether the socket has bytes (or its end) to read, without waiting."""
+    readable, _, _ = select.select([socket], [], [], 0)
+    return bool(readable)
+
+
+async def check_idle_connection(conn: AsyncConn) -> None:
+    """Raise unless ``conn`` still works: a closed or broken one fails at once; one with input
+    waiting while idle (a termination notice, the socket's end) gets psycopg_pool's round-trip
+    check."""
+    if conn.closed or conn.broken:
+        raise psycopg.OperationalError("the connection is closed")
+    if has_input(conn.pgconn.socket):
+        await AsyncConnectionPool.check_connection(conn)
+
+
 class ConnectionPool:
     """At most ``size`` autocommit connections to ``url``, opened on demand and reused."""
 
@@ -44,7 +63,7 @@ class ConnectionPool:
             max_size=size,
             open=False,
             kwargs={"autocommit": True},
-            check=AsyncConnectionPool.check_connection,
+            check=check_idle_connection,
             name="gateway",
         )
         self._opened = False

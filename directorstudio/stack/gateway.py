@@ -9,8 +9,15 @@ from collections.abc import Awaitable, Callable
 from aiohttp import web
 
 from directorstudio.contracts.postgrest import errors as pgrst_errors
+from directorstudio.contracts.postgrest.catalog import SchemaCache
 from directorstudio.stack import admin, auth, functions, realtime, rest, tables
-from directorstudio.stack.common import CONFIG_KEY, POOL_KEY, GatewayConfig, json_response
+from directorstudio.stack.common import (
+    CONFIG_KEY,
+    POOL_KEY,
+    SCHEMA_KEY,
+    GatewayConfig,
+    json_response,
+)
 from directorstudio.stack.db import ConnectionPool, DatabaseUnavailable
 
 log = logging.getLogger("directorstudio.stack.gateway")
@@ -122,12 +129,17 @@ async def rendered_clip(request: web.Request) -> web.StreamResponse:
 
 
 def build_app(
-    config: GatewayConfig, pool: ConnectionPool, hub: realtime.RealtimeHub
+    config: GatewayConfig,
+    pool: ConnectionPool,
+    hub: realtime.RealtimeHub,
+    schema: SchemaCache | None = None,
 ) -> web.Application:
-    """The gateway application over ``pool``'s database."""
+    """The gateway application over ``pool``'s database (``schema``: the schema cache its
+    reload listener empties; a new one when None)."""
     app = web.Application(middlewares=[log_requests])
     app[CONFIG_KEY] = config
     app[POOL_KEY] = pool
+    app[SCHEMA_KEY] = schema if schema is not None else SchemaCache()
     app[HUB_KEY] = hub
     auth.add_routes(app)
     admin.add_routes(app)

@@ -20,11 +20,18 @@ from typing import Any
 
 import psycopg
 from aiohttp import web
+from psycopg import sql
 
 from directorstudio.contracts.errors import ERROR_SPECS, DirectorStudioError, ErrorCode
 from directorstudio.contracts.postgrest import catalog, errors, grammar, statements
 from directorstudio.contracts.postgrest.catalog import Routine
-from directorstudio.contracts.postgrest.context import EXPOSED_SCHEMA, RequestContext, apply_async
+from directorstudio.contracts.postgrest.context import (
+    CONTEXT_SQL,
+    EXPOSED_SCHEMA,
+    RequestContext,
+    apply_async,
+    context_params,
+)
 from directorstudio.contracts.postgrest.errors import PostgrestError
 from directorstudio.server import limits
 from directorstudio.stack import tokens
@@ -32,6 +39,7 @@ from directorstudio.stack.common import (
     API_ROLES,
     CONFIG_KEY,
     POOL_KEY,
+    SCHEMA_KEY,
     GatewayConfig,
     api_key_error,
     bearer_token,
@@ -42,6 +50,8 @@ from directorstudio.stack.db import AsyncConn
 
 OBJECT_MEDIA_TYPE = "application/vnd.pgrst.object+json"
 SERVED_MEDIA_TYPES = frozenset({"application/json", OBJECT_MEDIA_TYPE, "application/*", "*/*"})
+UNDEFINED_FUNCTION = "42883"
+READ_ONLY = "SET TRANSACTION READ ONLY"
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ def caller_of(request: web.Request, config: GatewayConfig) -> Caller:
     if token is None:
         return Caller("anon", {"role": "anon"})
     try:
-        claims = tokens.decode(token, config.keys, now=config.clock())
+        claims = config.verified_tokens.decode(token, config.keys, now=config.clock())
     except tokens.TokenError as error:
         code = "PGRST303" if error.expired else "PGRST301"
         raise PostgrestError(
@@ -136,29 +146,57 @@ async def run(
     HEAD): a page's row, or ``(rows affected,)``. With ``expect_one`` a page of other than one
     row is PGRST116 and the transaction is rolled back. ``privilege`` (a relation and a
     privilege) is checked first, so a caller without it is refused (42501) before its input is
-    looked at, and a write with nothing to change still needs it."""
+    looked at, and a write with nothing to change still needs it. Without either, the whole
+    transaction is one round trip (:func:`run_at_once`)."""
+    read_only = request.method in ("GET", "HEAD")
+    context = RequestContext(
+        caller.role,
+        caller.claims,
+        method=request.method,
+        path=request.path,
+        headers=dict(request.headers),
+    )
+    if not expect_one and privilege is None:
+        return await run_at_once(conn, context, statement, read_only=read_only)
     async with conn.transaction():
-        if request.method in ("GET", "HEAD"):
-            await conn.execute("SET TRANSACTION READ ONLY")
-        context = RequestContext(
-            caller.role,
-            caller.claims,
-            method=request.method,
-            path=request.path,
-            headers=dict(request.headers),
-        )
+        if read_only:
+            await conn.execute(READ_ONLY)
         await apply_async(conn, context)
         if privilege is not None:
             await check_privilege(conn, caller, *privilege)
         cursor = await conn.execute(statement.query, statement.params)
         if not statement.answers_page:
-            found = await cursor.fetchone() if cursor.description else None
-            return found if found is not None else (cursor.rowcount,)
+            return await _outcome(cursor)
         row = await cursor.fetchone()
         assert row is not None  # an aggregate always answers one row
         if expect_one and int(row[1]) != 1:
             raise not_one_row(int(row[1]))
     return tuple(row)
+
+
+async def _outcome(cursor: psycopg.AsyncCursor[Any]) -> tuple[Any, ...]:
+    """The statement's first row, or ``(rows affected,)`` when it answers none."""
+    found = await cursor.fetchone() if cursor.description else None
+    return tuple(found) if found is not None else (cursor.rowcount,)
+
+
+async def run_at_once(
+    conn: AsyncConn,
+    context: RequestContext,
+    statement: statements.Statement,
+    *,
+    read_only: bool,
+) -> tuple[Any, ...]:
+    """Run ``statement`` after ``context`` in one round trip: both go as one multi-statement
+    query (values bound client-side), which PostgreSQL runs as one implicit transaction,
+    committed at its end and rolled back on an error."""
+    parts: list[sql.Composable] = [sql.SQL(READ_ONLY)] if read_only else []
+    query = sql.SQL("; ").join([*parts, sql.SQL(CONTEXT_SQL), statement.query])
+    cursor = psycopg.AsyncClientCursor(conn)
+    await cursor.execute(query, {**context_params(context), **statement.params})
+    while cursor.nextset():
+        pass
+    return await _outcome(cursor)
 
 
 async def check_privilege(conn: AsyncConn, caller: Caller, relation: str, privilege: str) -> None:
@@ -268,6 +306,59 @@ def split_get_query(
     return routine, used, [(key, value) for key, value in query if key not in used]
 
 
+@dataclass(frozen=True)
+class CallPlan:
+    """An rpc call ready to run: the candidates it was chosen from, and its statement."""
+
+    candidates: list[Routine]
+    routine: Routine
+    plan: grammar.ReadPlan | None
+    statement: statements.Statement
+
+
+async def plan_call(
+    conn: AsyncConn,
+    schema: catalog.SchemaCache,
+    request: web.Request,
+    args: dict[str, Any],
+    exact_count: bool,
+    *,
+    fresh: bool = False,
+) -> CallPlan:
+    """The call of the function the request names, from the schema cache (read again from the
+    catalog before answering that no candidate fits, so a function created since is found)."""
+    name = request.match_info["name"]
+    kept = name in schema and not fresh
+    candidates = await schema.routines_async(conn, name, fresh=fresh)
+    try:
+        routine, used, modifiers = split_get_query(request, name, candidates, args)
+    except PostgrestError:
+        if not kept:
+            raise
+        return await plan_call(conn, schema, request, args, exact_count, fresh=True)
+    plan = read_plan(modifiers, request) if routine.returns_set else None
+    statement = statements.call_statement(routine, used, plan, exact_count=exact_count)
+    return CallPlan(candidates, routine, plan, statement)
+
+
+async def run_call(
+    conn: AsyncConn, schema: catalog.SchemaCache, request: web.Request, caller: Caller,
+    args: dict[str, Any], exact_count: bool,
+) -> tuple[CallPlan, tuple[Any, ...]]:  # fmt: skip
+    """Plan and run the call; when it names a function that no longer exists as the schema
+    cache kept it (``42883``), plan it once more from the catalog and run that."""
+    call = await plan_call(conn, schema, request, args, exact_count)
+    try:
+        return call, await run(conn, request, caller, call.statement)
+    except psycopg.Error as error:
+        if error.sqlstate != UNDEFINED_FUNCTION or conn.broken:
+            raise
+        current = await plan_call(conn, schema, request, args, exact_count, fresh=True)
+        if current.candidates == call.candidates:
+            raise
+    return current, await run(conn, request, caller, current.statement)
+
+
 async def rpc(request: web.Request) -> web.StreamResponse:
     """``POST``/``GET /rest/v1/rpc/{name}``."""
     config = request.app[CONFIG_KEY]
@@ -277,23 +368,17 @@ async def rpc(request: web.Request) -> web.StreamResponse:
         check_profiles(request)
         caller = caller_of(request, config)
         args = request_args(request, await checked_body(request))
-        prefer = grammar.parse_prefer(request.headers.get("Prefer"))
+        exact = grammar.parse_prefer(request.headers.get("Prefer")).exact_count
+        schema = request.app[SCHEMA_KEY]
         async with request.app[POOL_KEY].connection() as conn:
-            name = request.match_info["name"]
-            candidates = await catalog.load_routines_async(conn, name)
-            routine, args, modifiers = split_get_query(request, name, candidates, args)
-            plan = read_plan(modifiers, request) if routine.returns_set else None
-            statement = statements.call_statement(
-                routine, args, plan, exact_count=prefer.exact_count
-            )
             try:
-                row = await run(conn, request, caller, statement)
+                call, row = await run_call(conn, schema, request, caller, args, exact)
             except psycopg.Error as error:
                 return database_error(error, conn, caller)
-        if routine.returns_void:
+        if call.routine.returns_void:
             return web.Response(status=204)
-        if routine.returns_set:
-            return page_response(request, row, plan.offset if plan else 0)
+        if call.routine.returns_set:
+            return page_response(request, row, call.plan.offset if call.plan else 0)
         text = row[0] if row[0] is not None else "null"
         return web.Response(text=text, content_type="application/json", charset="utf-8")
     except PostgrestError as error:

@@ -4,6 +4,8 @@ in the header), the legacy API keys (and tokens of older releases) HS256 with th
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -14,7 +16,7 @@ from directorstudio.server.auth import AUDIENCE, TokenError, verify_token
 if TYPE_CHECKING:
     from directorstudio.stack.keys import StackKeys
 
-__all__ = ["AUDIENCE", "TokenError", "decode", "encode", "sign_access_token"]
+__all__ = ["AUDIENCE", "TokenError", "VerifiedTokens", "decode", "encode", "sign_access_token"]
 
 
 def encode(claims: Mapping[str, Any], secret: str) -> str:
@@ -40,3 +42,48 @@ def decode(
         now=now,
         audience=audience,
     )
+
+
+class VerifiedTokens:
+    """The claims of tokens already verified, so a client's every request does not pay for a
+    signature check: a token's claims are kept while it is unexpired, for the keys it was
+    verified with, and the least recently used are dropped beyond ``size``.
+
+    A hit still checks ``exp`` against the clock; an expired, unknown or differently keyed
+    token goes through :func:`decode`, so every refusal is the one :func:`decode` gives.
+    """
+
+    def __init__(self, size: int = 1024) -> None:
+        self._size = size
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple[str, str], tuple[StackKeys, dict[str, Any]]] = (
+            OrderedDict()
+        )
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, token: object) -> bool:
+        with self._lock:
+            return any(kept == token for kept, _ in self._entries)
+
+    def decode(
+        self, token: str, keys: StackKeys, *, now: float, audience: str = AUDIENCE
+    ) -> dict[str, Any]:
+        """What :func:`decode` answers for ``token``, from memory when it was verified before."""
+        key = (token, audience)
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is not None:
+                verified_with, claims = entry
+                exp = claims.get("exp")
+                if verified_with is keys and (exp is None or exp > now):
+                    self._entries.move_to_end(key)
+                    return dict(claims)
+                del self._entries[key]
+        claims = decode(token, keys, now=now, audience=audience)
+        with self._lock:
+            self._entries[key] = (keys, dict(claims))
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+        return claims

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from directorstudio.contracts.postgrest.catalog import SchemaCache
 from directorstudio.pgcluster import free_port
 from directorstudio.stack import keys
 from directorstudio.stack.common import GatewayConfig
@@ -29,6 +30,7 @@ class RunningGateway:
     keys: StackKeys
     config: GatewayConfig
     loop: asyncio.AbstractEventLoop
+    schema: SchemaCache
 
 
 class Clock:
@@ -70,7 +72,7 @@ def running_gateway(
     started: Future[None] = asyncio.run_coroutine_threadsafe(gateway.start(), loop)
     started.result(timeout=30)
     try:
-        yield RunningGateway(config.public_url, stack_keys, config, loop)
+        yield RunningGateway(config.public_url, stack_keys, config, loop, gateway.schema)
     finally:
         asyncio.run_coroutine_threadsafe(gateway.stop(), loop).result(timeout=30)
         loop.call_soon_threadsafe(loop.stop)

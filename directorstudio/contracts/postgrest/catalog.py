@@ -2,11 +2,13 @@
 (``pg_proc``) and its tables and views with their columns.
 
 Each lookup is one catalog query, the same text for sync and async connections, so a function
-or table created by a migration is seen at once.
+or table created by a migration is seen at once. :class:`SchemaCache` keeps the functions'
+lookups between requests, as PostgREST's schema cache does (reloaded on ``NOTIFY pgrst``).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -115,6 +117,56 @@ async def load_routines_async(conn: psycopg.AsyncConnection[Any], name: str) -> 
     """Every function of the exposed schema named ``name`` (async connection)."""
     cursor = await conn.execute(FUNCTIONS_QUERY, (EXPOSED_SCHEMA, name))
     return [_routine_from_row(name, row) for row in await cursor.fetchall()]
+
+
+class SchemaCache:
+    """The exposed functions by name, read from the catalog once and kept until :meth:`reload`
+    (PostgREST reloads its schema cache on ``NOTIFY pgrst, 'reload schema'``).
+
+    A name with no function is never kept, so a function created later is found on its first
+    call; :meth:`forget` drops one name whose kept candidates turned out stale (its call named a
+    function that no longer exists).
+    """
+
+    def __init__(self) -> None:
+        self._routines: dict[str, list[Routine]] = {}
+        self._reloaded = threading.Condition()
+        self.reloads = 0
+        """How many times the cache was emptied as a whole."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._routines
+
+    async def routines_async(
+        self, conn: psycopg.AsyncConnection[Any], name: str, *, fresh: bool = False
+    ) -> list[Routine]:
+        """The candidates named ``name``: kept ones, or (``fresh``, or none kept) the catalog's."""
+        kept = None if fresh else self._routines.get(name)
+        if kept is not None:
+            return kept
+        loaded = await load_routines_async(conn, name)
+        if loaded:
+            self._routines[name] = loaded
+        else:
+            self._routines.pop(name, None)
+        return loaded
+
+    def forget(self, name: str) -> None:
+        """Read ``name`` from the catalog again on its next call."""
+        self._routines.pop(name, None)
+
+    def reload(self) -> None:
+        """Read every function from the catalog again on its next call."""
+        self._routines.clear()
+        with self._reloaded:
+            self.reloads += 1
+            self._reloaded.notify_all()
+
+    def wait_for_reload(self, after: int, timeout: float) -> bool:
+        """Block (another thread than the one reloading) until :attr:`reloads` exceeds
+        ``after``; whether it did within ``timeout`` seconds."""
+        with self._reloaded:
+            return self._reloaded.wait_for(lambda: self.reloads > after, timeout)
 
 
 def choose_routine(name: str, candidates: list[Routine], given: set[str]) -> Routine:

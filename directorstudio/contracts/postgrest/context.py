@@ -21,11 +21,13 @@ API_ROLES = frozenset({"anon", "authenticated", "service_role"})
 EXPOSED_SCHEMA = "public"
 SEARCH_PATH = '"public", "extensions"'
 
-# One statement for every context: the settings arrive as two parallel arrays, so its text never
-# changes (it can be composed into other statements once). set_config runs row by row.
+# One statement for every context: the settings arrive as one JSON object, in order (json, not
+# jsonb, keeps the order of its keys), so its text never changes (it can be composed into other
+# statements once). set_config runs row by row. One JSON text costs a fraction of what two text
+# arrays cost to quote.
 CONTEXT_SQL = (
-    "SELECT count(set_config(_setting.name, _setting.value, true))"
-    " FROM unnest(%(pgrst_names)s::text[], %(pgrst_values)s::text[]) AS _setting (name, value)"
+    "SELECT count(set_config(_setting.key, _setting.value, true))"
+    " FROM json_each_text(%(pgrst_settings)s::json) AS _setting"
 )
 
 
@@ -71,13 +73,10 @@ class RequestContext:
         return pairs
 
 
-def context_params(context: RequestContext) -> dict[str, list[str]]:
-    """The parameters of :data:`CONTEXT_SQL` for ``context``."""
-    pairs = context.pairs()
-    return {
-        "pgrst_names": [name for name, _ in pairs],
-        "pgrst_values": [value for _, value in pairs],
-    }
+def context_params(context: RequestContext) -> dict[str, str]:
+    """The parameters of :data:`CONTEXT_SQL` for ``context``: ``pgrst_settings``, a JSON
+    object of every setting in order."""
+    return {"pgrst_settings": json.dumps(dict(context.pairs()))}
 
 
 def apply(conn: psycopg.Connection[Any], context: RequestContext) -> None:

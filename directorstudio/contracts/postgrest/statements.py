@@ -13,6 +13,7 @@ an exact count was asked for.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ Params = dict[str, Any]
 class Statement:
     """SQL and its parameters; ``answers_page`` when it selects a page (else: rows affected)."""
 
-    query: sql.Composed
+    query: sql.Composed | sql.SQL
     params: Params
     answers_page: bool = True
 
@@ -173,9 +174,31 @@ def call_statement(
     """``SELECT`` of the function with named arguments read from a JSON record typed as the
     function's parameters (PostgREST's way): a scalar as JSON text (NULL for void), a set read
     through ``plan`` (all rows when None) as a page."""
-    used = [(arg, arg_type) for arg, arg_type in routine.arguments if arg in args]
+    used = tuple((arg, arg_type) for arg, arg_type in routine.arguments if arg in args)
+    params: Params = {"args": json.dumps(dict(args), default=str)} if used else {}
+    if not routine.returns_set:
+        scalar = _scalar_call(routine.name, used, routine.returns_void)
+        return Statement(scalar, params, answers_page=False)
+    call, record = _call_and_record(routine.name, used)
+    from_list = sql.SQL("{}{} AS _result").format(
+        sql.SQL("{}, LATERAL ").format(record) if used else sql.SQL(""), call
+    )
+    query, read_params = render_read(
+        plan or ReadPlan(),
+        from_list,
+        exact_count=exact_count,
+        rows_are_records=routine.returns_rows,
+    )
+    return Statement(query, {**params, **read_params})
+
+
+def _call_and_record(
+    name: str, used: tuple[tuple[str, str], ...]
+) -> tuple[sql.Composed, sql.Composed]:
+    """The call with named arguments read from ``_args``, and ``_args`` itself: the JSON
+    record of the arguments typed as the function's parameters."""
     call = sql.SQL("{}({})").format(
-        _function(routine.name),
+        _function(name),
         sql.SQL(", ").join(
             sql.SQL("{} := _args.{}").format(sql.Identifier(arg), sql.Identifier(arg))
             for arg, _ in used
@@ -187,21 +210,17 @@ def call_statement(
             for arg, arg_type in used
         )
     )
-    params: Params = {"args": json.dumps(dict(args), default=str)} if used else {}
-    if routine.returns_set:
-        from_list = sql.SQL("{}{} AS _result").format(
-            sql.SQL("{}, LATERAL ").format(record) if used else sql.SQL(""), call
-        )
-        query, read_params = render_read(
-            plan or ReadPlan(),
-            from_list,
-            exact_count=exact_count,
-            rows_are_records=routine.returns_rows,
-        )
-        return Statement(query, {**params, **read_params})
+    return call, record
+
+
+@functools.lru_cache(maxsize=512)
+def _scalar_call(name: str, used: tuple[tuple[str, str], ...], returns_void: bool) -> sql.SQL:
+    """The text of a call that answers one value, composed once per function and arguments
+    (every call of it is the same text; only the bound arguments differ)."""
+    call, record = _call_and_record(name, used)
     source = sql.SQL(" FROM {}").format(record) if used else sql.SQL("")
-    shape = "SELECT {}, NULL::text{}" if routine.returns_void else "SELECT to_json({})::text{}"
-    return Statement(sql.SQL(shape).format(call, source), params, answers_page=False)
+    shape = "SELECT {}, NULL::text{}" if returns_void else "SELECT to_json({})::text{}"
+    return sql.SQL(sql.SQL(shape).format(call, source).as_string(None))
 
 
 BOUND_SHAPES = {

@@ -31,8 +31,8 @@ def test_the_context_sets_search_path_role_and_claims_then_the_request() -> None
     context = RequestContext(
         "authenticated", {"sub": "u"}, method="GET", path="/rest/v1/x", headers={"X-A": "1"}
     )
-    params = context_params(context)
-    assert params["pgrst_names"] == [
+    settings = json.loads(context_params(context)["pgrst_settings"])
+    assert list(settings) == [
         "search_path",
         "role",
         "request.jwt.claims",
@@ -40,12 +40,13 @@ def test_the_context_sets_search_path_role_and_claims_then_the_request() -> None
         "request.path",
         "request.headers",
     ]
-    assert json.loads(params["pgrst_values"][2]) == {"sub": "u"}
-    assert json.loads(params["pgrst_values"][5]) == {"x-a": "1"}
+    assert json.loads(settings["request.jwt.claims"]) == {"sub": "u"}
+    assert json.loads(settings["request.headers"]) == {"x-a": "1"}
 
 
 def test_a_context_without_claims_carries_the_role_as_its_claims() -> None:
-    assert json.loads(context_params(RequestContext("anon"))["pgrst_values"][2]) == {"role": "anon"}
+    settings = json.loads(context_params(RequestContext("anon"))["pgrst_settings"])
+    assert json.loads(settings["request.jwt.claims"]) == {"role": "anon"}
 
 
 def test_a_role_that_is_not_an_api_role_is_refused() -> None:

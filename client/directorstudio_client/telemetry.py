@@ -13,8 +13,10 @@ user's release channel.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from directorstudio.contracts.errors import DirectorStudioError
@@ -74,6 +76,7 @@ class TelemetryEmitter:
         self._clock = clock
         self._new_id = new_id
         self.dropped_batches = 0
+        self._local = threading.local()
 
     def _day(self) -> str:
         return dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).date().isoformat()
@@ -84,16 +87,42 @@ class TelemetryEmitter:
             raise ValueError(f"unknown telemetry element: {element}")
         if successes is None:
             successes = 0 if element in FAILURE_EVENTS else attempts
+        successes = min(successes, attempts)
+        pending: dict[tuple[str, str], list[int]] | None = getattr(self._local, "pending", None)
+        if pending is not None:
+            counts = pending.setdefault((element, self._day()), [0, 0])
+            counts[0] += attempts
+            counts[1] += successes
+            return
+        self._add(element, attempts, successes, self._day())
+
+    def _add(self, element: str, attempts: int, successes: int, day: str) -> None:
         self._storage.add_telemetry(
             TelemetryRecord(
                 event_id=self._new_id(),
                 element=element,
                 attempts=attempts,
-                successes=min(successes, attempts),
-                day=self._day(),
+                successes=successes,
+                day=day,
                 created_at=self._clock.now(),
             )
         )
+
+    @contextmanager
+    def coalesced(self) -> Iterator[None]:
+        """Within the block, this thread's increments of one element and day are summed and
+        buffered as one record when the block ends (the server adds increments up, so the
+        counts are the same): settling a batch of 100 entries writes a few records, not 300."""
+        if getattr(self._local, "pending", None) is not None:
+            yield
+            return
+        self._local.pending = {}
+        try:
+            yield
+        finally:
+            pending, self._local.pending = self._local.pending, None
+            for (element, day), (attempts, successes) in pending.items():
+                self._add(element, attempts, successes, day)
 
     def emit(self, event: str, *, success: bool = True) -> None:
         """Buffer one event (an attempt, counted as a success unless ``success`` is false)."""

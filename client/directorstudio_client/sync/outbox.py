@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,6 +78,7 @@ class OutboxDrainer:
         batch_size: int,
         reconciler: Reconciler,
         on_settled: Settled,
+        settling: Callable[[], AbstractContextManager[None]] = nullcontext,
     ) -> None:
         self._storage = storage
         self._transport = transport
@@ -87,6 +89,7 @@ class OutboxDrainer:
         self._batch_size = max(1, min(batch_size, MAX_PUSH_BATCH))
         self._reconciler = reconciler
         self._on_settled = on_settled
+        self._settling = settling
         # What a batch's applied results confirm, written together when the batch is recorded.
         self._confirmed = _Confirmed()
 
@@ -176,8 +179,9 @@ class OutboxDrainer:
             for entry, result in zip(batch, answer.results, strict=True):
                 verdicts.append((entry, result, self._settle(entry, result, report)))
             self._write_confirmed()
-        # The handles' telemetry (outcome counts, create-to-confirm) in one local transaction.
-        with self._storage.transaction():
+        # The handles' telemetry (outcome counts, create-to-confirm) in one local transaction,
+        # inside ``settling`` (the service sums the batch's increments there).
+        with self._storage.transaction(), self._settling():
             for entry, result, verdict in verdicts:
                 self._on_settled(entry, result, verdict)
         return report

@@ -113,6 +113,7 @@ class SyncService(LocalWrites):
             batch_size,
             self.reconciler,
             self._settled,
+            self.telemetry.coalesced,
         )
         self._subscription: HintSubscription | None = None
         self._next_realtime_try = 0.0

@@ -3,6 +3,7 @@ recorded where a write's handle resolves and delivered per day and release chann
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -124,3 +125,31 @@ def test_sync_metrics_are_counted_once_when_an_acknowledgement_is_lost(
 def test_the_client_histogram_bounds_are_the_servers(admin_conn: Conn):
     rows = server_rows(admin_conn, "SELECT private.create_to_confirm_bounds()")
     assert tuple(rows[0][0]) == CREATE_TO_CONFIRM_BOUNDS_MS
+
+
+def test_settling_a_batch_buffers_one_record_per_metric_and_the_counts_stay_exact(
+    tmp_path: Path, database_url: str, admin_conn: Conn
+):
+    clock = ManualClock()
+    user = create_user(admin_conn, "batched@example.com")
+    phone = open_device(tmp_path / "phone.db", database_url, user, clock)
+    for n in range(40):
+        phone.sync.create_project(f"Batched {n}")
+    clock.advance(0.2)
+    phone.sync.run_once()  # the push of all 40, without the telemetry flush of a sync_now
+
+    # Claimed under a batch id the flush below then sends.
+    _, buffered = phone.sync.storage.claim_telemetry_batch(str(uuid.uuid4()), 1000)
+    per_element: dict[str, list[tuple[int, int]]] = {}
+    for record in buffered:
+        per_element.setdefault(record.element, []).append((record.attempts, record.successes))
+    assert per_element["sync_outcome:confirmed"] == [(40, 40)]
+    assert per_element["create_confirmed"] == [(40, 40)]
+    assert sum(a for a, _ in per_element["create_to_confirm_ms:250"]) == 40
+    assert len(per_element["create_to_confirm_ms:250"]) == 1
+
+    phone.sync.flush_telemetry()
+    assert metrics(admin_conn, user) == {
+        ("sync_outcome", "confirmed"): 40,
+        ("create_to_confirm_ms", "250"): 40,
+    }

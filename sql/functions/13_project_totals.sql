@@ -31,15 +31,18 @@ BEGIN
     FROM (
         SELECT
             s.project_id,
+            s.user_id,
             count(*) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL) AS scene_count,
             coalesce(
                 sum(s.duration) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL), 0
             ) AS total_duration
         FROM public.scene_drafts AS s
         WHERE s.project_id = ANY (p_project_ids)
-        GROUP BY s.project_id
+        GROUP BY s.project_id, s.user_id
     ) AS t
-    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id
+    -- Both columns of the owner key (a scene's owner is its project's), so each project is
+    -- one unique-key lookup whatever the statistics say about the user's number of rows.
+    WHERE p.project_id = t.project_id AND p.user_id = t.user_id
         -- A project already touched by this transaction with the same totals is left alone:
         -- writing it again would change nothing but cost a row version and its triggers.
         AND (

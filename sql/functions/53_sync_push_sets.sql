@@ -62,7 +62,7 @@ BEGIN
     ),
     inserted AS (
         INSERT INTO public.project_overview AS p (project_id, user_id, title)
-        SELECT m.id, private.require_user(), coalesce(m.title, 'Untitled project')
+        SELECT m.id, (SELECT private.require_user()), coalesce(m.title, 'Untitled project')
         FROM m
         WHERE m.title IS NULL
             OR (char_length(m.title) BETWEEN 1 AND 200 AND btrim(m.title) <> '')

@@ -260,13 +260,15 @@ def _user_leading_indexes(conn: Conn) -> set[str]:
 
 
 def _push_statement_scans(conn: Conn, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The scans of the large tables by statements written in sync_push's own functions (the
-    triggers' statements have tests of their own)."""
+    """The scans of the large tables by statements written in sync_push's own functions and in
+    the project totals refresh its writes trigger (the other triggers' statements have tests of
+    their own)."""
     sources = [
         r[0]
         for r in conn.execute(
             "SELECT p.prosrc FROM pg_proc AS p JOIN pg_namespace AS n ON n.oid = p.pronamespace"
-            " WHERE n.nspname IN ('public', 'private') AND p.proname LIKE 'sync\\_%'"
+            " WHERE n.nspname IN ('public', 'private')"
+            " AND (p.proname LIKE 'sync\\_%' OR p.proname = 'refresh_project_totals')"
         )
     ]
     found: list[dict[str, Any]] = []

@@ -203,15 +203,18 @@ BEGIN
     FROM (
         SELECT
             s.project_id,
+            s.user_id,
             count(*) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL) AS scene_count,
             coalesce(
                 sum(s.duration) FILTER (WHERE NOT s.archived AND s.deleted_at IS NULL), 0
             ) AS total_duration
         FROM public.scene_drafts AS s
         WHERE s.project_id = ANY (p_project_ids)
-        GROUP BY s.project_id
+        GROUP BY s.project_id, s.user_id
     ) AS t
-    WHERE p.project_id = ANY (p_project_ids) AND p.project_id = t.project_id
+    -- Both columns of the owner key (a scene's owner is its project's), so each project is
+    -- one unique-key lookup whatever the statistics say about the user's number of rows.
+    WHERE p.project_id = t.project_id AND p.user_id = t.user_id
         -- A project already touched by this transaction with the same totals is left alone:
         -- writing it again would change nothing but cost a row version and its triggers.
         AND (
@@ -567,6 +570,42 @@ BEGIN
         CASE WHEN k.is_recorded AND k.usual AND NOT k.m ? 'base_mutation_id'
             THEN private.sync_recorded_result(k.m, k.foreign_owner, k.outcome) END
     FROM kinds AS k;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_results jsonb;
+BEGIN
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' ->> 'title' AS title
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE coalesce((e -> 'mutation' ->> 'base_version')::bigint, 1) >= 1
+            -- A base mutation id is checked (it may be another user's) on the contract path.
+            AND coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
+    ),
+    inserted AS (
+        INSERT INTO public.project_overview AS p (project_id, user_id, title)
+        SELECT m.id, (SELECT private.require_user()), coalesce(m.title, 'Untitled project')
+        FROM m
+        WHERE m.title IS NULL
+            OR (char_length(m.title) BETWEEN 1 AND 200 AND btrim(m.title) <> '')
+        ORDER BY m.ord::integer
+        ON CONFLICT (project_id) DO NOTHING
+        RETURNING p.*
+    )
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+    RETURN v_results;
 END;
 $function$;
 

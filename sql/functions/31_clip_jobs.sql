@@ -111,25 +111,24 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-DECLARE
-    v_balance integer;
 BEGIN
     IF p_job.charge = 'free' THEN
         UPDATE public.credits_ledger
         SET first_clip_consumed = true
         WHERE user_key = p_job.user_key;
-        v_balance := private.account_credits(p_job.user_key);
-    ELSE
-        v_balance := private.take_credit(p_job.user_key);
     END IF;
-
+    -- One statement: the credit is taken (take_credit) as the row is built.
     INSERT INTO public.credit_transactions
         (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
     VALUES (
         'consume:' || p_job.id::text, p_job.user_key, p_job.user_id,
         CASE p_job.charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
         CASE p_job.charge WHEN 'free' THEN 0 ELSE -1 END,
-        v_balance, p_job.id
+        CASE p_job.charge
+            WHEN 'free' THEN private.account_credits(p_job.user_key)
+            ELSE private.take_credit(p_job.user_key)
+        END,
+        p_job.id
     );
 END;
 $$;
@@ -235,7 +234,9 @@ BEGIN
         );
     END IF;
 
-    PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
+    IF p_project_id IS NOT NULL OR p_scene_draft_id IS NOT NULL THEN
+        PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
+    END IF;
     v_charge := 'credit';
     IF v_ledger.first_clip_granted AND NOT v_ledger.first_clip_consumed THEN
         v_charge := private.clip_charge_kind(v_ledger);
@@ -274,11 +275,16 @@ CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
     p_scene_draft_id uuid DEFAULT NULL
 )
 RETURNS public.clip_jobs
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY INVOKER
 SET search_path = ''
 AS $$
-    SELECT private.enqueue_clip_job(p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
+BEGIN
+    -- PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every call.
+    RETURN private.enqueue_clip_job(
+        p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+    );
+END;
 $$;
 
 REVOKE ALL ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;

@@ -111,24 +111,27 @@ RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
+DECLARE
+    v_balance integer;
 BEGIN
     IF p_job.charge = 'free' THEN
         UPDATE public.credits_ledger
         SET first_clip_consumed = true
         WHERE user_key = p_job.user_key;
+        v_balance := private.account_credits(p_job.user_key);
+    ELSE
+        v_balance := private.take_credit(p_job.user_key);
     END IF;
-    -- One statement: the credit is taken (take_credit) as the row is built.
+
+    -- Inserted after the charge, not with it: the transaction's id is drawn once the charge
+    -- holds its credit, so an account's transactions are numbered in the order of its charges.
     INSERT INTO public.credit_transactions
         (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
     VALUES (
         'consume:' || p_job.id::text, p_job.user_key, p_job.user_id,
         CASE p_job.charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
         CASE p_job.charge WHEN 'free' THEN 0 ELSE -1 END,
-        CASE p_job.charge
-            WHEN 'free' THEN private.account_credits(p_job.user_key)
-            ELSE private.take_credit(p_job.user_key)
-        END,
-        p_job.id
+        v_balance, p_job.id
     );
 END;
 $$;

@@ -76,61 +76,6 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.take_credit(p_user_key text)
- RETURNS integer
- LANGUAGE plpgsql
- SET search_path TO ''
-AS $function$
-DECLARE
-    v_bucket smallint;
-    v_row_credits integer;
-BEGIN
-    WITH free_bucket AS (
-        SELECT f.bucket FROM private.credit_buckets AS f
-        WHERE f.user_key = p_user_key AND f.credits >= 1
-        ORDER BY f.bucket LIMIT 1
-        FOR NO KEY UPDATE SKIP LOCKED
-    )
-    UPDATE private.credit_buckets AS b SET credits = b.credits - 1
-    FROM free_bucket
-    WHERE b.user_key = p_user_key AND b.bucket = free_bucket.bucket
-    RETURNING b.bucket INTO v_bucket;
-    IF v_bucket IS NOT NULL THEN
-        RETURN private.account_credits(p_user_key);
-    END IF;
-    SELECT credits INTO v_row_credits
-    FROM public.credits_ledger WHERE user_key = p_user_key
-    FOR NO KEY UPDATE SKIP LOCKED;
-    IF NOT found THEN
-        -- Every row with credits is held by another charge: wait for the account row.
-        SELECT credits INTO v_row_credits
-        FROM public.credits_ledger WHERE user_key = p_user_key
-        FOR NO KEY UPDATE;
-        v_row_credits := private.spread_credits(p_user_key, v_row_credits);
-    END IF;
-    IF v_row_credits >= 1 THEN
-        UPDATE public.credits_ledger SET credits = credits - 1 WHERE user_key = p_user_key;
-        RETURN v_row_credits - 1 + coalesce((
-            SELECT sum(b.credits) FROM private.credit_buckets AS b
-            WHERE b.user_key = p_user_key
-        ), 0)::integer;
-    END IF;
-    SELECT bucket INTO v_bucket
-    FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
-    ORDER BY bucket LIMIT 1
-    FOR NO KEY UPDATE;
-    IF NOT found THEN
-        PERFORM private.raise_error(
-            'insufficient_credits', 'not enough credits for another clip',
-            jsonb_build_object('credits', 0)
-        );
-    END IF;
-    UPDATE private.credit_buckets SET credits = credits - 1
-    WHERE user_key = p_user_key AND bucket = v_bucket;
-    RETURN private.account_credits(p_user_key);
-END;
-$function$;
-
 CREATE OR REPLACE FUNCTION private.charge_clip_job(p_job public.clip_jobs)
  RETURNS void
  LANGUAGE plpgsql

@@ -2,8 +2,8 @@
 ``enqueue_clip`` function (functions-framework over HTTP, dispatching each job to a render
 service on localhost), next to the same 16 workers calling the rpc ``enqueue_clip_job`` directly.
 
-Every job of one account serialises on that account's row lock, so this is the worst case of
-the enqueue path. Exactness: the jobs created equal the credits consumed, and every HTTP job
+Every job charges one account (its row and credit buckets), the worst case of the enqueue
+path. Exactness: the jobs created equal the credits consumed, and every HTTP job
 reached the render service exactly once; otherwise :class:`ExactnessError`.
 """
 

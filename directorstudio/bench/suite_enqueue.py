@@ -2,7 +2,7 @@
 ``enqueue_clip_job`` (as PostgREST runs it: role and claims in one transaction per call), next to
 16 clients doing single-row INSERT transactions on the same database.
 
-Every charge of one account takes that account's row lock, so the workers queue on it; the
+All charges fall on one account (its row and credit buckets, docs/clips.md#credits); the
 baseline shows what the same database commits per second when nothing is shared. Exactness: the
 jobs created equal the credits consumed and the charges recorded (else :class:`ExactnessError`).
 """

@@ -78,9 +78,10 @@ CREATE TABLE IF NOT EXISTS auth.users (
 CREATE UNIQUE INDEX IF NOT EXISTS users_email_partial_key
 ON auth.users (email) WHERE (is_anonymous = false);
 
+-- As hosted Supabase defines it: no SET clause, so the planner inlines it (a SQL function with
+-- one is planned again at every call); it names only pg_catalog functions.
 CREATE OR REPLACE FUNCTION auth.uid() RETURNS uuid
 LANGUAGE sql STABLE
-SET search_path = ''
 AS $$
     SELECT coalesce(
         nullif(current_setting('request.jwt.claim.sub', true), ''),

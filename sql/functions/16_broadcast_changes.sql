@@ -9,21 +9,20 @@
 -- privileged roles write realtime.messages.
 
 DROP FUNCTION IF EXISTS private.broadcast_change();
+DROP FUNCTION IF EXISTS private.send_change_hint(uuid, jsonb);
 
 -- Sends the user's hint, or, when this transaction already sent one, follows its row.
 -- Like realtime.send, a failure to broadcast never fails the caller's transaction. Called only
--- by the trigger below (so it runs as that function's owner); executable by nobody else.
-CREATE OR REPLACE FUNCTION private.send_change_hint(p_user uuid, p_payload jsonb)
-RETURNS void
+-- by the trigger below (so it runs as that function's owner) with the messages this transaction
+-- sent so far; returns them with this one added. Executable by nobody else.
+CREATE OR REPLACE FUNCTION private.send_change_hint(p_user uuid, p_payload jsonb, p_sent jsonb)
+RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
     v_topic text := 'user:' || p_user::text;
-    v_sent jsonb := coalesce(
-        nullif(current_setting('directorstudio.change_hints', true), ''), '{}'
-    )::jsonb;
-    v_id uuid := (v_sent ->> p_user::text)::uuid;
+    v_id uuid := (p_sent ->> p_user::text)::uuid;
 BEGIN
     IF v_id IS NOT NULL THEN
         -- Sent already: it names the transaction's first changed row; follow that row.
@@ -31,7 +30,7 @@ BEGIN
         WHERE m.id = v_id AND m.topic = v_topic
             AND m.payload ->> 'table' = p_payload ->> 'table'
             AND m.payload ->> 'id' = p_payload ->> 'id';
-        RETURN;
+        RETURN p_sent;
     END IF;
     BEGIN
         PERFORM set_config('realtime.topic', v_topic, true);
@@ -40,15 +39,14 @@ BEGIN
         RETURNING id INTO v_id;
     EXCEPTION WHEN OTHERS THEN
         RAISE WARNING 'ErrorSendingBroadcastMessage: %', sqlerrm;
-        RETURN;
+        RETURN p_sent;
     END;
-    PERFORM set_config(
-        'directorstudio.change_hints',
-        (v_sent || jsonb_build_object(p_user::text, v_id))::text, true);
+    RETURN p_sent || jsonb_build_object(p_user::text, v_id);
 END;
 $$;
 
--- The statement trigger: one hint per owner of the changed rows.
+-- The statement trigger: one hint per owner of the changed rows. The rows are read with static
+-- queries (planned once per trigger and kept for the session), one per id column: tg_argv[0].
 CREATE OR REPLACE FUNCTION private.broadcast_changes()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -56,24 +54,40 @@ SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
+    v_rows refcursor;
     v_hint record;
+    v_before text := coalesce(nullif(current_setting('directorstudio.change_hints', true), ''),
+        '{}');
+    v_sent jsonb := v_before::jsonb;
 BEGIN
-    FOR v_hint IN EXECUTE format(
-        'SELECT DISTINCT ON (c.user_id) c.user_id, c.%I::text AS id, c.version'
-        ' FROM changed_rows AS c ORDER BY c.user_id, c.version DESC, c.%I DESC',
-        tg_argv[0], tg_argv[0])
+    IF tg_argv[0] = 'project_id' THEN
+        OPEN v_rows FOR
+            SELECT DISTINCT ON (c.user_id) c.user_id, c.project_id::text AS id, c.version
+            FROM changed_rows AS c ORDER BY c.user_id, c.version DESC, c.project_id DESC;
+    ELSE
+        OPEN v_rows FOR
+            SELECT DISTINCT ON (c.user_id) c.user_id, c.id::text AS id, c.version
+            FROM changed_rows AS c ORDER BY c.user_id, c.version DESC, c.id DESC;
+    END IF;
     LOOP
-        PERFORM private.send_change_hint(
+        FETCH v_rows INTO v_hint;
+        EXIT WHEN NOT found;
+        v_sent := private.send_change_hint(
             v_hint.user_id,
             jsonb_build_object(
                 'table', tg_table_name, 'id', v_hint.id, 'version', v_hint.version,
-                'op', lower(tg_op)));
+                'op', lower(tg_op)),
+            v_sent);
     END LOOP;
+    CLOSE v_rows;
+    IF v_sent::text <> v_before THEN
+        PERFORM set_config('directorstudio.change_hints', v_sent::text, true);
+    END IF;
     RETURN NULL;
 END;
 $$;
 
-REVOKE ALL ON FUNCTION private.send_change_hint(uuid, jsonb) FROM public, anon, authenticated;
+REVOKE ALL ON FUNCTION private.send_change_hint(uuid, jsonb, jsonb) FROM public, anon, authenticated;
 REVOKE ALL ON FUNCTION private.broadcast_changes() FROM public, anon, authenticated;
 
 CREATE OR REPLACE TRIGGER t95_broadcast_insert

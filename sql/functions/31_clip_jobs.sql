@@ -123,6 +123,8 @@ BEGIN
         v_balance := private.take_credit(p_job.user_key);
     END IF;
 
+    -- Inserted after the charge, not with it: the transaction's id is drawn once the charge
+    -- holds its credit, so an account's transactions are numbered in the order of its charges.
     INSERT INTO public.credit_transactions
         (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
     VALUES (
@@ -235,7 +237,9 @@ BEGIN
         );
     END IF;
 
-    PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
+    IF p_project_id IS NOT NULL OR p_scene_draft_id IS NOT NULL THEN
+        PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
+    END IF;
     v_charge := 'credit';
     IF v_ledger.first_clip_granted AND NOT v_ledger.first_clip_consumed THEN
         v_charge := private.clip_charge_kind(v_ledger);
@@ -274,11 +278,16 @@ CREATE OR REPLACE FUNCTION public.enqueue_clip_job(
     p_scene_draft_id uuid DEFAULT NULL
 )
 RETURNS public.clip_jobs
-LANGUAGE sql
+LANGUAGE plpgsql
 SECURITY INVOKER
 SET search_path = ''
 AS $$
-    SELECT private.enqueue_clip_job(p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id)
+BEGIN
+    -- PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every call.
+    RETURN private.enqueue_clip_job(
+        p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+    );
+END;
 $$;
 
 REVOKE ALL ON FUNCTION public.enqueue_clip_job(uuid, text, text, uuid, uuid) FROM public, anon;

@@ -6,6 +6,8 @@ SET check_function_bodies = off;
 
 DROP FUNCTION IF EXISTS private.check_sync_owner(uuid,uuid);
 
+DROP FUNCTION IF EXISTS private.send_change_hint(uuid,jsonb);
+
 DROP FUNCTION IF EXISTS private.sync_record_mutations(uuid,jsonb);
 
 CREATE OR REPLACE FUNCTION private.stamp_project_overview()
@@ -222,6 +224,180 @@ BEGIN
             OR p.scene_count IS DISTINCT FROM t.scene_count
             OR p.total_duration IS DISTINCT FROM t.total_duration
         );
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.send_change_hint(p_user uuid, p_payload jsonb, p_sent jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_topic text := 'user:' || p_user::text;
+    v_id uuid := (p_sent ->> p_user::text)::uuid;
+BEGIN
+    IF v_id IS NOT NULL THEN
+        -- Sent already: it names the transaction's first changed row; follow that row.
+        UPDATE realtime.messages AS m SET payload = p_payload
+        WHERE m.id = v_id AND m.topic = v_topic
+            AND m.payload ->> 'table' = p_payload ->> 'table'
+            AND m.payload ->> 'id' = p_payload ->> 'id';
+        RETURN p_sent;
+    END IF;
+    BEGIN
+        PERFORM set_config('realtime.topic', v_topic, true);
+        INSERT INTO realtime.messages (payload, event, topic, private, extension)
+        VALUES (p_payload, 'change', v_topic, true, 'broadcast')
+        RETURNING id INTO v_id;
+    EXCEPTION WHEN OTHERS THEN
+        RAISE WARNING 'ErrorSendingBroadcastMessage: %', sqlerrm;
+        RETURN p_sent;
+    END;
+    RETURN p_sent || jsonb_build_object(p_user::text, v_id);
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.broadcast_changes()
+ RETURNS trigger
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_rows refcursor;
+    v_hint record;
+    v_before text := coalesce(nullif(current_setting('directorstudio.change_hints', true), ''),
+        '{}');
+    v_sent jsonb := v_before::jsonb;
+BEGIN
+    IF tg_argv[0] = 'project_id' THEN
+        OPEN v_rows FOR
+            SELECT DISTINCT ON (c.user_id) c.user_id, c.project_id::text AS id, c.version
+            FROM changed_rows AS c ORDER BY c.user_id, c.version DESC, c.project_id DESC;
+    ELSE
+        OPEN v_rows FOR
+            SELECT DISTINCT ON (c.user_id) c.user_id, c.id::text AS id, c.version
+            FROM changed_rows AS c ORDER BY c.user_id, c.version DESC, c.id DESC;
+    END IF;
+    LOOP
+        FETCH v_rows INTO v_hint;
+        EXIT WHEN NOT found;
+        v_sent := private.send_change_hint(
+            v_hint.user_id,
+            jsonb_build_object(
+                'table', tg_table_name, 'id', v_hint.id, 'version', v_hint.version,
+                'op', lower(tg_op)),
+            v_sent);
+    END LOOP;
+    CLOSE v_rows;
+    IF v_sent::text <> v_before THEN
+        PERFORM set_config('directorstudio.change_hints', v_sent::text, true);
+    END IF;
+    RETURN NULL;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.charge_clip_job(p_job public.clip_jobs)
+ RETURNS void
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_balance integer;
+BEGIN
+    IF p_job.charge = 'free' THEN
+        UPDATE public.credits_ledger
+        SET first_clip_consumed = true
+        WHERE user_key = p_job.user_key;
+        v_balance := private.account_credits(p_job.user_key);
+    ELSE
+        v_balance := private.take_credit(p_job.user_key);
+    END IF;
+
+    -- Inserted after the charge, not with it: the transaction's id is drawn once the charge
+    -- holds its credit, so an account's transactions are numbered in the order of its charges.
+    INSERT INTO public.credit_transactions
+        (idempotency_key, user_key, user_id, kind, delta, balance_after, clip_job_id)
+    VALUES (
+        'consume:' || p_job.id::text, p_job.user_key, p_job.user_id,
+        CASE p_job.charge WHEN 'free' THEN 'first_clip' ELSE 'consume' END,
+        CASE p_job.charge WHEN 'free' THEN 0 ELSE -1 END,
+        v_balance, p_job.id
+    );
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.enqueue_clip_job(p_job_id uuid, p_user_key text, p_prompt text, p_project_id uuid, p_scene_draft_id uuid)
+ RETURNS public.clip_jobs
+ LANGUAGE plpgsql
+ SECURITY DEFINER
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_ledger public.credits_ledger;
+    v_job public.clip_jobs;
+    v_charge text;
+BEGIN
+    IF p_job_id IS NULL OR p_user_key IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a job id and a user key are required');
+    END IF;
+    IF p_prompt IS NULL OR char_length(p_prompt) NOT BETWEEN 1 AND 2000 THEN
+        PERFORM private.raise_error('invalid_input', 'the prompt must have 1 to 2000 characters');
+    END IF;
+
+    SELECT * INTO v_ledger
+    FROM public.credits_ledger
+    WHERE user_key = p_user_key AND user_id = v_user;
+    IF NOT found THEN
+        PERFORM private.raise_error('not_found', 'no such credits account');
+    END IF;
+
+    SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id;
+    IF found THEN
+        RETURN private.replayed_clip_job(
+            v_job, v_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+        );
+    END IF;
+
+    IF p_project_id IS NOT NULL OR p_scene_draft_id IS NOT NULL THEN
+        PERFORM private.check_clip_targets(v_user, p_project_id, p_scene_draft_id);
+    END IF;
+    v_charge := 'credit';
+    IF v_ledger.first_clip_granted AND NOT v_ledger.first_clip_consumed THEN
+        v_charge := private.clip_charge_kind(v_ledger);
+    END IF;
+
+    INSERT INTO public.clip_jobs
+        (id, user_id, user_key, project_id, scene_draft_id, prompt, charge)
+    VALUES (p_job_id, v_user, p_user_key, p_project_id, p_scene_draft_id, p_prompt, v_charge)
+    ON CONFLICT (id) DO NOTHING
+    RETURNING * INTO v_job;
+    IF NOT found THEN
+        -- Created by a concurrent request, now committed: a replay or another clip.
+        SELECT * INTO v_job FROM public.clip_jobs WHERE id = p_job_id;
+        RETURN private.replayed_clip_job(
+            v_job, v_user, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+        );
+    END IF;
+
+    -- Charged last, after every other write, so the account row or the credit bucket it takes
+    -- is held only until the commit.
+    PERFORM private.charge_clip_job(v_job);
+    RETURN v_job;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.enqueue_clip_job(p_job_id uuid, p_user_key text, p_prompt text, p_project_id uuid DEFAULT NULL::uuid, p_scene_draft_id uuid DEFAULT NULL::uuid)
+ RETURNS public.clip_jobs
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+BEGIN
+    -- PL/pgSQL, not SQL: a SQL function with a SET clause is planned again at every call.
+    RETURN private.enqueue_clip_job(
+        p_job_id, p_user_key, p_prompt, p_project_id, p_scene_draft_id
+    );
 END;
 $function$;
 

@@ -136,9 +136,15 @@ def verify_token(
     current = time.time() if now is None else now
     if exp is not None and (isinstance(exp, bool) or not isinstance(exp, int | float)):
         raise TokenError("JWT has an invalid exp claim", "claims")
-    if exp is not None and exp <= current:
+    if is_expired(claims, current):
         raise TokenError("JWT expired", "expired")
     return claims
+
+
+def is_expired(claims: Mapping[str, Any], now: float) -> bool:
+    """Whether verified ``claims`` are past their ``exp`` at ``now`` (no ``exp``: never)."""
+    exp = claims.get("exp")
+    return exp is not None and exp <= now
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import jwt
 
-from directorstudio.server.auth import AUDIENCE, TokenError, verify_token
+from directorstudio.server.auth import AUDIENCE, TokenError, is_expired, verify_token
 
 if TYPE_CHECKING:
     from directorstudio.stack.keys import StackKeys
@@ -76,8 +76,7 @@ class VerifiedTokens:
             entry = self._entries.get(key)
             if entry is not None:
                 verified_with, claims = entry
-                exp = claims.get("exp")
-                if verified_with is keys and (exp is None or exp > now):
+                if verified_with is keys and not is_expired(claims, now):
                     self._entries.move_to_end(key)
                     return dict(claims)
                 del self._entries[key]

@@ -85,8 +85,9 @@ $$;
 -- Each mutation of a batch with its rank and scopes, or with its result when it was recorded
 -- before. Ranks: 10 project upsert, 20 rename, 30 archive, 35 duplicate, 40 scene create (at
 -- the end, or at an index given as a number), 45 other scene creates, 50 scene update, 60 scene
--- delete, 70 reorder, 80 recorded before (answered on its own), 90 anything else (a barrier). Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project
--- id>') and 'p:<project id>'.
+-- delete, 70 reorder, 80 recorded before (answered on its own), 90 anything else (a barrier).
+-- Scopes: 'r:<table>:<id>' (the row; a reorder also has 'r:reorder:<project id>') and
+-- 'p:<project id>'.
 DROP FUNCTION IF EXISTS private.sync_classify_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
 RETURNS TABLE (ord integer, mutation jsonb, rank integer, scopes text [], result jsonb)

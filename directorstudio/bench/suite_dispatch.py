@@ -26,7 +26,7 @@ from directorstudio.bench.database import durable_database
 from directorstudio.bench.functions import ServedFunctions, functions_with_render_service
 from directorstudio.bench.model import BenchOptions, ExactnessError, Row, at_least, repeat
 from directorstudio.bench.render_service import FakeRenderService
-from directorstudio.db.context import claims_for_user, request_transaction
+from directorstudio.db.context import call_at_once, claims_for_user
 
 NAME = "dispatch"
 WORKERS = 16
@@ -87,16 +87,17 @@ def _http_worker(served: ServedFunctions, user: uuid.UUID) -> Work:
 
 
 def _rpc_worker(url: str, user: uuid.UUID) -> Work:
+    """Each worker calls the rpc on its own connection as the API does: the request context
+    and the call in one round trip, one transaction (what the functions' ``enqueue_clip``
+    sends, :func:`directorstudio.db.context.call_at_once`)."""
+
     def work(_index: int) -> Callable[[], None]:
-        conn = psycopg.connect(url)
+        conn = psycopg.connect(url, autocommit=True)
         claims = claims_for_user(str(user))
 
         def call() -> None:
-            with request_transaction(conn, "authenticated", claims):
-                conn.execute(
-                    "SELECT public.enqueue_clip_job(%s, %s, 'Bench clip')",
-                    (uuid.uuid4(), str(user)),
-                )
+            args = {"p_job_id": uuid.uuid4(), "p_user_key": str(user), "p_prompt": "Bench clip"}
+            call_at_once(conn, "authenticated", claims, "enqueue_clip_job", args)
 
         return call
 

@@ -8,7 +8,6 @@ always bound parameters (:func:`directorstudio.contracts.postgrest.statements.bo
 
 from __future__ import annotations
 
-import functools
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -16,13 +15,10 @@ from typing import Any
 
 import psycopg
 import psycopg_pool
-from psycopg import sql
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
-from directorstudio.contracts.postgrest.context import CONTEXT_SQL, RequestContext, context_params
-from directorstudio.contracts.postgrest.errors import translate
 from directorstudio.contracts.postgrest.statements import bound_call
-from directorstudio.db.context import request_transaction
+from directorstudio.db.context import call_at_once, request_transaction
 from directorstudio.server.auth import Caller
 
 SERVICE_CLAIMS: Mapping[str, Any] = {"role": "service_role"}
@@ -77,13 +73,6 @@ class ConnectionPool:
             self._pool.close()
 
 
-@functools.lru_cache(maxsize=512)
-def _once_sql(function: str, names: tuple[str, ...], shape: str) -> bytes:
-    """The request context and the call as one multi-statement query (composed once)."""
-    call = bound_call(function, names, shape=shape)
-    return sql.SQL("{}; {}").format(sql.SQL(CONTEXT_SQL), call).as_bytes(None)
-
-
 class Database:
     """Contract-function calls over a :class:`ConnectionPool`."""
 
@@ -123,21 +112,9 @@ class Database:
         shape: str = "row",
     ) -> Any:
         """Call ``public.<function>`` in a transaction of its own as ``role`` with ``claims``, in
-        one round trip: the context and the call go as one multi-statement query, which
-        PostgreSQL runs as one implicit transaction (committed at its end, rolled back on an
-        error), so no row lock the call takes is held while this process waits for the
-        network or the interpreter."""
-        query = _once_sql(function, tuple(args), shape)
-        params = {**args, **context_params(RequestContext(role, claims))}
+        one round trip (:func:`directorstudio.db.context.call_at_once`)."""
         with self.pool.connection() as conn:
-            try:
-                cursor = psycopg.ClientCursor(conn)
-                cursor.execute(query, params)
-                cursor.nextset()
-                row = cursor.fetchone()
-            except psycopg.Error as error:
-                raise translate(error) from error
-        return None if row is None else row[0]
+            return call_at_once(conn, role, claims, function, args, shape)
 
     def call_as_user(
         self, caller: Caller, function: str, args: Mapping[str, Any], *, shape: str = "row"

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -136,9 +136,27 @@ class SQLiteOutbox:
 
     def remove_sync_entry(self, entry_id: str) -> None:
         """Delete an entry."""
+        self.remove_sync_entries([entry_id])
+
+    def remove_sync_entries(self, entry_ids: list[str]) -> None:
+        """Delete these entries (two statements per 500 ids)."""
         with self.transaction():
-            self._conn.execute("DELETE FROM outbox WHERE entry_id = ?", (entry_id,))
-            self._conn.execute("DELETE FROM outbox_rows WHERE entry_id = ?", (entry_id,))
+            for chunk in _chunks(entry_ids):
+                marks = ", ".join("?" for _ in chunk)
+                self._conn.execute(f"DELETE FROM outbox WHERE entry_id IN ({marks})", chunk)
+                self._conn.execute(f"DELETE FROM outbox_rows WHERE entry_id IN ({marks})", chunk)
+            self._changed("outbox")
+
+    def mark_in_flight(self, entry_ids: list[str]) -> None:
+        """Set the state of these entries to ``in_flight`` (one statement per 500 ids; the rows
+        they touch stay indexed, as an in-flight entry is still open)."""
+        with self.transaction():
+            for chunk in _chunks(entry_ids):
+                marks = ", ".join("?" for _ in chunk)
+                self._conn.execute(
+                    f"UPDATE outbox SET state = ? WHERE entry_id IN ({marks})",
+                    (str(EntryState.IN_FLIGHT), *chunk),
+                )
             self._changed("outbox")
 
     # --- indexed lookups ---------------------------------------------------------------------
@@ -168,9 +186,15 @@ class SQLiteOutbox:
                 )
         return found
 
-    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
-        """Up to ``limit`` open (not dead) entries, in mutation order."""
-        return self._entries(f"{_SELECT} WHERE {_OPEN} ORDER BY mutation_id LIMIT ?", (limit,))
+    def get_open_entries(self, limit: int, exclude: Collection[str] = ()) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order, leaving out the entries
+        whose ids are in ``exclude`` (a batch still awaiting its answer)."""
+        skipped = list(exclude)
+        marks = ", ".join("?" for _ in skipped)
+        unless = f" AND entry_id NOT IN ({marks})" if skipped else ""
+        return self._entries(
+            f"{_SELECT} WHERE {_OPEN}{unless} ORDER BY mutation_id LIMIT ?", (*skipped, limit)
+        )
 
     def get_dead_sync_entries(self) -> list[OutboxEntry]:
         """The dead-lettered entries, in mutation order."""

@@ -199,6 +199,42 @@ def test_removed_and_done_entries_are_no_longer_pending(open_store: Opener):
     assert store.get_sync_entry("e1") is None
 
 
+def test_entries_marked_in_flight_change_only_their_state(open_store: Opener):
+    store = open_store()
+    first = store.enqueue_sync(entry("e1"))
+    store.enqueue_sync(entry("e2"))
+    store.mark_in_flight(["e1", "missing"])
+    marked = store.get_sync_entry("e1")
+    assert marked is not None
+    first.state = EntryState.IN_FLIGHT
+    assert marked == first
+    assert store.get_sync_entry("e2").state == EntryState.PENDING  # type: ignore[union-attr]
+    assert [e.entry_id for e in store.get_open_entries_for_row("project_overview", PROJECT)] == [
+        "e1",
+        "e2",
+    ]
+
+
+def test_open_entries_leave_out_the_excluded_ones_and_keep_the_limit(open_store: Opener):
+    store = open_store()
+    for name in ("e1", "e2", "e3", "e4"):
+        store.enqueue_sync(entry(name))
+    found = store.get_open_entries(2, exclude=["e1", "e3"])
+    assert [e.entry_id for e in found] == ["e2", "e4"]
+    assert [e.entry_id for e in store.get_open_entries(2)] == ["e1", "e2"]
+
+
+def test_removing_several_entries_removes_only_those(open_store: Opener):
+    store = open_store()
+    for name in ("e1", "e2", "e3"):
+        store.enqueue_sync(entry(name))
+    store.remove_sync_entries(["e1", "e3"])
+    assert [e.entry_id for e in store.get_pending_sync_entries()] == ["e2"]
+    assert [e.entry_id for e in store.get_open_entries_for_row("project_overview", PROJECT)] == [
+        "e2"
+    ]
+
+
 def test_a_failed_transaction_leaves_nothing_behind(open_store: Opener):
     store = open_store()
 

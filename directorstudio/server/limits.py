@@ -45,7 +45,8 @@ REASONS = {
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
+# An integer of 19 digits or more (orjson reads those beyond 64 bits as floats).
+_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19,}(?![0-9.eE])")
 
 
 def invalid(reason: str, **detail: Any) -> DirectorStudioError:
@@ -152,8 +153,9 @@ def _parse(raw: bytes) -> tuple[Any, bool]:
     """``raw`` parsed as the standard library parses it, with orjson where that gives the same
     value: orjson refuses what the standard parser reads differently or refuses itself (NaN,
     ``1e400``, unpaired surrogates, a byte order mark, UTF-16), and only integers of more than
-    18 digits, which it would read as floats, are kept from it. Says whether orjson read it."""
-    if not _LONG_DIGITS.search(raw):
+    18 digits, which it would read as floats, are kept from it (a fraction or an exponent
+    makes a float in both). Says whether orjson read it."""
+    if not _LONG_INTEGER.search(raw):
         try:
             return orjson.loads(raw), True
         except orjson.JSONDecodeError:
@@ -167,6 +169,12 @@ def _parse(raw: bytes) -> tuple[Any, bool]:
 
 def load_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """``raw`` as a JSON value within every limit above, or the documented error."""
+    return load_json_text(raw, max_bytes)[0]
+
+
+def load_json_text(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> tuple[Any, str | None]:
+    """:func:`load_json`, and ``raw`` as text when it is plain UTF-8 JSON (no byte order mark,
+    no other encoding): text PostgreSQL reads as the same value, to pass on undecoded."""
     check_size(len(raw), max_bytes)
     if nesting_depth(raw) > MAX_DEPTH:
         raise invalid("too_deep", limit=MAX_DEPTH)
@@ -176,4 +184,4 @@ def load_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
     strings = not strict or b"\\u" in raw or len(raw) > MAX_STRING_CHARS
     if not _fits(value, strings=strings):
         _refuse_where(value)
-    return value
+    return value, raw.decode() if strict else None

@@ -111,3 +111,10 @@ def test_a_long_string_inside_a_small_object_is_found_in_any_body() -> None:
         "limit": limits.MAX_STRING_CHARS,
         "at": "$.a[1].b",
     }
+
+
+def test_a_plain_utf8_body_comes_back_as_its_text_to_pass_on() -> None:
+    raw = '{"a": [1.50, "é"], "b": 0.10000000000000000555}'.encode()
+    assert limits.load_json_text(raw) == ({"a": [1.5, "é"], "b": 0.1}, raw.decode())
+    assert limits.load_json_text(b"\xef\xbb\xbf[1]") == ([1], None)
+    assert limits.load_json_text(b"[12345678901234567890]") == ([12345678901234567890], None)

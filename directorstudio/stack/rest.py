@@ -122,14 +122,9 @@ def bad_input(error: DirectorStudioError) -> PostgrestError:
     )
 
 
-async def checked_body(request: web.Request) -> Any:
-    """The JSON body (None when empty) and the query, within the input limits."""
-    return (await checked_body_text(request))[0]
-
-
-async def checked_body_text(request: web.Request) -> tuple[Any, str | None]:
-    """:func:`checked_body`, and the body's text when it is plain UTF-8 JSON (the body's
-    limits are checked where it is read)."""
+async def checked_body(request: web.Request) -> tuple[Any, str | None]:
+    """The JSON body (None when empty) and the query, within the input limits; with the body's
+    text when it is plain UTF-8 JSON (the body's limits are checked where it is read)."""
     try:
         body, text = (
             await read_json_text(request) if request.method in ("POST", "PATCH") else (None, None)
@@ -384,7 +379,7 @@ async def rpc(request: web.Request) -> web.StreamResponse:
     try:
         check_profiles(request)
         caller = caller_of(request, config)
-        body, text = await checked_body_text(request)
+        body, text = await checked_body(request)
         args = request_args(request, body)
         exact = grammar.parse_prefer(request.headers.get("Prefer")).exact_count
         schema = request.app[SCHEMA_KEY]

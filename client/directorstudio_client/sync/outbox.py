@@ -137,14 +137,29 @@ class OutboxDrainer:
 
     def claim(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
         """Choose the next batch and mark it in flight."""
+        return self.claim_with_states(exclude)[0]
+
+    def claim_with_states(
+        self, exclude: frozenset[str] = frozenset()
+    ) -> tuple[list[OutboxEntry], list[EntryState]]:
+        """:meth:`claim`, with the states the entries had (for :meth:`release`)."""
         # Chosen and marked in one transaction, so no local write can fold into an entry
         # between the moment it is chosen and the moment it is in flight.
         with self._storage.transaction():
             batch = self.next_batch(exclude)
             self._storage.mark_in_flight([entry.entry_id for entry in batch])
+            states = [entry.state for entry in batch]
             for entry in batch:
                 entry.state = EntryState.IN_FLIGHT
-        return batch
+        return batch, states
+
+    def release(self, batch: list[OutboxEntry], states: list[EntryState]) -> None:
+        """Put claimed entries that were not sent back in the states they had (nothing else of
+        them changed meanwhile: no local write folds into an entry in flight)."""
+        with self._storage.transaction():
+            for entry, state in zip(batch, states, strict=True):
+                entry.state = state
+                self._storage.update_sync_entry(entry)
 
     def send(self, batch: list[OutboxEntry]) -> Sent:
         """Call ``sync_push`` with a batch: (answer or failure, start time, end time). Touches

@@ -16,7 +16,7 @@ import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio_client import ManualClock
-from directorstudio_client.storage import SQLiteStorage
+from directorstudio_client.storage import EntryState, SQLiteStorage
 from directorstudio_client.sync.service import SyncService
 from directorstudio_client.transport.postgres import PostgresTransport
 from tests.support.client import Device, create_user, server_rows
@@ -77,6 +77,20 @@ def offline_work(device: Device) -> tuple[list[Any], list[list[str]]]:
     return handles, scene_ids
 
 
+def faulty_device(
+    tmp_path: Path, database_url: str, user: str, clock: ManualClock, faults: dict[int, str]
+) -> tuple[Device, FaultsByPush]:
+    """An offline device whose pushes meet ``faults``, pushing batches of ``BATCH``."""
+    transport = PostgresTransport.for_user(database_url, user)
+    network = FaultsByPush(transport, url=database_url, offline=True, faults=faults)
+    sync = SyncService(
+        SQLiteStorage(tmp_path / "phone.db"), network, user_id=user,
+        client_id=str(uuid.uuid4()), clock=clock, rng=random.Random(1), batch_size=BATCH,
+    )  # fmt: skip
+    sync.realtime_enabled = False
+    return Device(tmp_path / "phone.db", network, sync, sync.client_id), network
+
+
 def replay(device: Device, clock: ManualClock) -> None:
     """Rounds until the outbox is empty, waiting out each retry."""
     for _ in range(50):
@@ -101,15 +115,9 @@ def test_a_pipelined_replay_keeps_the_order_and_applies_each_mutation_once(
     tmp_path: Path, database_url: str, user: str, admin_conn: Conn, faults: dict[int, str]
 ) -> None:
     clock = ManualClock()
-    transport = PostgresTransport.for_user(database_url, user)
-    network = FaultsByPush(transport, url=database_url, offline=True, faults=faults)
-    sync = SyncService(
-        SQLiteStorage(tmp_path / "phone.db"), network, user_id=user,
-        client_id=str(uuid.uuid4()), clock=clock, rng=random.Random(1), batch_size=BATCH,
-    )  # fmt: skip
-    sync.realtime_enabled = False
-    device = Device(tmp_path / "phone.db", network, sync, sync.client_id)
+    device, network = faulty_device(tmp_path, database_url, user, clock, faults)
     handles, scene_ids = offline_work(device)
+    sync = device.sync
     queued = [e.mutation_id for e in device.sync.storage.get_pending_sync_entries()]
     network.offline = False
 
@@ -152,5 +160,29 @@ def test_a_pipelined_replay_keeps_the_order_and_applies_each_mutation_once(
         assert [s[3] for s in scenes] == [True] + [False] * (SCENES - 1)
     assert device.sync.storage.get_conflicts() == []
     sync.stop()
+    device.storage.close()
+    network.close()
+
+
+@pytest.mark.parametrize("fault", ["unreachable", "lost_ack", "gateway_error"])
+def test_the_batch_claimed_behind_a_failed_one_goes_back_to_waiting_unsent(
+    tmp_path: Path, database_url: str, user: str, fault: str
+) -> None:
+    device, network = faulty_device(tmp_path, database_url, user, ManualClock(), {2: fault})
+    offline_work(device)
+    network.offline = False
+    before = device.sync.storage.get_pending_sync_entries()
+
+    device.sync.run_once()
+
+    assert network.pushes == [
+        [e.mutation_id for e in before[:BATCH]],
+        [e.mutation_id for e in before[BATCH : 2 * BATCH]],
+    ]
+    states = [e.state for e in device.sync.storage.get_pending_sync_entries()]
+    assert states == [EntryState.RETRY_WAIT] * BATCH + [EntryState.PENDING] * (
+        len(before) - 2 * BATCH
+    )
+    device.sync.stop()
     device.storage.close()
     network.close()

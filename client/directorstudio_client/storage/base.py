@@ -227,6 +227,14 @@ class StoreBase(ABC):
             next_retry_at=min(retries, default=None),
         )
 
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open)."""
+        return self.outbox_summary().oldest_open_created_at
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered."""
+        return bool(self.get_dead_sync_entries())
+
     def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
         """The open conflict of a row, if any."""
         return next((c for c in self.get_conflicts() if (c.table, c.id) == (table, row_id)), None)

@@ -133,6 +133,15 @@ class Storage(Protocol):
         """Counts by state, the oldest open entry's creation time, the last error, next retry."""
         ...
 
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open), without
+        counting the queue."""
+        ...
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered, without counting the queue."""
+        ...
+
     def update_sync_entry(self, entry: OutboxEntry) -> None:
         """Store an entry's new state."""
         ...

@@ -234,6 +234,26 @@ class SQLiteOutbox:
             next_retry_at=retry,
         )
 
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open): one
+        index lookup per open state."""
+        with self._lock:
+            oldest = [
+                self._conn.execute(
+                    "SELECT min(created_at) FROM outbox WHERE state = ?", (str(state),)
+                ).fetchone()[0]
+                for state in (EntryState.PENDING, EntryState.IN_FLIGHT, EntryState.RETRY_WAIT)
+            ]
+        return min((float(o) for o in oldest if o is not None), default=None)
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered (one index lookup)."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'dead')"
+            ).fetchone()
+        return bool(found[0])
+
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(items), size):

@@ -235,6 +235,25 @@ def test_removing_several_entries_removes_only_those(open_store: Opener):
     ]
 
 
+def test_the_oldest_open_entry_and_dead_letters_are_told_without_a_summary(
+    open_store: Opener,
+):
+    store = open_store()
+    assert store.oldest_open_created_at() is None
+    assert not store.has_dead_entries()
+    for name, created, state in (
+        ("e1", 50.0, EntryState.DEAD),
+        ("e2", 70.0, EntryState.RETRY_WAIT),
+        ("e3", 60.0, EntryState.IN_FLIGHT),
+        ("e4", 80.0, EntryState.PENDING),
+    ):
+        stored = store.enqueue_sync(entry(name))
+        stored.created_at, stored.state = created, state
+        store.update_sync_entry(stored)
+    assert store.oldest_open_created_at() == 60.0 == store.outbox_summary().oldest_open_created_at
+    assert store.has_dead_entries()
+
+
 def test_a_failed_transaction_leaves_nothing_behind(open_store: Opener):
     store = open_store()
 

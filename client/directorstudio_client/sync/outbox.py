@@ -394,7 +394,6 @@ class _Confirmed:
     reorders."""
 
     removed: list[str] = field(default_factory=list)
-
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rebases: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     reordered: list[str] = field(default_factory=list)

@@ -23,6 +23,8 @@ import math
 import re
 from typing import Any
 
+import orjson
+
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 
 MAX_DEPTH = 64
@@ -43,6 +45,11 @@ REASONS = {
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+# An integer of 19 digits or more (orjson reads those beyond 64 bits as floats); looked for
+# only where 19 digits follow each other (found with a translation, far faster than a regex).
+_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19,}(?![0-9.eE])")
+_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
+_NINETEEN_NINES = b"9" * 19
 
 
 def invalid(reason: str, **detail: Any) -> DirectorStudioError:
@@ -102,6 +109,34 @@ def _check_string(text: str, at: str) -> None:
 
 def check_value(value: Any) -> None:
     """Refuse NUL characters, unpaired surrogates, over-long strings and arrays in ``value``."""
+    if not _fits(value, strings=True):
+        _refuse_where(value)
+
+
+def _fits(value: Any, *, strings: bool) -> bool:
+    """Whether ``value`` is within the limits (its strings too when ``strings``): one walk
+    without paths; the error with its path is found by a second walk only when it is not."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item or len(item) > MAX_STRING_CHARS or _LONE_SURROGATE.search(item):
+                return False
+        elif isinstance(item, list):
+            if len(item) > MAX_ARRAY_ITEMS:
+                return False
+            pending.extend(item if strings else [c for c in item if isinstance(c, list | dict)])
+        elif isinstance(item, dict):
+            if strings:
+                pending.extend(item)
+                pending.extend(item.values())
+            else:
+                pending.extend(c for c in item.values() if isinstance(c, list | dict))
+    return True
+
+
+def _refuse_where(value: Any) -> None:
+    """Raise the error of the first value out of the limits, naming where it is."""
     pending: list[tuple[Any, str]] = [(value, "$")]
     while pending:
         item, at = pending.pop()
@@ -117,15 +152,41 @@ def check_value(value: Any) -> None:
                 pending.append((child, f"{at}.{key}"))
 
 
-def load_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
-    """``raw`` as a JSON value within every limit above, or the documented error."""
-    check_size(len(raw), max_bytes)
-    if nesting_depth(raw) > MAX_DEPTH:
-        raise invalid("too_deep", limit=MAX_DEPTH)
+def _parse(raw: bytes) -> tuple[Any, bool]:
+    """``raw`` parsed as the standard library parses it, with orjson where that gives the same
+    value: orjson refuses what the standard parser reads differently or refuses itself (NaN,
+    ``1e400``, unpaired surrogates, a byte order mark, UTF-16), and only integers of more than
+    18 digits, which it would read as floats, are kept from it (a fraction or an exponent
+    makes a float in both). Says whether orjson read it."""
+    if _NINETEEN_NINES not in raw.translate(_DIGITS_AS_NINES) or not _LONG_INTEGER.search(raw):
+        try:
+            return orjson.loads(raw), True
+        except orjson.JSONDecodeError:
+            pass  # the standard parser decides: its value, or its documented error
     try:
-        value = json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants)
+        return json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants), False
     except (ValueError, RecursionError):
         # ValueError covers undecodable bytes and integers beyond Python's digit limit.
         raise invalid("not_json") from None
-    check_value(value)
-    return value
+
+
+def load_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
+    """``raw`` as a JSON value within every limit above, or the documented error."""
+    return load_json_text(raw, max_bytes)[0]
+
+
+def load_json_text(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> tuple[Any, str | None]:
+    """:func:`load_json`, and ``raw`` as text when it is plain UTF-8 JSON (no byte order mark,
+    no other encoding): text PostgreSQL reads as the same value, to pass on undecoded."""
+    check_size(len(raw), max_bytes)
+    if nesting_depth(raw) > MAX_DEPTH:
+        raise invalid("too_deep", limit=MAX_DEPTH)
+    value, strict = _parse(raw)
+    # In what orjson read (strict UTF-8), a NUL or an unpaired surrogate can only come from a
+    # \u escape, and no string is longer than the body: without either, strings need no look.
+    strings = not strict or b"\\u" in raw or len(raw) > MAX_STRING_CHARS
+    # An array of more items than allowed needs as many commas.
+    arrays = raw.count(b",") >= MAX_ARRAY_ITEMS
+    if (strings or arrays) and not _fits(value, strings=strings):
+        _refuse_where(value)
+    return value, raw.decode() if strict else None

@@ -115,7 +115,15 @@ async def read_body(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES
 async def read_json(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES) -> Any:
     """The JSON body within every limit (``None`` for an empty body), or the documented
     ``invalid_input``/``payload_too_large`` error (a DirectorStudioError)."""
+    return (await read_json_text(request, max_bytes))[0]
+
+
+async def read_json_text(
+    request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES
+) -> tuple[Any, str | None]:
+    """:func:`read_json`, and the body as text when it is plain UTF-8 JSON
+    (:func:`directorstudio.server.limits.load_json_text`)."""
     raw = await read_body(request, max_bytes)
     if not raw.strip():
-        return None
-    return limits.load_json(raw, max_bytes)
+        return None, None
+    return limits.load_json_text(raw, max_bytes)

@@ -44,7 +44,7 @@ from directorstudio.stack.common import (
     api_key_error,
     bearer_token,
     json_response,
-    read_json,
+    read_json_text,
 )
 from directorstudio.stack.db import AsyncConn
 
@@ -122,15 +122,17 @@ def bad_input(error: DirectorStudioError) -> PostgrestError:
     )
 
 
-async def checked_body(request: web.Request) -> Any:
-    """The JSON body (None when empty) and the query, within the input limits."""
+async def checked_body(request: web.Request) -> tuple[Any, str | None]:
+    """The JSON body (None when empty) and the query, within the input limits; with the body's
+    text when it is plain UTF-8 JSON (the body's limits are checked where it is read)."""
     try:
-        body = await read_json(request) if request.method in ("POST", "PATCH") else None
-        limits.check_value(body)
+        body, text = (
+            await read_json_text(request) if request.method in ("POST", "PATCH") else (None, None)
+        )
         limits.check_value([[key, value] for key, value in request.query.items()])
     except DirectorStudioError as error:
         raise bad_input(error) from None
-    return body
+    return body, text
 
 
 async def run(
@@ -324,9 +326,12 @@ async def plan_call(
     exact_count: bool,
     *,
     fresh: bool = False,
+    args_text: str | None = None,
 ) -> CallPlan:
     """The call of the function the request names, from the schema cache (read again from the
-    catalog before answering that no candidate fits, so a function created since is found)."""
+    catalog before answering that no candidate fits, so a function created since is found).
+    ``args_text``: the body the arguments were read from, passed on as PostgREST passes it
+    when every argument comes from it."""
     name = request.match_info["name"]
     kept = name in schema and not fresh
     candidates = await schema.routines_async(conn, name, fresh=fresh)
@@ -335,25 +340,32 @@ async def plan_call(
     except PostgrestError:
         if not kept:
             raise
-        return await plan_call(conn, schema, request, args, exact_count, fresh=True)
+        return await plan_call(
+            conn, schema, request, args, exact_count, fresh=True, args_text=args_text
+        )
     plan = read_plan(modifiers, request) if routine.returns_set else None
-    statement = statements.call_statement(routine, used, plan, exact_count=exact_count)
+    text = args_text if used is args else None
+    statement = statements.call_statement(
+        routine, used, plan, exact_count=exact_count, args_text=text
+    )
     return CallPlan(candidates, routine, plan, statement)
 
 
 async def run_call(
     conn: AsyncConn, schema: catalog.SchemaCache, request: web.Request, caller: Caller,
-    args: dict[str, Any], exact_count: bool,
+    args: dict[str, Any], exact_count: bool, args_text: str | None = None,
 ) -> tuple[CallPlan, tuple[Any, ...]]:  # fmt: skip
     """Plan and run the call; when it names a function that no longer exists as the schema
     cache kept it (``42883``), plan it once more from the catalog and run that."""
-    call = await plan_call(conn, schema, request, args, exact_count)
+    call = await plan_call(conn, schema, request, args, exact_count, args_text=args_text)
     try:
         return call, await run(conn, request, caller, call.statement)
     except psycopg.Error as error:
         if error.sqlstate != UNDEFINED_FUNCTION or conn.broken:
             raise
-        current = await plan_call(conn, schema, request, args, exact_count, fresh=True)
+        current = await plan_call(
+            conn, schema, request, args, exact_count, fresh=True, args_text=args_text
+        )
         if current.candidates == call.candidates:
             raise
     return current, await run(conn, request, caller, current.statement)
@@ -367,12 +379,13 @@ async def rpc(request: web.Request) -> web.StreamResponse:
     try:
         check_profiles(request)
         caller = caller_of(request, config)
-        args = request_args(request, await checked_body(request))
+        body, text = await checked_body(request)
+        args = request_args(request, body)
         exact = grammar.parse_prefer(request.headers.get("Prefer")).exact_count
         schema = request.app[SCHEMA_KEY]
         async with request.app[POOL_KEY].connection() as conn:
             try:
-                call, row = await run_call(conn, schema, request, caller, args, exact)
+                call, row = await run_call(conn, schema, request, caller, args, exact, text)
             except psycopg.Error as error:
                 return database_error(error, conn, caller)
         if call.routine.returns_void:

@@ -79,7 +79,7 @@ def _written(
 
 async def _table(request: web.Request, caller: Caller) -> web.StreamResponse:
     prefer = grammar.parse_prefer(request.headers.get("Prefer"))
-    body = await checked_body(request)
+    body, _ = await checked_body(request)
     reading = request.method in ("GET", "HEAD")
     async with request.app[POOL_KEY].connection() as conn:
         relation = await catalog.load_relation_async(conn, request.match_info["table"])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from typing import Any
 
@@ -63,6 +63,12 @@ class StoreBase(ABC):
 
     @abstractmethod
     def update_sync_entry(self, entry: OutboxEntry) -> None: ...
+
+    @abstractmethod
+    def get_sync_entry(self, entry_id: str) -> OutboxEntry | None: ...
+
+    @abstractmethod
+    def remove_sync_entry(self, entry_id: str) -> None: ...
 
     @abstractmethod
     def _begin(self) -> None: ...
@@ -172,9 +178,30 @@ class StoreBase(ABC):
         """Those of ``row_ids`` that have open entries."""
         return {i for i in row_ids if self.get_open_entries_for_row(table, i)}
 
-    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
-        """Up to ``limit`` open (not dead) entries, in mutation order."""
-        return [e for e in self.get_pending_sync_entries() if e.state in OPEN_STATES][:limit]
+    def get_open_entries(self, limit: int, exclude: Collection[str] = ()) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order, leaving out the entries
+        whose ids are in ``exclude`` (a batch still awaiting its answer)."""
+        skipped = frozenset(exclude)
+        return [
+            e
+            for e in self.get_pending_sync_entries()
+            if e.state in OPEN_STATES and e.entry_id not in skipped
+        ][:limit]
+
+    def mark_in_flight(self, entry_ids: list[str]) -> None:
+        """Set the state of these entries to ``in_flight`` (nothing else of them changes)."""
+        with self.transaction():
+            for entry_id in entry_ids:
+                entry = self.get_sync_entry(entry_id)
+                if entry is not None:
+                    entry.state = EntryState.IN_FLIGHT
+                    self.update_sync_entry(entry)
+
+    def remove_sync_entries(self, entry_ids: list[str]) -> None:
+        """Delete these entries."""
+        with self.transaction():
+            for entry_id in entry_ids:
+                self.remove_sync_entry(entry_id)
 
     def get_dead_sync_entries(self) -> list[OutboxEntry]:
         """The dead-lettered entries, in mutation order."""
@@ -199,6 +226,14 @@ class StoreBase(ABC):
             last_error=errors[-1] if errors else None,
             next_retry_at=min(retries, default=None),
         )
+
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open)."""
+        return self.outbox_summary().oldest_open_created_at
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered."""
+        return bool(self.get_dead_sync_entries())
 
     def get_conflict_for_row(self, table: str, row_id: str) -> ConflictRecord | None:
         """The open conflict of a row, if any."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
@@ -120,8 +120,9 @@ class Storage(Protocol):
         """Those of ``row_ids`` that have open entries."""
         ...
 
-    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
-        """Up to ``limit`` open (not dead) entries, in mutation order."""
+    def get_open_entries(self, limit: int, exclude: Collection[str] = ()) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order, leaving out the entries
+        whose ids are in ``exclude`` (a batch still awaiting its answer)."""
         ...
 
     def get_dead_sync_entries(self) -> list[OutboxEntry]:
@@ -132,12 +133,29 @@ class Storage(Protocol):
         """Counts by state, the oldest open entry's creation time, the last error, next retry."""
         ...
 
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open), without
+        counting the queue."""
+        ...
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered, without counting the queue."""
+        ...
+
     def update_sync_entry(self, entry: OutboxEntry) -> None:
         """Store an entry's new state."""
         ...
 
     def remove_sync_entry(self, entry_id: str) -> None:
         """Delete an entry."""
+        ...
+
+    def mark_in_flight(self, entry_ids: list[str]) -> None:
+        """Set the state of these entries to ``in_flight`` (nothing else of them changes)."""
+        ...
+
+    def remove_sync_entries(self, entry_ids: list[str]) -> None:
+        """Delete these entries."""
         ...
 
     # --- cursor, conflicts, telemetry, metadata --------------------------------------------

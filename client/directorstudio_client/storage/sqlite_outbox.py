@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
@@ -136,9 +136,27 @@ class SQLiteOutbox:
 
     def remove_sync_entry(self, entry_id: str) -> None:
         """Delete an entry."""
+        self.remove_sync_entries([entry_id])
+
+    def remove_sync_entries(self, entry_ids: list[str]) -> None:
+        """Delete these entries (two statements per 500 ids)."""
         with self.transaction():
-            self._conn.execute("DELETE FROM outbox WHERE entry_id = ?", (entry_id,))
-            self._conn.execute("DELETE FROM outbox_rows WHERE entry_id = ?", (entry_id,))
+            for chunk in _chunks(entry_ids):
+                marks = ", ".join("?" for _ in chunk)
+                self._conn.execute(f"DELETE FROM outbox WHERE entry_id IN ({marks})", chunk)
+                self._conn.execute(f"DELETE FROM outbox_rows WHERE entry_id IN ({marks})", chunk)
+            self._changed("outbox")
+
+    def mark_in_flight(self, entry_ids: list[str]) -> None:
+        """Set the state of these entries to ``in_flight`` (one statement per 500 ids; the rows
+        they touch stay indexed, as an in-flight entry is still open)."""
+        with self.transaction():
+            for chunk in _chunks(entry_ids):
+                marks = ", ".join("?" for _ in chunk)
+                self._conn.execute(
+                    f"UPDATE outbox SET state = ? WHERE entry_id IN ({marks})",
+                    (str(EntryState.IN_FLIGHT), *chunk),
+                )
             self._changed("outbox")
 
     # --- indexed lookups ---------------------------------------------------------------------
@@ -168,9 +186,19 @@ class SQLiteOutbox:
                 )
         return found
 
-    def get_open_entries(self, limit: int) -> list[OutboxEntry]:
-        """Up to ``limit`` open (not dead) entries, in mutation order."""
-        return self._entries(f"{_SELECT} WHERE {_OPEN} ORDER BY mutation_id LIMIT ?", (limit,))
+    def get_open_entries(self, limit: int, exclude: Collection[str] = ()) -> list[OutboxEntry]:
+        """Up to ``limit`` open (not dead) entries, in mutation order, leaving out the entries
+        whose ids are in ``exclude`` (a batch still awaiting its answer)."""
+        skipped = list(exclude)
+        marks = ", ".join("?" for _ in skipped)
+        unless = f" AND entry_id NOT IN ({marks})" if skipped else ""
+        # Left to itself, the planner reads every open entry through outbox_by_age and sorts
+        # them; the partial index of open entries in mutation order reads only the first ones.
+        return self._entries(
+            f"SELECT {COLUMNS} FROM outbox INDEXED BY outbox_open"
+            f" WHERE {_OPEN}{unless} ORDER BY mutation_id LIMIT ?",
+            (*skipped, limit),
+        )
 
     def get_dead_sync_entries(self) -> list[OutboxEntry]:
         """The dead-lettered entries, in mutation order."""
@@ -205,6 +233,26 @@ class SQLiteOutbox:
             last_error=json.loads(error[0]) if error else None,
             next_retry_at=retry,
         )
+
+    def oldest_open_created_at(self) -> float | None:
+        """The creation time of the oldest open entry (``None`` when none is open): one
+        index lookup per open state."""
+        with self._lock:
+            oldest = [
+                self._conn.execute(
+                    "SELECT min(created_at) FROM outbox WHERE state = ?", (str(state),)
+                ).fetchone()[0]
+                for state in (EntryState.PENDING, EntryState.IN_FLIGHT, EntryState.RETRY_WAIT)
+            ]
+        return min((float(o) for o in oldest if o is not None), default=None)
+
+    def has_dead_entries(self) -> bool:
+        """Whether any entry is dead-lettered (one index lookup)."""
+        with self._lock:
+            found = self._conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'dead')"
+            ).fetchone()
+        return bool(found[0])
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

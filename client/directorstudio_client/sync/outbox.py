@@ -9,6 +9,8 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
 from directorstudio.contracts.sync import (
     MAX_PUSH_BATCH,
@@ -59,6 +61,14 @@ def wire_mutation(entry: OutboxEntry) -> dict[str, Any]:
     }
 
 
+def wire_size(mutation: dict[str, Any]) -> int:
+    """The bytes of ``mutation`` in a push body (compact UTF-8 JSON, as supabase-py sends)."""
+    try:
+        return len(orjson.dumps(mutation))
+    except (orjson.JSONEncodeError, TypeError):  # e.g. an integer beyond 64 bits
+        return len(json.dumps(mutation, ensure_ascii=False, separators=(",", ":")).encode())
+
+
 def error_json(error: DirectorStudioError) -> dict[str, Any]:
     """An error as stored in ``last_error``."""
     return {"code": str(error.code), "message": error.message}
@@ -101,15 +111,13 @@ class OutboxDrainer:
         now = self._clock.now()
         batch: list[OutboxEntry] = []
         size = 0
-        for entry in self._storage.get_open_entries(self._batch_size + len(exclude)):
-            if entry.entry_id in exclude:
-                continue
+        for entry in self._storage.get_open_entries(self._batch_size, exclude):
             due = entry.state in (EntryState.PENDING, EntryState.IN_FLIGHT) or (
                 entry.state == EntryState.RETRY_WAIT and (entry.next_attempt_at or 0) <= now
             )
             if not due:
                 break  # keep the order: nothing overtakes an entry that is waiting
-            size += len(json.dumps(wire_mutation(entry))) + 1
+            size += wire_size(wire_mutation(entry)) + 1
             if batch and size > MAX_PUSH_BYTES:
                 break
             # An entry following another of the same row in this batch carries that entry's
@@ -129,14 +137,29 @@ class OutboxDrainer:
 
     def claim(self, exclude: frozenset[str] = frozenset()) -> list[OutboxEntry]:
         """Choose the next batch and mark it in flight."""
+        return self.claim_with_states(exclude)[0]
+
+    def claim_with_states(
+        self, exclude: frozenset[str] = frozenset()
+    ) -> tuple[list[OutboxEntry], list[EntryState]]:
+        """:meth:`claim`, with the states the entries had (for :meth:`release`)."""
         # Chosen and marked in one transaction, so no local write can fold into an entry
         # between the moment it is chosen and the moment it is in flight.
         with self._storage.transaction():
             batch = self.next_batch(exclude)
+            self._storage.mark_in_flight([entry.entry_id for entry in batch])
+            states = [entry.state for entry in batch]
             for entry in batch:
                 entry.state = EntryState.IN_FLIGHT
+        return batch, states
+
+    def release(self, batch: list[OutboxEntry], states: list[EntryState]) -> None:
+        """Put claimed entries that were not sent back in the states they had (nothing else of
+        them changed meanwhile: no local write folds into an entry in flight)."""
+        with self._storage.transaction():
+            for entry, state in zip(batch, states, strict=True):
+                entry.state = state
                 self._storage.update_sync_entry(entry)
-        return batch
 
     def send(self, batch: list[OutboxEntry]) -> Sent:
         """Call ``sync_push`` with a batch: (answer or failure, start time, end time). Touches
@@ -252,8 +275,8 @@ class OutboxDrainer:
 
     def _applied(self, entry: OutboxEntry, result: MutationResult) -> None:
         entry.state, entry.outcome = EntryState.DONE, result.outcome
-        self._storage.remove_sync_entry(entry.entry_id)
         confirmed = self._confirmed
+        confirmed.removed.append(entry.entry_id)
         row = result.row
         if entry.op == "reorder":
             if isinstance(row, dict):
@@ -269,10 +292,12 @@ class OutboxDrainer:
         confirmed.rows.extend((SCENE_DRAFTS.name, scene) for scene in result.rows or [])
 
     def _write_confirmed(self) -> None:
-        """Write what the applied results so far confirmed: their server rows in bulk, then
-        the later entries of those rows rebased on them, then the views of reordered scenes
-        that came without a row."""
+        """Write what the applied results so far confirmed: their entries removed and their
+        server rows in bulk, then the later entries of those rows rebased on them, then the
+        views of reordered scenes that came without a row."""
         confirmed, self._confirmed = self._confirmed, _Confirmed()
+        if confirmed.removed:
+            self._storage.remove_sync_entries(confirmed.removed)
         if confirmed.rows:
             self._reconciler.apply_server_rows(confirmed.rows)
         by_table: dict[str, list[str]] = {}
@@ -364,9 +389,11 @@ class OutboxDrainer:
 
 @dataclass
 class _Confirmed:
-    """Server rows confirmed by applied results (in order), rows whose later entries are
-    rebased on them, and the scene ids of applied reorders."""
+    """The entries of applied results (to remove), the server rows they confirmed (in
+    order), rows whose later entries are rebased on them, and the scene ids of applied
+    reorders."""
 
+    removed: list[str] = field(default_factory=list)
     rows: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     rebases: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     reordered: list[str] = field(default_factory=list)

@@ -16,12 +16,12 @@ from directorstudio.contracts.sync import (
     MAX_PUSH_BATCH,
     MutationResult,
     PullEnvelope,
-    PushResponse,
 )
 from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
+from directorstudio_client.sync.drain import drain_outbox
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
 from directorstudio_client.sync.pipeline import Pipeline
 from directorstudio_client.sync.reconcile import Reconciler
@@ -242,33 +242,9 @@ class SyncService(LocalWrites):
                 report.telemetry_sent = self.flush_telemetry()
             return report
 
-    def _drain(self, report: RoundReport, rounds: int = 1000) -> None:
-        """Push every due batch. While one batch's answer is recorded, the next batch is
-        already on its way (it was claimed once the server had answered the previous one)."""
-        drainer = self.drainer
-        batch = drainer.claim()
-        if not batch:
-            return
-        with Pipeline("directorstudio-push") as pool:
-            sent = pool.run_now(partial(drainer.send, batch))
-            for _ in range(rounds):
-                answer, started, finished = sent.result()
-                following: list[OutboxEntry] = []
-                if isinstance(answer, PushResponse) and drainer.keeps_ids(batch, answer):
-                    following = drainer.claim(frozenset(e.entry_id for e in batch))
-                    if following:
-                        sent = pool.run_behind(partial(drainer.send, following))
-                push = drainer.record(batch, answer, started, finished)
-                report.pushes.append(push)
-                self._after_push(push)
-                if push.failed:
-                    break
-                if not following:
-                    following = drainer.claim()
-                    if not following:
-                        break
-                    sent = pool.run_now(partial(drainer.send, following))
-                batch = following
+    def _drain(self, report: RoundReport) -> None:
+        """Push every due batch, pipelined (:mod:`directorstudio_client.sync.drain`)."""
+        drain_outbox(self.drainer, report.pushes, self._after_push)
 
     def sync_now(self) -> RoundReport:
         """Push everything due, pull, and flush telemetry now."""
@@ -285,9 +261,9 @@ class SyncService(LocalWrites):
             if push.latency is not None:
                 self.telemetry.sync_latency(push.latency)
             self.telemetry.record("sync_push", push.sent, push.applied + push.conflicts)
-            summary = self.storage.outbox_summary()
-            oldest = summary.oldest_open_created_at
-            healthy = summary.counts.get("dead", 0) == 0 and (
+            # Two index lookups, not a count of the queue (this runs once per batch).
+            oldest = self.storage.oldest_open_created_at()
+            healthy = not self.storage.has_dead_entries() and (
                 oldest is None or self.clock.now() - oldest <= self.policy.retry_window
             )
             self.telemetry.emit("outbox_health", success=healthy)

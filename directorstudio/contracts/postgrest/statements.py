@@ -170,12 +170,16 @@ def call_statement(
     plan: ReadPlan | None = None,
     *,
     exact_count: bool = False,
+    args_text: str | None = None,
 ) -> Statement:
     """``SELECT`` of the function with named arguments read from a JSON record typed as the
     function's parameters (PostgREST's way): a scalar as JSON text (NULL for void), a set read
-    through ``plan`` (all rows when None) as a page."""
+    through ``plan`` (all rows when None) as a page. ``args_text``, when given, is ``args`` as
+    JSON text (a request body, passed on without being encoded again)."""
     used = tuple((arg, arg_type) for arg, arg_type in routine.arguments if arg in args)
-    params: Params = {"args": json.dumps(dict(args), default=str)} if used else {}
+    params: Params = {}
+    if used:
+        params["args"] = args_text if args_text is not None else json.dumps(dict(args), default=str)
     if not routine.returns_set:
         scalar = _scalar_call(routine.name, used, routine.returns_void)
         return Statement(scalar, params, answers_page=False)

@@ -36,6 +36,8 @@ LANGUAGE sql AS $$ SELECT generate_series(1, p_n) $$;
 CREATE FUNCTION public.t_count_ids(p_ids uuid[]) RETURNS integer
 LANGUAGE sql AS $$ SELECT cardinality(p_ids) $$;
 CREATE FUNCTION public.t_nothing() RETURNS void LANGUAGE sql AS $$ SELECT $$;
+CREATE FUNCTION public.t_echo_json(p_value jsonb) RETURNS jsonb
+LANGUAGE sql AS $$ SELECT p_value $$;
 CREATE FUNCTION public.t_fail() RETURNS void LANGUAGE plpgsql AS $$
 BEGIN RAISE EXCEPTION 'plain failure' USING DETAIL = 'some detail', HINT = 'some hint'; END $$;
 CREATE FUNCTION public.t_duplicate() RETURNS void LANGUAGE sql SECURITY DEFINER AS $$
@@ -49,6 +51,7 @@ REVOKE ALL ON FUNCTION public.t_service_only() FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION public.t_service_only() TO service_role;
 GRANT EXECUTE ON FUNCTION public.t_echo(text, integer), public.t_context(),
     public.t_numbers(integer), public.t_count_ids(uuid[]), public.t_nothing(),
+    public.t_echo_json(jsonb),
     public.t_fail(), public.t_duplicate(),
     public.t_write() TO anon, authenticated;
 """
@@ -103,6 +106,23 @@ def test_an_empty_set_is_an_empty_array(gateway: RunningGateway) -> None:
     reply = raw_rpc(gateway, "t_numbers", {"p_n": 0})
     assert reply.status_code == 200
     assert reply.json() == []
+
+
+@pytest.mark.usefixtures("probes")
+def test_a_json_argument_reaches_the_function_as_the_body_wrote_it(
+    gateway: RunningGateway,
+) -> None:
+    # PostgREST hands the body to PostgreSQL as it came: numbers keep their digits and scale.
+    body = '{"p_value": {"exact": 0.10000000000000000555, "scaled": [2.50, 1e2], "text": "é"}}'
+    reply = httpx.post(
+        f"{gateway.url}/rest/v1/rpc/t_echo_json",
+        content=body.encode(),
+        headers={"apikey": gateway.keys.anon_key, "Content-Type": "application/json"},
+    )
+    assert reply.status_code == 200
+    assert reply.text.replace(" ", "") == (
+        '{"text":"é","exact":0.10000000000000000555,"scaled":[2.50,100]}'
+    )
 
 
 @pytest.mark.usefixtures("probes")

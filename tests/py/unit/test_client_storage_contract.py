@@ -199,6 +199,61 @@ def test_removed_and_done_entries_are_no_longer_pending(open_store: Opener):
     assert store.get_sync_entry("e1") is None
 
 
+def test_entries_marked_in_flight_change_only_their_state(open_store: Opener):
+    store = open_store()
+    first = store.enqueue_sync(entry("e1"))
+    store.enqueue_sync(entry("e2"))
+    store.mark_in_flight(["e1", "missing"])
+    marked = store.get_sync_entry("e1")
+    assert marked is not None
+    first.state = EntryState.IN_FLIGHT
+    assert marked == first
+    assert store.get_sync_entry("e2").state == EntryState.PENDING  # type: ignore[union-attr]
+    assert [e.entry_id for e in store.get_open_entries_for_row("project_overview", PROJECT)] == [
+        "e1",
+        "e2",
+    ]
+
+
+def test_open_entries_leave_out_the_excluded_ones_and_keep_the_limit(open_store: Opener):
+    store = open_store()
+    for name in ("e1", "e2", "e3", "e4"):
+        store.enqueue_sync(entry(name))
+    found = store.get_open_entries(2, exclude=["e1", "e3"])
+    assert [e.entry_id for e in found] == ["e2", "e4"]
+    assert [e.entry_id for e in store.get_open_entries(2)] == ["e1", "e2"]
+
+
+def test_removing_several_entries_removes_only_those(open_store: Opener):
+    store = open_store()
+    for name in ("e1", "e2", "e3"):
+        store.enqueue_sync(entry(name))
+    store.remove_sync_entries(["e1", "e3"])
+    assert [e.entry_id for e in store.get_pending_sync_entries()] == ["e2"]
+    assert [e.entry_id for e in store.get_open_entries_for_row("project_overview", PROJECT)] == [
+        "e2"
+    ]
+
+
+def test_the_oldest_open_entry_and_dead_letters_are_told_without_a_summary(
+    open_store: Opener,
+):
+    store = open_store()
+    assert store.oldest_open_created_at() is None
+    assert not store.has_dead_entries()
+    for name, created, state in (
+        ("e1", 50.0, EntryState.DEAD),
+        ("e2", 70.0, EntryState.RETRY_WAIT),
+        ("e3", 60.0, EntryState.IN_FLIGHT),
+        ("e4", 80.0, EntryState.PENDING),
+    ):
+        stored = store.enqueue_sync(entry(name))
+        stored.created_at, stored.state = created, state
+        store.update_sync_entry(stored)
+    assert store.oldest_open_created_at() == 60.0 == store.outbox_summary().oldest_open_created_at
+    assert store.has_dead_entries()
+
+
 def test_a_failed_transaction_leaves_nothing_behind(open_store: Opener):
     store = open_store()
 

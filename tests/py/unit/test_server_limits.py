@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
@@ -78,3 +80,41 @@ def test_the_error_names_where_the_bad_string_is() -> None:
     with pytest.raises(DirectorStudioError) as raised:
         limits.load_json(b'{"events": [{"element": "ok"}, {"element": "a\\u0000"}]}')
     assert raised.value.detail["at"] == "$.events[1].element"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"[123456789012345678901234567890, -9223372036854775809, 18446744073709551615]",
+        b'{"a": 1, "a": 2.5, "b": [-0, -0.0, 1e-400, 0.1, 1E5, "\\ud83c\\udfac", "\xc3\xa9"]}',
+        b'\xef\xbb\xbf{"with": "a byte order mark"}',
+        '{"utf16": [true, false, null]}'.encode("utf-16"),
+        b' \n[{"nested": {"x": ["y", {"z": 12345678901234567}]}}] ',
+    ],
+)
+def test_a_body_reads_as_the_standard_json_parser_reads_it(raw: bytes) -> None:
+    loaded = limits.load_json(raw)
+    assert loaded == json.loads(raw)
+    assert repr(loaded) == repr(json.loads(raw))  # ints stay ints, with every digit
+
+
+def test_an_unpaired_surrogate_written_as_raw_bytes_is_refused_too() -> None:
+    assert _reason(b'["\xed\xa0\x80"]') == "lone_surrogate"
+
+
+def test_a_long_string_inside_a_small_object_is_found_in_any_body() -> None:
+    text = "x" * (limits.MAX_STRING_CHARS + 1)
+    with pytest.raises(DirectorStudioError) as raised:
+        limits.load_json(f'{{"a": [1, {{"b": "{text}"}}]}}'.encode())
+    assert raised.value.detail == {
+        "reason": "string_too_long",
+        "limit": limits.MAX_STRING_CHARS,
+        "at": "$.a[1].b",
+    }
+
+
+def test_a_plain_utf8_body_comes_back_as_its_text_to_pass_on() -> None:
+    raw = '{"a": [1.50, "é"], "b": 0.10000000000000000555}'.encode()
+    assert limits.load_json_text(raw) == ({"a": [1.5, "é"], "b": 0.1}, raw.decode())
+    assert limits.load_json_text(b"\xef\xbb\xbf[1]") == ([1], None)
+    assert limits.load_json_text(b"[12345678901234567890]") == ([12345678901234567890], None)

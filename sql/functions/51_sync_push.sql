@@ -587,32 +587,25 @@ BEGIN
 END;
 $$;
 
--- Applies a batch: its mutations are planned into waves (private.sync_plan_batch) and each wave
--- is applied one (table, op) group at a time by a set-based step (53_sync_push_sets.sql); what a
--- step leaves, and every other kind of mutation (and a batch of one), goes through
--- private.sync_push_one.
-DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
-CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
+-- Applies a batch of more than one mutation: its mutations are planned into waves
+-- (private.sync_plan_batch) and each wave is applied one (table, op) group at a time by a
+-- set-based step (53_sync_push_sets.sql); what a step leaves, and every other kind of mutation,
+-- goes through private.sync_push_one. Its statements (and those of every step it calls) run on
+-- generic plans: planned once per session instead of for every batch's values, which cost more
+-- than the statements themselves. Their lookups are by key (ids, or arrays of ids), so a
+-- generic plan reads the same rows through the same indexes as a custom one.
+DROP FUNCTION IF EXISTS private.sync_push_batch(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_push_batch(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_plan jsonb;
     v_group record;
     v_results jsonb := '{}'::jsonb;
 BEGIN
-    PERFORM private.require_user();
-    PERFORM private.sync_check_batch(p_client_id, p_mutations);
-    -- Batches of one client are applied one at a time, so a replay racing the original waits
-    -- for it and then finds its records.
-    PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
-
-    -- A single mutation needs no plan.
-    IF jsonb_array_length(p_mutations) = 1 THEN
-        RETURN jsonb_build_object('results', jsonb_build_array(
-            private.sync_push_one(p_client_id, p_mutations -> 0)));
-    END IF;
     v_plan := private.sync_plan_batch(p_client_id, p_mutations);
     SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
     FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';
@@ -630,6 +623,30 @@ BEGIN
     RETURN jsonb_build_object('results', (
         SELECT coalesce(jsonb_agg(v_results -> n::text ORDER BY n), '[]'::jsonb)
         FROM generate_series(1, jsonb_array_length(p_mutations)) AS n));
+END;
+$$;
+
+-- Applies a batch: checked whole first (a bad batch applies nothing), then one mutation on its
+-- own, or more through private.sync_push_batch.
+DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
+CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    PERFORM private.require_user();
+    PERFORM private.sync_check_batch(p_client_id, p_mutations);
+    -- Batches of one client are applied one at a time, so a replay racing the original waits
+    -- for it and then finds its records.
+    PERFORM pg_advisory_xact_lock(hashtextextended('sync_push:' || p_client_id::text, 0));
+
+    -- A single mutation needs no plan.
+    IF jsonb_array_length(p_mutations) = 1 THEN
+        RETURN jsonb_build_object('results', jsonb_build_array(
+            private.sync_push_one(p_client_id, p_mutations -> 0)));
+    END IF;
+    RETURN private.sync_push_batch(p_client_id, p_mutations);
 END;
 $$;
 
@@ -652,6 +669,7 @@ REVOKE ALL ON FUNCTION private.sync_push_one(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_check_batch(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_push_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
@@ -679,4 +697,5 @@ GRANT EXECUTE ON FUNCTION private.sync_push_one(uuid, jsonb) TO authenticated, s
 GRANT EXECUTE ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_check_batch(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_push_batch(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;

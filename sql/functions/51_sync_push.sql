@@ -602,27 +602,33 @@ SET search_path = ''
 SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
-    v_plan jsonb;
     v_group record;
-    v_results jsonb := '{}'::jsonb;
+    -- The results of each group ({ord: result}), put together once at the end.
+    v_parts jsonb[] := '{}'::jsonb[];
 BEGIN
-    v_plan := private.sync_plan_batch(p_client_id, p_mutations);
-    SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
-    FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';
+    -- The plan is complete before the first group applies (its function runs to the end on
+    -- the first fetch, and the groups are sorted).
     FOR v_group IN
-        SELECT (e ->> 'wave')::int AS wave, (e ->> 'rank')::int AS rank,
-            jsonb_agg(e ORDER BY (e ->> 'ord')::int) AS mutations
-        FROM jsonb_array_elements(v_plan) AS e
-        WHERE NOT e ? 'result'
+        SELECT w.wave, w.rank,
+            jsonb_agg(jsonb_build_object('ord', w.ord, 'mutation', p_mutations -> (w.ord - 1))
+                ORDER BY w.ord) FILTER (WHERE w.result IS NULL) AS mutations,
+            jsonb_object_agg(w.ord::text, w.result) FILTER (WHERE w.result IS NOT NULL)
+                AS recorded
+        FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
         GROUP BY 1, 2
         ORDER BY 1, 2
     LOOP
-        v_results := v_results
-            || private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations);
+        v_parts := v_parts || coalesce(
+            v_group.recorded,
+            private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations));
     END LOOP;
     RETURN jsonb_build_object('results', (
-        SELECT coalesce(jsonb_agg(v_results -> n::text ORDER BY n), '[]'::jsonb)
-        FROM generate_series(1, jsonb_array_length(p_mutations)) AS n));
+        SELECT coalesce(jsonb_agg(r.value ORDER BY n.n), '[]'::jsonb)
+        FROM generate_series(1, jsonb_array_length(p_mutations)) AS n (n)
+        LEFT JOIN (
+            SELECT x.key::integer AS ord, x.value
+            FROM unnest(v_parts) AS p (part), jsonb_each(p.part) AS x
+        ) AS r ON r.ord = n.n));
 END;
 $$;
 

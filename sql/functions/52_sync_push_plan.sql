@@ -178,12 +178,12 @@ BEGIN
 END;
 $$;
 
--- The plan of a batch: each mutation {ord, mutation, rank, wave} (see the top of this file), or
--- {ord, result} when it is answered from its record. The walk keeps its state in arrays
+-- The plan of a batch: each mutation's rank and wave (see the top of this file), or its result
+-- when it is answered from its record (then no wave). The walk keeps its state in arrays
 -- (updated in place), so planning costs what the batch holds, not its square.
-DROP FUNCTION IF EXISTS private.sync_plan_batch(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_plan_waves(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_plan_waves(p_client_id uuid, p_mutations jsonb)
+RETURNS TABLE (ord integer, rank integer, wave integer, result jsonb)
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
@@ -200,16 +200,16 @@ DECLARE
     v_scopes text[] := '{}'::text[];
     v_scope_waves integer[] := '{}'::integer[];
     v_scope_ranks integer[] := '{}'::integer[];
-    v_entries jsonb[] := '{}'::jsonb[];
+    v_ords integer[] := '{}'::integer[];
+    v_ranks integer[] := '{}'::integer[];
     v_waves integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
 BEGIN
     FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
+        v_wave := NULL;
         IF v.result IS NOT NULL THEN
-            v_entries := v_entries || jsonb_build_object('ord', v.ord, 'result', v.result);
-            v_waves := v_waves || NULL::integer;
-            CONTINUE;
-        END IF;
-        IF v.rank = 90 THEN
+            NULL;
+        ELSIF v.rank = 90 THEN
             v_wave := v_top + 1;
             v_floor := v_wave + 1;
         ELSE
@@ -237,15 +237,31 @@ BEGIN
             END LOOP;
         END IF;
         v_top := greatest(v_top, v_wave);
-        v_entries := v_entries || jsonb_build_object(
-            'ord', v.ord, 'mutation', v.mutation, 'rank', v.rank);
+        v_ords := v_ords || v.ord;
+        v_ranks := v_ranks || v.rank;
         v_waves := v_waves || v_wave;
+        v_results := v_results || v.result;
     END LOOP;
-    RETURN (
-        SELECT coalesce(jsonb_agg(CASE WHEN x.w IS NULL THEN x.e
-            ELSE x.e || jsonb_build_object('wave', x.w) END ORDER BY x.n), '[]'::jsonb)
-        FROM unnest(v_entries, v_waves) WITH ORDINALITY AS x (e, w, n));
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_ranks, v_waves, v_results);
 END;
+$$;
+
+-- The plan of a batch as one value: each mutation {ord, mutation, rank, wave}, or {ord, result}
+-- when it is answered from its record.
+DROP FUNCTION IF EXISTS private.sync_plan_batch(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT coalesce(jsonb_agg(CASE
+        WHEN w.result IS NOT NULL THEN jsonb_build_object('ord', w.ord, 'result', w.result)
+        ELSE jsonb_build_object(
+            'ord', w.ord, 'mutation', p_mutations -> (w.ord - 1), 'rank', w.rank,
+            'wave', w.wave)
+        END ORDER BY w.ord), '[]'::jsonb)
+    FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_recorded_mutations(uuid, bigint []) FROM public, anon;
@@ -253,6 +269,7 @@ REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_classify_batch(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_plan_waves(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_plan_batch(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutations(uuid, bigint [])
@@ -262,4 +279,5 @@ TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_classify_batch(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_plan_batch(uuid, jsonb) TO authenticated, service_role;

@@ -131,7 +131,9 @@ BEGIN
         WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op = 'create'
         ORDER BY m.id, m.ord
     ),
-    kinds AS (
+    -- Materialized: its rank is read by several expressions below, each of which would
+    -- otherwise compute it (and its pattern matches) again.
+    kinds AS MATERIALIZED (
         SELECT m.*, r.mutation_id IS NOT NULL AS is_recorded, r.foreign_owner, r.outcome,
             CASE
                 WHEN NOT m.usual THEN 90

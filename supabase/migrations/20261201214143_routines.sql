@@ -62,6 +62,97 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_classify_batch(p_client_id uuid, p_mutations jsonb)
+ RETURNS TABLE(ord integer, mutation jsonb, rank integer, scopes text[], result jsonb)
+ LANGUAGE plpgsql
+ STABLE
+ SET search_path TO ''
+AS $function$
+BEGIN
+    RETURN QUERY
+    WITH m AS (
+        SELECT
+            x.n::integer AS ord, x.m, x.m ->> 'table' AS tbl, x.m ->> 'op' AS op,
+            x.m ->> 'id' AS id,
+            -- The usual shape (a canonical uuid id, integer versions, an object of args):
+            -- only those are planned and applied in sets.
+            jsonb_typeof(x.m -> 'table') = 'string'
+            AND jsonb_typeof(x.m -> 'op') = 'string'
+            AND coalesce(x.m ->> 'id' ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$', false)
+            AND coalesce(jsonb_typeof(x.m -> 'args'), 'null') IN ('object', 'null')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_version'), 'null') = 'null'
+                OR x.m ->> 'base_version' ~ '^[0-9]{1,18}$')
+            AND (coalesce(jsonb_typeof(x.m -> 'base_mutation_id'), 'null') <> 'number'
+                OR x.m ->> 'base_mutation_id' ~ '^[0-9]{1,18}$') AS usual,
+            coalesce(x.m -> 'args' ->> 'project_id', x.m ->> 'id') AS project
+        FROM jsonb_array_elements(p_mutations) WITH ORDINALITY AS x (m, n)
+    ),
+    recorded AS (
+        SELECT r.* FROM private.sync_recorded_mutations(
+            p_client_id, ARRAY(SELECT (m.m ->> 'mutation_id')::bigint FROM m)) AS r
+    ),
+    scene_projects AS (
+        SELECT s.id::text AS id, s.project_id::text AS project
+        FROM public.scene_drafts AS s
+        WHERE s.user_id = (SELECT auth.uid()) AND s.id = ANY (ARRAY(
+            SELECT m.id::uuid FROM m
+            WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete')))
+    ),
+    batch_creates AS (
+        SELECT DISTINCT ON (m.id) m.id, m.ord, m.project
+        FROM m
+        WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op = 'create'
+        ORDER BY m.id, m.ord
+    ),
+    -- Materialized: its rank is read by several expressions below, each of which would
+    -- otherwise compute it (and its pattern matches) again.
+    kinds AS MATERIALIZED (
+        SELECT m.*, r.mutation_id IS NOT NULL AS is_recorded, r.foreign_owner, r.outcome,
+            CASE
+                WHEN NOT m.usual THEN 90
+                WHEN m.tbl = 'project_overview' THEN
+                    CASE m.op WHEN 'upsert' THEN 10 WHEN 'rename' THEN 20
+                        WHEN 'archive' THEN 30 WHEN 'duplicate' THEN 35 ELSE 90 END
+                WHEN m.tbl = 'scene_drafts' AND m.op = 'create'
+                    AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN
+                    -- A create at a given index is usually one at the end (a client numbers
+                    -- its new scenes after the ones it has): the set step takes those.
+                    CASE WHEN coalesce(jsonb_typeof(m.m -> 'args' -> 'order_index'), 'null')
+                        IN ('null', 'number') THEN 40 ELSE 45 END
+                WHEN m.tbl = 'scene_drafts' AND m.op IN ('update', 'delete') THEN
+                    CASE m.op WHEN 'update' THEN 50 ELSE 60 END
+                WHEN m.tbl = 'scene_drafts' AND m.op = 'reorder'
+                    AND m.project ~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$' THEN 70
+                ELSE 90
+            END AS rank,
+            CASE WHEN bc.ord < m.ord THEN bc.project ELSE sp.project END AS scene_project
+        FROM m
+        LEFT JOIN recorded AS r ON r.mutation_id = (m.m ->> 'mutation_id')::bigint
+        LEFT JOIN batch_creates AS bc ON bc.id = m.id
+        LEFT JOIN scene_projects AS sp ON sp.id = m.id
+    )
+    SELECT
+        k.ord, k.m,
+        CASE
+            WHEN k.rank IN (50, 60) AND k.scene_project IS NULL THEN 90
+            -- Recorded, but answered on its own (it names a base mutation).
+            WHEN k.is_recorded THEN 80
+            ELSE k.rank
+        END,
+        ARRAY['r:' || k.tbl || ':' || k.id, 'p:' || CASE
+            WHEN k.rank IN (50, 60) THEN k.scene_project
+            WHEN k.rank IN (40, 45, 70) THEN k.project
+            ELSE k.id END]
+        || CASE
+            WHEN k.rank = 35 THEN ARRAY['p:' || (k.m -> 'args' ->> 'source_project_id')]
+            WHEN k.rank = 70 THEN ARRAY['r:reorder:' || k.project]
+            ELSE '{}' END,
+        CASE WHEN k.is_recorded AND k.usual AND NOT k.m ? 'base_mutation_id'
+            THEN private.sync_recorded_result(k.m, k.foreign_owner, k.outcome) END
+    FROM kinds AS k;
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.sync_plan_waves(p_client_id uuid, p_mutations jsonb)
  RETURNS TABLE(ord integer, rank integer, wave integer, result jsonb)
  LANGUAGE plpgsql

@@ -128,18 +128,25 @@ BEGIN
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
+    -- The caller's live projects of the group, each with the index after its last live scene
+    -- (looked up once per project, not once per create).
+    ends AS MATERIALIZED (
+        SELECT p.project_id,
+            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+             WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+                 AND NOT s.archived AND s.deleted_at IS NULL) AS next_index
+        FROM public.project_overview AS p
+        WHERE p.project_id = ANY (ARRAY(SELECT DISTINCT m.project_id FROM m))
+            AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+    ),
     placed AS (
         SELECT m.*,
-            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
-                 AND NOT s.archived AND s.deleted_at IS NULL)
+            e.next_index
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
-        WHERE EXISTS (
-            SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
-            AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+        INNER JOIN ends AS e ON e.project_id = m.project_id
+        WHERE NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
     -- Each project's creates up to (not including) its first one before the end.
     at_end AS (

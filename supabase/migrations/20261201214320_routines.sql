@@ -232,6 +232,86 @@ AS $function$
     FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT (e -> 'mutation' -> 'args' ->> 'project_id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
+            (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
+            e -> 'mutation' -> 'args' AS args,
+            CASE WHEN jsonb_typeof(e -> 'mutation' -> 'args' -> 'order_index') = 'number'
+                THEN e -> 'mutation' -> 'args' ->> 'order_index' END AS requested_index
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'prompt_text') = 'string'
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'duration') = 'number'
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
+    ),
+    -- The caller's live projects of the group, each with the index after its last live scene
+    -- (looked up once per project, not once per create).
+    ends AS MATERIALIZED (
+        SELECT p.project_id,
+            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+             WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+                 AND NOT s.archived AND s.deleted_at IS NULL) AS next_index
+        FROM public.project_overview AS p
+        WHERE p.project_id = ANY (ARRAY(SELECT DISTINCT m.project_id FROM m))
+            AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+    ),
+    placed AS (
+        SELECT m.*,
+            e.next_index
+            + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
+            - 1 AS order_index
+        FROM m
+        INNER JOIN ends AS e ON e.project_id = m.project_id
+        WHERE NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+    ),
+    -- Each project's creates up to (not including) its first one before the end.
+    at_end AS (
+        SELECT b.* FROM (
+            SELECT p.*, bool_or(CASE
+                WHEN p.requested_index IS NULL THEN false
+                WHEN p.requested_index ~ '^[0-9]{1,9}$'
+                    THEN p.requested_index::integer < p.order_index
+                ELSE true
+            END) OVER (PARTITION BY p.project_id ORDER BY p.ord::integer) AS before_end
+            FROM placed AS p
+        ) AS b
+        WHERE NOT b.before_end
+    ),
+    inserted AS (
+        INSERT INTO public.scene_drafts AS s (
+            id, user_id, project_id, order_index, prompt_text, duration, scene_type, shot_type
+        )
+        SELECT
+            p.id, v_user, p.project_id, p.order_index, p.args ->> 'prompt_text',
+            (p.args ->> 'duration')::double precision, p.args ->> 'scene_type',
+            p.args ->> 'shot_type'
+        FROM at_end AS p
+        ORDER BY p.ord::integer
+        ON CONFLICT (id) DO NOTHING
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))), '{}')
+    INTO v_results
+    FROM inserted AS i INNER JOIN m ON m.id = i.id;
+    RETURN v_results;
+END;
+$function$;
+
 GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO service_role;

@@ -193,13 +193,12 @@ AS $$
 DECLARE
     c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
-    v_scope text;
+    v_k integer;
     v_at integer;
     v_wave integer;
     v_floor integer := 1;
     v_top integer := 0;
-    -- Per scope seen so far: its last wave and the highest rank in that wave.
-    v_scopes text[] := '{}'::text[];
+    -- Per scope (by its number): its last wave and the highest rank in that wave.
     v_scope_waves integer[] := '{}'::integer[];
     v_scope_ranks integer[] := '{}'::integer[];
     v_ords integer[] := '{}'::integer[];
@@ -207,7 +206,28 @@ DECLARE
     v_waves integer[] := '{}'::integer[];
     v_results jsonb[] := '{}'::jsonb[];
 BEGIN
-    FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
+    FOR v IN
+        WITH c AS MATERIALIZED (
+            SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations)
+        ),
+        -- Each scope numbered (equal scopes share a number), so the walk reaches a scope's
+        -- state by index; and whether it is shared by mutations of one set-based rank (not a
+        -- row's own scope).
+        numbered AS (
+            SELECT c.ord, u.n, dense_rank() OVER (ORDER BY u.scope) AS scope,
+                u.scope NOT LIKE 'r:%' AS shared
+            FROM c, unnest(c.scopes) WITH ORDINALITY AS u (scope, n)
+        ),
+        per_mutation AS (
+            SELECT x.ord, array_agg(x.scope ORDER BY x.n) AS scopes,
+                array_agg(x.shared ORDER BY x.n) AS shared
+            FROM numbered AS x
+            GROUP BY x.ord
+        )
+        SELECT c.ord, c.rank, c.result, coalesce(p.scopes, '{}') AS scopes, p.shared
+        FROM c LEFT JOIN per_mutation AS p ON p.ord = c.ord
+        ORDER BY c.ord
+    LOOP
         v_wave := NULL;
         IF v.result IS NOT NULL THEN
             NULL;
@@ -216,22 +236,19 @@ BEGIN
             v_floor := v_wave + 1;
         ELSE
             v_wave := v_floor;
-            FOREACH v_scope IN ARRAY v.scopes LOOP
-                v_at := array_position(v_scopes, v_scope);
-                CONTINUE WHEN v_at IS NULL;
+            -- A scope seen before holds this mutation to its wave or the next.
+            FOR v_k IN 1 .. cardinality(v.scopes) LOOP
+                v_at := v.scopes[v_k];
                 v_wave := greatest(v_wave, CASE
+                    WHEN v_scope_ranks[v_at] IS NULL THEN NULL
                     WHEN v_scope_ranks[v_at] < v.rank THEN v_scope_waves[v_at]
                     WHEN v_scope_ranks[v_at] = v.rank AND v.rank = ANY (c_shared)
-                        AND v_scope NOT LIKE 'r:%' THEN v_scope_waves[v_at]
+                        AND v.shared[v_k] THEN v_scope_waves[v_at]
                     ELSE v_scope_waves[v_at] + 1 END);
             END LOOP;
-            FOREACH v_scope IN ARRAY v.scopes LOOP
-                v_at := array_position(v_scopes, v_scope);
-                IF v_at IS NULL THEN
-                    v_scopes := v_scopes || v_scope;
-                    v_scope_waves := v_scope_waves || v_wave;
-                    v_scope_ranks := v_scope_ranks || v.rank;
-                ELSIF v_scope_waves[v_at] < v_wave
+            FOR v_k IN 1 .. cardinality(v.scopes) LOOP
+                v_at := v.scopes[v_k];
+                IF v_scope_waves[v_at] IS NULL OR v_scope_waves[v_at] < v_wave
                     OR (v_scope_waves[v_at] = v_wave AND v_scope_ranks[v_at] < v.rank) THEN
                     v_scope_waves[v_at] := v_wave;
                     v_scope_ranks[v_at] := v.rank;

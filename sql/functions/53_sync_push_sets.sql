@@ -269,21 +269,21 @@ BEGIN
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
     ),
-    -- The group's scenes, looked up by their ids alone (the owner key), so no estimate of the
-    -- user's rows can turn the lookup into a walk over them.
+    -- The group's scenes (with their rows as JSON, made once), looked up by their ids alone
+    -- (the owner key), so no estimate of the user's rows can turn the lookup into a walk.
     scenes AS MATERIALIZED (
-        SELECT s.* FROM public.scene_drafts AS s
+        SELECT s.*, to_jsonb(s) AS cur FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
     ),
     checked AS (
-        SELECT m.*, to_jsonb(s) AS cur,
+        SELECT m.*, s.cur,
             (SELECT array_agg(k.key ORDER BY k.key) FILTER (
                     WHERE coalesce((s.field_versions ->> k.key)::bigint, 0) > m.base)
-             FROM jsonb_each(m.patch) AS k WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value
+             FROM jsonb_each(m.patch) AS k WHERE s.cur -> k.key IS DISTINCT FROM k.value
             ) AS conflicts,
             EXISTS (
                 SELECT FROM jsonb_each(m.patch) AS k
-                WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
+                WHERE s.cur -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
         INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
         INNER JOIN public.project_overview AS p
@@ -474,12 +474,20 @@ BEGIN
                 WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
                 ELSE private.sync_reorder_scenes(p_client_id, p_group)
             END;
+            -- The record is the result without its mutation id and outcome (an applied
+            -- result of a set step holds only its row, and a reorder's also its rows), with
+            -- the table, op and id of the mutation; built in one step.
             PERFORM private.sync_record_mutations(p_client_id,
-                coalesce(array_agg((r ->> 'mutation_id')::bigint), '{}'),
-                coalesce(array_agg(jsonb_build_object(
-                    'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                    'id', e -> 'mutation' ->> 'id')
-                    || (r - ARRAY['mutation_id', 'outcome'])), '{}'))
+                coalesce(array_agg((x.r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(CASE WHEN x.r ? 'rows'
+                    THEN jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row',
+                        'rows', x.r -> 'rows')
+                    ELSE jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row')
+                    END), '{}'))
             FROM jsonb_array_elements(p_group) AS e
             CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
             WHERE x.r ->> 'outcome' = 'applied';

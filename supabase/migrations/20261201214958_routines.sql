@@ -329,6 +329,144 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.sync_update_scenes(p_client_id uuid, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
+    v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
+    v_results jsonb;
+BEGIN
+    PERFORM private.sync_lock_scenes(v_ids);
+    -- Materialized: its ids are then plain values an index scan can take under RLS.
+    WITH m AS MATERIALIZED (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' -> 'patch' AS patch, b.base
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b ON b.ord = e ->> 'ord'
+        WHERE b.base >= 1 AND NOT b.foreign_base
+            AND jsonb_typeof(e -> 'mutation' -> 'args' -> 'patch') = 'object'
+            AND e ->> 'ord' IN (
+                SELECT private.sync_valid_scene_fields(p_group, ARRAY['args', 'patch']))
+            AND NOT EXISTS (
+                SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
+                WHERE k <> ALL (c_keys))
+    ),
+    -- The group's scenes (with their rows as JSON, made once), looked up by their ids alone
+    -- (the owner key), so no estimate of the user's rows can turn the lookup into a walk.
+    scenes AS MATERIALIZED (
+        SELECT s.*, to_jsonb(s) AS cur FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
+    checked AS (
+        SELECT m.*, s.cur,
+            (SELECT array_agg(k.key ORDER BY k.key) FILTER (
+                    WHERE coalesce((s.field_versions ->> k.key)::bigint, 0) > m.base)
+             FROM jsonb_each(m.patch) AS k WHERE s.cur -> k.key IS DISTINCT FROM k.value
+            ) AS conflicts,
+            EXISTS (
+                SELECT FROM jsonb_each(m.patch) AS k
+                WHERE s.cur -> k.key IS DISTINCT FROM k.value) AS changed
+        FROM m
+        INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+    ),
+    updated AS (
+        UPDATE public.scene_drafts AS s
+        SET
+            prompt_text = CASE
+                WHEN c.patch ? 'prompt_text' THEN c.patch ->> 'prompt_text' ELSE s.prompt_text
+            END,
+            duration = CASE
+                WHEN c.patch ? 'duration' THEN (c.patch ->> 'duration')::double precision
+                ELSE s.duration
+            END,
+            scene_type = CASE
+                WHEN c.patch ? 'scene_type' THEN c.patch ->> 'scene_type' ELSE s.scene_type
+            END,
+            shot_type = CASE
+                WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
+            END
+        FROM checked AS c
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
+        RETURNING s.*
+    )
+    SELECT coalesce(jsonb_object_agg(c.ord, CASE
+        WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
+            'current', c.cur, 'fields', to_jsonb(c.conflicts))
+        ELSE jsonb_build_object(
+            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', coalesce(to_jsonb(u), c.cur))
+    END), '{}')
+    INTO v_results
+    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
+    RETURN v_results;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_apply_group(p_client_id uuid, p_rank integer, p_group jsonb)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_results jsonb := '{}'::jsonb;
+    v_entry jsonb;
+    v_state text;
+    v_hint text;
+BEGIN
+    IF p_rank IN (10, 40, 50, 60, 70) THEN
+        BEGIN
+            v_results := CASE p_rank
+                WHEN 10 THEN private.sync_upsert_projects(p_group)
+                WHEN 40 THEN private.sync_create_scenes(p_group)
+                WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
+                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
+                ELSE private.sync_reorder_scenes(p_client_id, p_group)
+            END;
+            -- The record is the result without its mutation id and outcome (an applied
+            -- result of a set step holds only its row, and a reorder's also its rows), with
+            -- the table, op and id of the mutation; built in one step.
+            PERFORM private.sync_record_mutations(p_client_id,
+                coalesce(array_agg((x.r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(CASE WHEN x.r ? 'rows'
+                    THEN jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row',
+                        'rows', x.r -> 'rows')
+                    ELSE jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row')
+                    END), '{}'))
+            FROM jsonb_array_elements(p_group) AS e
+            CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
+            WHERE x.r ->> 'outcome' = 'applied';
+        EXCEPTION WHEN OTHERS THEN
+            GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
+            IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
+                RAISE;
+            END IF;
+            v_results := '{}'::jsonb;
+        END;
+    END IF;
+    FOR v_entry IN
+        SELECT e FROM jsonb_array_elements(p_group) AS e
+        WHERE NOT v_results ? (e ->> 'ord')
+        ORDER BY (e ->> 'ord')::integer
+    LOOP
+        v_results := v_results || jsonb_build_object(
+            v_entry ->> 'ord', private.sync_push_one(p_client_id, v_entry -> 'mutation'));
+    END LOOP;
+    RETURN v_results;
+END;
+$function$;
+
 GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO service_role;

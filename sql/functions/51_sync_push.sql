@@ -603,8 +603,9 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
     v_group record;
-    -- The results of each group ({ord: result}), put together once at the end.
-    v_parts jsonb[] := '{}'::jsonb[];
+    -- Each mutation's result (by its ord), put together once at the end.
+    v_ords integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
 BEGIN
     -- The plan is complete before the first group applies (its function runs to the end on
     -- the first fetch, and the groups are sorted).
@@ -612,23 +613,26 @@ BEGIN
         SELECT w.wave, w.rank,
             jsonb_agg(jsonb_build_object('ord', w.ord, 'mutation', p_mutations -> (w.ord - 1))
                 ORDER BY w.ord) FILTER (WHERE w.result IS NULL) AS mutations,
-            jsonb_object_agg(w.ord::text, w.result) FILTER (WHERE w.result IS NOT NULL)
-                AS recorded
+            array_agg(w.ord) FILTER (WHERE w.result IS NOT NULL) AS recorded_ords,
+            array_agg(w.result) FILTER (WHERE w.result IS NOT NULL) AS recorded
         FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
         GROUP BY 1, 2
         ORDER BY 1, 2
     LOOP
-        v_parts := v_parts || coalesce(
-            v_group.recorded,
-            private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations));
+        IF v_group.recorded IS NOT NULL THEN
+            v_ords := v_ords || v_group.recorded_ords;
+            v_results := v_results || v_group.recorded;
+        ELSE
+            SELECT v_ords || coalesce(array_agg(g.ord), '{}'),
+                v_results || coalesce(array_agg(g.result), '{}')
+            INTO v_ords, v_results
+            FROM private.sync_push_group(p_client_id, v_group.rank, v_group.mutations) AS g;
+        END IF;
     END LOOP;
     RETURN jsonb_build_object('results', (
-        SELECT coalesce(jsonb_agg(r.value ORDER BY n.n), '[]'::jsonb)
+        SELECT coalesce(jsonb_agg(r.result ORDER BY n.n), '[]'::jsonb)
         FROM generate_series(1, jsonb_array_length(p_mutations)) AS n (n)
-        LEFT JOIN (
-            SELECT x.key::integer AS ord, x.value
-            FROM unnest(v_parts) AS p (part), jsonb_each(p.part) AS x
-        ) AS r ON r.ord = n.n));
+        LEFT JOIN unnest(v_ords, v_results) AS r (ord, result) ON r.ord = n.n));
 END;
 $$;
 

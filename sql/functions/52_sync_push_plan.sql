@@ -193,7 +193,6 @@ AS $$
 DECLARE
     c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
-    v_k integer;
     v_at integer;
     v_wave integer;
     v_floor integer := 1;

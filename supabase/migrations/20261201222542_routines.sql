@@ -4,6 +4,18 @@
 
 SET check_function_bodies = off;
 
+DROP FUNCTION IF EXISTS private.sync_apply_group(uuid,integer,jsonb);
+
+DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
+
+DROP FUNCTION IF EXISTS private.sync_delete_scenes(uuid,jsonb);
+
+DROP FUNCTION IF EXISTS private.sync_reorder_scenes(uuid,jsonb);
+
+DROP FUNCTION IF EXISTS private.sync_update_scenes(uuid,jsonb);
+
+DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
+
 CREATE OR REPLACE FUNCTION private.sync_push_batch(p_client_id uuid, p_mutations jsonb)
  RETURNS jsonb
  LANGUAGE plpgsql
@@ -12,8 +24,9 @@ CREATE OR REPLACE FUNCTION private.sync_push_batch(p_client_id uuid, p_mutations
 AS $function$
 DECLARE
     v_group record;
-    -- The results of each group ({ord: result}), put together once at the end.
-    v_parts jsonb[] := '{}'::jsonb[];
+    -- Each mutation's result (by its ord), put together once at the end.
+    v_ords integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
 BEGIN
     -- The plan is complete before the first group applies (its function runs to the end on
     -- the first fetch, and the groups are sorted).
@@ -21,23 +34,26 @@ BEGIN
         SELECT w.wave, w.rank,
             jsonb_agg(jsonb_build_object('ord', w.ord, 'mutation', p_mutations -> (w.ord - 1))
                 ORDER BY w.ord) FILTER (WHERE w.result IS NULL) AS mutations,
-            jsonb_object_agg(w.ord::text, w.result) FILTER (WHERE w.result IS NOT NULL)
-                AS recorded
+            array_agg(w.ord) FILTER (WHERE w.result IS NOT NULL) AS recorded_ords,
+            array_agg(w.result) FILTER (WHERE w.result IS NOT NULL) AS recorded
         FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
         GROUP BY 1, 2
         ORDER BY 1, 2
     LOOP
-        v_parts := v_parts || coalesce(
-            v_group.recorded,
-            private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations));
+        IF v_group.recorded IS NOT NULL THEN
+            v_ords := v_ords || v_group.recorded_ords;
+            v_results := v_results || v_group.recorded;
+        ELSE
+            SELECT v_ords || coalesce(array_agg(g.ord), '{}'),
+                v_results || coalesce(array_agg(g.result), '{}')
+            INTO v_ords, v_results
+            FROM private.sync_push_group(p_client_id, v_group.rank, v_group.mutations) AS g;
+        END IF;
     END LOOP;
     RETURN jsonb_build_object('results', (
-        SELECT coalesce(jsonb_agg(r.value ORDER BY n.n), '[]'::jsonb)
+        SELECT coalesce(jsonb_agg(r.result ORDER BY n.n), '[]'::jsonb)
         FROM generate_series(1, jsonb_array_length(p_mutations)) AS n (n)
-        LEFT JOIN (
-            SELECT x.key::integer AS ord, x.value
-            FROM unnest(v_parts) AS p (part), jsonb_each(p.part) AS x
-        ) AS r ON r.ord = n.n));
+        LEFT JOIN unnest(v_ords, v_results) AS r (ord, result) ON r.ord = n.n));
 END;
 $function$;
 
@@ -162,7 +178,6 @@ AS $function$
 DECLARE
     c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
-    v_k integer;
     v_at integer;
     v_wave integer;
     v_floor integer := 1;
@@ -249,18 +264,51 @@ AS $function$
     FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
- RETURNS jsonb
+CREATE OR REPLACE FUNCTION private.sync_apply_project_upserts(p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+BEGIN
+    RETURN QUERY
+    WITH m AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            (e -> 'mutation' ->> 'id')::uuid AS id,
+            e -> 'mutation' -> 'args' ->> 'title' AS title
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE coalesce((e -> 'mutation' ->> 'base_version')::bigint, 1) >= 1
+            -- A base mutation id is checked (it may be another user's) on the contract path.
+            AND coalesce(jsonb_typeof(e -> 'mutation' -> 'base_mutation_id'), 'null') <> 'number'
+    ),
+    inserted AS (
+        INSERT INTO public.project_overview AS p (project_id, user_id, title)
+        SELECT m.id, (SELECT private.require_user()), coalesce(m.title, 'Untitled project')
+        FROM m
+        WHERE m.title IS NULL
+            OR (char_length(m.title) BETWEEN 1 AND 200 AND btrim(m.title) <> '')
+        ORDER BY m.ord::integer
+        ON CONFLICT (project_id) DO NOTHING
+        RETURNING p.*
+    )
+    SELECT m.ord::integer, jsonb_build_object(
+        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(i))
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_creates(p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
 DECLARE
     v_user uuid := private.require_user();
-    v_results jsonb;
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT (e -> 'mutation' -> 'args' ->> 'project_id')::uuid
         FROM jsonb_array_elements(p_group) AS e));
+    RETURN QUERY
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
@@ -320,17 +368,15 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+    SELECT m.ord::integer, jsonb_build_object(
         'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(i))), '{}')
-    INTO v_results
+        'row', to_jsonb(i))
     FROM inserted AS i INNER JOIN m ON m.id = i.id;
-    RETURN v_results;
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_update_scenes(p_client_id uuid, p_group jsonb)
- RETURNS jsonb
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_updates(p_client_id uuid, p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
@@ -339,7 +385,8 @@ DECLARE
     v_user uuid := private.require_user();
     v_ids uuid[] := ARRAY(
         SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
-    v_results jsonb;
+    v_ords integer[];
+    v_results jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
     -- Materialized: its ids are then plain values an index scan can take under RLS.
@@ -396,40 +443,164 @@ BEGIN
         WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(c.ord, CASE
+    SELECT array_agg(c.ord::integer), array_agg(CASE
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
         ELSE jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
             'row', coalesce(to_jsonb(u), c.cur))
-    END), '{}')
-    INTO v_results
+    END)
+    INTO v_ords, v_results
     FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
-    RETURN v_results;
+    -- Gathered, then returned: answered row by row from this statement, its UPDATE was planned
+    -- to find each row through the user's pull index (tests/py/integration/test_query_plans.py).
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_group(p_client_id uuid, p_rank integer, p_group jsonb)
- RETURNS jsonb
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_deletes(p_client_id uuid, p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
 AS $function$
 DECLARE
-    v_results jsonb := '{}'::jsonb;
+    v_user uuid := private.require_user();
+    v_ids uuid[] := ARRAY(
+        SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
+    v_ords integer[];
+    v_results jsonb[];
+BEGIN
+    PERFORM private.sync_lock_scenes(v_ids);
+    -- The group's scenes by their ids alone, as in private.sync_apply_scene_updates.
+    WITH scenes AS MATERIALIZED (
+        SELECT s.* FROM public.scene_drafts AS s
+        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
+    ),
+    checked AS (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
+            s.deleted_at IS NOT NULL AS gone
+        FROM jsonb_array_elements(p_group) AS e
+        INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
+            ON b.ord = e ->> 'ord' AND NOT b.foreign_base
+        INNER JOIN scenes AS s ON s.id = (e -> 'mutation' ->> 'id')::uuid
+        INNER JOIN public.project_overview AS p
+            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+    ),
+    deleted AS (
+        UPDATE public.scene_drafts AS s
+        SET archived = true, deleted_at = now()
+        FROM checked AS c
+        WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
+        RETURNING s.*
+    )
+    SELECT array_agg(c.ord::integer), array_agg(jsonb_build_object(
+        'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', coalesce(to_jsonb(d), c.cur)))
+    INTO v_ords, v_results
+    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
+    -- Gathered, then returned, as in private.sync_apply_scene_updates.
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_apply_reorders(p_client_id uuid, p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_user uuid := private.require_user();
+    v_valid jsonb;
+    v_projects uuid[];
+BEGIN
+    PERFORM private.sync_lock_projects(ARRAY(
+        SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+        FROM jsonb_array_elements(p_group) AS e));
+    -- m is materialized so that its project ids are plain values: a key computed from jsonb
+    -- inside the join could not serve an index scan under RLS (it is not leakproof), and every
+    -- reorder would read all of the user's scenes.
+    WITH m AS MATERIALIZED (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
+            coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
+                AS project_id,
+            ARRAY(SELECT i::uuid FROM jsonb_array_elements_text(
+                e -> 'mutation' -> 'args' -> 'ordered_ids') AS i) AS ids
+        FROM jsonb_array_elements(p_group) AS e
+        WHERE jsonb_typeof(e -> 'mutation' -> 'args' -> 'ordered_ids') = 'array'
+            AND e ->> 'ord' IN (
+                SELECT b.ord FROM private.sync_group_bases(p_client_id, p_group) AS b
+                WHERE NOT b.foreign_base)
+            AND NOT EXISTS (
+                SELECT FROM jsonb_array_elements(e -> 'mutation' -> 'args' -> 'ordered_ids') AS i
+                WHERE jsonb_typeof(i) <> 'string'
+                    OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
+    )
+    SELECT coalesce(jsonb_agg(jsonb_build_object(
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]'),
+        array_agg(m.project_id)
+    INTO v_valid, v_projects
+    FROM m
+    CROSS JOIN LATERAL (
+        SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
+        WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS live
+    WHERE cardinality(m.ids) = cardinality(live.ids)
+        AND m.ids @> live.ids
+        AND cardinality(m.ids) = (SELECT count(DISTINCT i) FROM unnest(m.ids) AS i)
+        AND EXISTS (
+            SELECT FROM public.project_overview AS p
+            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL);
+    UPDATE public.scene_drafts AS s
+    SET order_index = (o.n - 1)::integer
+    FROM jsonb_array_elements(v_valid) AS v,
+        jsonb_array_elements_text(v -> 'ids') WITH ORDINALITY AS o (id, n)
+    WHERE s.id = o.id::uuid AND s.user_id = (SELECT v_user) AND s.order_index <> o.n - 1
+        AND s.id = ANY (ARRAY(
+            SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
+                jsonb_array_elements_text(x -> 'ids') AS i));
+    RETURN QUERY
+    SELECT (v ->> 'ord')::integer, jsonb_build_object(
+        'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(p), 'rows', (
+            SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+            FROM public.scene_drafts AS s
+            WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+                AND NOT s.archived AND s.deleted_at IS NULL))
+    FROM jsonb_array_elements(v_valid) AS v
+    INNER JOIN public.project_overview AS p
+        ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
+            AND p.user_id = (SELECT v_user);
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.sync_push_group(p_client_id uuid, p_rank integer, p_group jsonb)
+ RETURNS TABLE(ord integer, result jsonb)
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_ords integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
     v_entry jsonb;
     v_state text;
     v_hint text;
 BEGIN
     IF p_rank IN (10, 40, 50, 60, 70) THEN
         BEGIN
-            v_results := CASE p_rank
-                WHEN 10 THEN private.sync_upsert_projects(p_group)
-                WHEN 40 THEN private.sync_create_scenes(p_group)
-                WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
-                ELSE private.sync_reorder_scenes(p_client_id, p_group)
-            END;
+            SELECT coalesce(array_agg(r.ord), '{}'), coalesce(array_agg(r.result), '{}')
+            INTO v_ords, v_results
+            FROM (
+                SELECT * FROM private.sync_apply_project_upserts(p_group) WHERE p_rank = 10
+                UNION ALL SELECT * FROM private.sync_apply_scene_creates(p_group) WHERE p_rank = 40
+                UNION ALL SELECT * FROM private.sync_apply_scene_updates(p_client_id, p_group)
+                WHERE p_rank = 50
+                UNION ALL SELECT * FROM private.sync_apply_scene_deletes(p_client_id, p_group)
+                WHERE p_rank = 60
+                UNION ALL SELECT * FROM private.sync_apply_reorders(p_client_id, p_group)
+                WHERE p_rank = 70
+            ) AS r;
             -- The record is the result without its mutation id and outcome (an applied
             -- result of a set step holds only its row, and a reorder's also its rows), with
             -- the table, op and id of the mutation; built in one step.
@@ -445,27 +616,49 @@ BEGIN
                         'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row')
                     END), '{}'))
             FROM jsonb_array_elements(p_group) AS e
-            CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
+            INNER JOIN unnest(v_ords, v_results) AS x (ord, r)
+                ON x.ord = (e ->> 'ord')::integer
             WHERE x.r ->> 'outcome' = 'applied';
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
             IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
                 RAISE;
             END IF;
-            v_results := '{}'::jsonb;
+            v_ords := '{}'::integer[];
+            v_results := '{}'::jsonb[];
         END;
     END IF;
     FOR v_entry IN
         SELECT e FROM jsonb_array_elements(p_group) AS e
-        WHERE NOT v_results ? (e ->> 'ord')
+        WHERE (e ->> 'ord')::integer <> ALL (v_ords)
         ORDER BY (e ->> 'ord')::integer
     LOOP
-        v_results := v_results || jsonb_build_object(
-            v_entry ->> 'ord', private.sync_push_one(p_client_id, v_entry -> 'mutation'));
+        v_ords := v_ords || (v_entry ->> 'ord')::integer;
+        v_results := v_results || private.sync_push_one(p_client_id, v_entry -> 'mutation');
     END LOOP;
-    RETURN v_results;
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $function$;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid,jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid,jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid,jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid,jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid,jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid,jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO authenticated;
 
@@ -474,5 +667,9 @@ GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid,jsonb) TO service_role;
 GRANT EXECUTE ON FUNCTION private.sync_push_batch(uuid,jsonb) TO authenticated;
 
 GRANT EXECUTE ON FUNCTION private.sync_push_batch(uuid,jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.sync_push_group(uuid,integer,jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.sync_push_group(uuid,integer,jsonb) TO service_role;
 
 RESET check_function_bodies;

@@ -587,20 +587,63 @@ BEGIN
 END;
 $$;
 
--- Applies a batch: its mutations are planned into waves (private.sync_plan_batch) and each wave
--- is applied one (table, op) group at a time by a set-based step (53_sync_push_sets.sql); what a
--- step leaves, and every other kind of mutation (and a batch of one), goes through
--- private.sync_push_one.
+-- Applies a batch of more than one mutation: its mutations are planned into waves
+-- (private.sync_plan_batch) and each wave is applied one (table, op) group at a time by a
+-- set-based step (53_sync_push_sets.sql); what a step leaves, and every other kind of mutation,
+-- goes through private.sync_push_one. Its statements (and those of every step it calls) run on
+-- generic plans: planned once per session instead of for every batch's values, which cost more
+-- than the statements themselves. Their lookups are by key (ids, or arrays of ids), so a
+-- generic plan reads the same rows through the same indexes as a custom one.
+DROP FUNCTION IF EXISTS private.sync_push_batch(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_push_batch(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+SET plan_cache_mode = force_generic_plan
+AS $$
+DECLARE
+    v_group record;
+    -- Each mutation's result (by its ord), put together once at the end.
+    v_ords integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
+BEGIN
+    -- The plan is complete before the first group applies (its function runs to the end on
+    -- the first fetch, and the groups are sorted).
+    FOR v_group IN
+        SELECT w.wave, w.rank,
+            jsonb_agg(jsonb_build_object('ord', w.ord, 'mutation', p_mutations -> (w.ord - 1))
+                ORDER BY w.ord) FILTER (WHERE w.result IS NULL) AS mutations,
+            array_agg(w.ord) FILTER (WHERE w.result IS NOT NULL) AS recorded_ords,
+            array_agg(w.result) FILTER (WHERE w.result IS NOT NULL) AS recorded
+        FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
+        GROUP BY 1, 2
+        ORDER BY 1, 2
+    LOOP
+        IF v_group.recorded IS NOT NULL THEN
+            v_ords := v_ords || v_group.recorded_ords;
+            v_results := v_results || v_group.recorded;
+        ELSE
+            SELECT v_ords || coalesce(array_agg(g.ord), '{}'),
+                v_results || coalesce(array_agg(g.result), '{}')
+            INTO v_ords, v_results
+            FROM private.sync_push_group(p_client_id, v_group.rank, v_group.mutations) AS g;
+        END IF;
+    END LOOP;
+    RETURN jsonb_build_object('results', (
+        SELECT coalesce(jsonb_agg(r.result ORDER BY n.n), '[]'::jsonb)
+        FROM generate_series(1, jsonb_array_length(p_mutations)) AS n (n)
+        LEFT JOIN unnest(v_ords, v_results) AS r (ord, result) ON r.ord = n.n));
+END;
+$$;
+
+-- Applies a batch: checked whole first (a bad batch applies nothing), then one mutation on its
+-- own, or more through private.sync_push_batch.
 DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
 CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-DECLARE
-    v_plan jsonb;
-    v_group record;
-    v_results jsonb := '{}'::jsonb;
 BEGIN
     PERFORM private.require_user();
     PERFORM private.sync_check_batch(p_client_id, p_mutations);
@@ -613,23 +656,7 @@ BEGIN
         RETURN jsonb_build_object('results', jsonb_build_array(
             private.sync_push_one(p_client_id, p_mutations -> 0)));
     END IF;
-    v_plan := private.sync_plan_batch(p_client_id, p_mutations);
-    SELECT coalesce(jsonb_object_agg(e ->> 'ord', e -> 'result'), '{}'::jsonb) INTO v_results
-    FROM jsonb_array_elements(v_plan) AS e WHERE e ? 'result';
-    FOR v_group IN
-        SELECT (e ->> 'wave')::int AS wave, (e ->> 'rank')::int AS rank,
-            jsonb_agg(e ORDER BY (e ->> 'ord')::int) AS mutations
-        FROM jsonb_array_elements(v_plan) AS e
-        WHERE NOT e ? 'result'
-        GROUP BY 1, 2
-        ORDER BY 1, 2
-    LOOP
-        v_results := v_results
-            || private.sync_apply_group(p_client_id, v_group.rank, v_group.mutations);
-    END LOOP;
-    RETURN jsonb_build_object('results', (
-        SELECT coalesce(jsonb_agg(v_results -> n::text ORDER BY n), '[]'::jsonb)
-        FROM generate_series(1, jsonb_array_length(p_mutations)) AS n));
+    RETURN private.sync_push_batch(p_client_id, p_mutations);
 END;
 $$;
 
@@ -652,6 +679,7 @@ REVOKE ALL ON FUNCTION private.sync_push_one(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_check_batch(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_push_batch(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION public.sync_push(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutation(uuid, bigint)
@@ -679,4 +707,5 @@ GRANT EXECUTE ON FUNCTION private.sync_push_one(uuid, jsonb) TO authenticated, s
 GRANT EXECUTE ON FUNCTION private.sync_duplicate_result(bigint, text, text, uuid, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_check_batch(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_push_batch(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION public.sync_push(uuid, jsonb) TO authenticated, service_role;

@@ -131,7 +131,9 @@ BEGIN
         WHERE m.usual AND m.tbl = 'scene_drafts' AND m.op = 'create'
         ORDER BY m.id, m.ord
     ),
-    kinds AS (
+    -- Materialized: its rank is read by several expressions below, each of which would
+    -- otherwise compute it (and its pattern matches) again.
+    kinds AS MATERIALIZED (
         SELECT m.*, r.mutation_id IS NOT NULL AS is_recorded, r.foreign_owner, r.outcome,
             CASE
                 WHEN NOT m.usual THEN 90
@@ -178,12 +180,12 @@ BEGIN
 END;
 $$;
 
--- The plan of a batch: each mutation {ord, mutation, rank, wave} (see the top of this file), or
--- {ord, result} when it is answered from its record. The walk keeps its state in arrays
+-- The plan of a batch: each mutation's rank and wave (see the top of this file), or its result
+-- when it is answered from its record (then no wave). The walk keeps its state in arrays
 -- (updated in place), so planning costs what the batch holds, not its square.
-DROP FUNCTION IF EXISTS private.sync_plan_batch(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_plan_waves(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_plan_waves(p_client_id uuid, p_mutations jsonb)
+RETURNS TABLE (ord integer, rank integer, wave integer, result jsonb)
 LANGUAGE plpgsql
 STABLE
 SET search_path = ''
@@ -191,45 +193,61 @@ AS $$
 DECLARE
     c_shared constant integer[] := ARRAY[10, 40, 50, 60, 70];
     v record;
-    v_scope text;
     v_at integer;
     v_wave integer;
     v_floor integer := 1;
     v_top integer := 0;
-    -- Per scope seen so far: its last wave and the highest rank in that wave.
-    v_scopes text[] := '{}'::text[];
+    -- Per scope (by its number): its last wave and the highest rank in that wave.
     v_scope_waves integer[] := '{}'::integer[];
     v_scope_ranks integer[] := '{}'::integer[];
-    v_entries jsonb[] := '{}'::jsonb[];
+    v_ords integer[] := '{}'::integer[];
+    v_ranks integer[] := '{}'::integer[];
     v_waves integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
 BEGIN
-    FOR v IN SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations) ORDER BY 1 LOOP
+    FOR v IN
+        WITH c AS MATERIALIZED (
+            SELECT * FROM private.sync_classify_batch(p_client_id, p_mutations)
+        ),
+        -- Each scope numbered (equal scopes share a number), so the walk reaches a scope's
+        -- state by index; and whether it is shared by mutations of one set-based rank (not a
+        -- row's own scope).
+        numbered AS (
+            SELECT c.ord, u.n, dense_rank() OVER (ORDER BY u.scope) AS scope,
+                u.scope NOT LIKE 'r:%' AS shared
+            FROM c, unnest(c.scopes) WITH ORDINALITY AS u (scope, n)
+        ),
+        per_mutation AS (
+            SELECT x.ord, array_agg(x.scope ORDER BY x.n) AS scopes,
+                array_agg(x.shared ORDER BY x.n) AS shared
+            FROM numbered AS x
+            GROUP BY x.ord
+        )
+        SELECT c.ord, c.rank, c.result, coalesce(p.scopes, '{}') AS scopes, p.shared
+        FROM c LEFT JOIN per_mutation AS p ON p.ord = c.ord
+        ORDER BY c.ord
+    LOOP
+        v_wave := NULL;
         IF v.result IS NOT NULL THEN
-            v_entries := v_entries || jsonb_build_object('ord', v.ord, 'result', v.result);
-            v_waves := v_waves || NULL::integer;
-            CONTINUE;
-        END IF;
-        IF v.rank = 90 THEN
+            NULL;
+        ELSIF v.rank = 90 THEN
             v_wave := v_top + 1;
             v_floor := v_wave + 1;
         ELSE
             v_wave := v_floor;
-            FOREACH v_scope IN ARRAY v.scopes LOOP
-                v_at := array_position(v_scopes, v_scope);
-                CONTINUE WHEN v_at IS NULL;
+            -- A scope seen before holds this mutation to its wave or the next.
+            FOR v_k IN 1 .. cardinality(v.scopes) LOOP
+                v_at := v.scopes[v_k];
                 v_wave := greatest(v_wave, CASE
+                    WHEN v_scope_ranks[v_at] IS NULL THEN NULL
                     WHEN v_scope_ranks[v_at] < v.rank THEN v_scope_waves[v_at]
                     WHEN v_scope_ranks[v_at] = v.rank AND v.rank = ANY (c_shared)
-                        AND v_scope NOT LIKE 'r:%' THEN v_scope_waves[v_at]
+                        AND v.shared[v_k] THEN v_scope_waves[v_at]
                     ELSE v_scope_waves[v_at] + 1 END);
             END LOOP;
-            FOREACH v_scope IN ARRAY v.scopes LOOP
-                v_at := array_position(v_scopes, v_scope);
-                IF v_at IS NULL THEN
-                    v_scopes := v_scopes || v_scope;
-                    v_scope_waves := v_scope_waves || v_wave;
-                    v_scope_ranks := v_scope_ranks || v.rank;
-                ELSIF v_scope_waves[v_at] < v_wave
+            FOR v_k IN 1 .. cardinality(v.scopes) LOOP
+                v_at := v.scopes[v_k];
+                IF v_scope_waves[v_at] IS NULL OR v_scope_waves[v_at] < v_wave
                     OR (v_scope_waves[v_at] = v_wave AND v_scope_ranks[v_at] < v.rank) THEN
                     v_scope_waves[v_at] := v_wave;
                     v_scope_ranks[v_at] := v.rank;
@@ -237,15 +255,31 @@ BEGIN
             END LOOP;
         END IF;
         v_top := greatest(v_top, v_wave);
-        v_entries := v_entries || jsonb_build_object(
-            'ord', v.ord, 'mutation', v.mutation, 'rank', v.rank);
+        v_ords := v_ords || v.ord;
+        v_ranks := v_ranks || v.rank;
         v_waves := v_waves || v_wave;
+        v_results := v_results || v.result;
     END LOOP;
-    RETURN (
-        SELECT coalesce(jsonb_agg(CASE WHEN x.w IS NULL THEN x.e
-            ELSE x.e || jsonb_build_object('wave', x.w) END ORDER BY x.n), '[]'::jsonb)
-        FROM unnest(v_entries, v_waves) WITH ORDINALITY AS x (e, w, n));
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_ranks, v_waves, v_results);
 END;
+$$;
+
+-- The plan of a batch as one value: each mutation {ord, mutation, rank, wave}, or {ord, result}
+-- when it is answered from its record.
+DROP FUNCTION IF EXISTS private.sync_plan_batch(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_plan_batch(p_client_id uuid, p_mutations jsonb)
+RETURNS jsonb
+LANGUAGE sql
+STABLE
+SET search_path = ''
+AS $$
+    SELECT coalesce(jsonb_agg(CASE
+        WHEN w.result IS NOT NULL THEN jsonb_build_object('ord', w.ord, 'result', w.result)
+        ELSE jsonb_build_object(
+            'ord', w.ord, 'mutation', p_mutations -> (w.ord - 1), 'rank', w.rank,
+            'wave', w.wave)
+        END ORDER BY w.ord), '[]'::jsonb)
+    FROM private.sync_plan_waves(p_client_id, p_mutations) AS w
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_recorded_mutations(uuid, bigint []) FROM public, anon;
@@ -253,6 +287,7 @@ REVOKE ALL ON FUNCTION private.sync_record_mutations(uuid, bigint [], jsonb [])
 FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_classify_batch(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_plan_waves(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_plan_batch(uuid, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_recorded_mutations(uuid, bigint [])
@@ -262,4 +297,5 @@ TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_recorded_result(jsonb, boolean, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_classify_batch(uuid, jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_plan_waves(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_plan_batch(uuid, jsonb) TO authenticated, service_role;

@@ -5,8 +5,9 @@
 -- the mutations it can show are valid and writes under the same row locks (the projects first,
 -- then their scenes); every other mutation, and the whole group if its statement fails, goes
 -- through private.sync_push_one, which calls the contract function and answers its errors.
--- Set steps return {ord: result}; the group records the applied ones in the same
--- subtransaction.
+-- Set steps return (ord, result) rows for the mutations they took; the group records the
+-- applied ones in the same subtransaction. (They were once named sync_upsert_projects,
+-- sync_create_scenes, ... and returned one {ord: result} object; those are dropped.)
 
 -- The groups' mutations (their ords) whose scene fields (a create's args, an update's patch:
 -- p_path) are valid where given: prompt_text a string of at most 10000 characters, duration a
@@ -43,14 +44,14 @@ $$;
 -- New projects: one INSERT. Existing ids (the caller's, to retitle, or another user's) are
 -- left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_upsert_projects(p_group jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_apply_project_upserts(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_project_upserts(p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-DECLARE
-    v_results jsonb;
 BEGIN
+    RETURN QUERY
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu,
             (e -> 'mutation' ->> 'id')::uuid AS id,
@@ -70,12 +71,10 @@ BEGIN
         ON CONFLICT (project_id) DO NOTHING
         RETURNING p.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+    SELECT m.ord::integer, jsonb_build_object(
         'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(i))), '{}')
-    INTO v_results
+        'row', to_jsonb(i))
     FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
-    RETURN v_results;
 END;
 $$;
 
@@ -103,18 +102,19 @@ $$;
 -- already in use (replays, other users' rows) and projects that are not the caller's live ones
 -- are left to the contract function too.
 DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_create_scenes(p_group jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_apply_scene_creates(jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_creates(p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
     v_user uuid := private.require_user();
-    v_results jsonb;
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT (e -> 'mutation' -> 'args' ->> 'project_id')::uuid
         FROM jsonb_array_elements(p_group) AS e));
+    RETURN QUERY
     WITH m AS (
         SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id,
             (e -> 'mutation' -> 'args' ->> 'project_id')::uuid AS project_id,
@@ -128,18 +128,25 @@ BEGIN
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
+    -- The caller's live projects of the group, each with the index after its last live scene
+    -- (looked up once per project, not once per create).
+    ends AS MATERIALIZED (
+        SELECT p.project_id,
+            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+             WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+                 AND NOT s.archived AND s.deleted_at IS NULL) AS next_index
+        FROM public.project_overview AS p
+        WHERE p.project_id = ANY (ARRAY(SELECT DISTINCT m.project_id FROM m))
+            AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+    ),
     placed AS (
         SELECT m.*,
-            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = m.project_id AND s.user_id = (SELECT v_user)
-                 AND NOT s.archived AND s.deleted_at IS NULL)
+            e.next_index
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
-        WHERE EXISTS (
-            SELECT FROM public.project_overview AS p
-            WHERE p.project_id = m.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL)
-            AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+        INNER JOIN ends AS e ON e.project_id = m.project_id
+        WHERE NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
     -- Each project's creates up to (not including) its first one before the end.
     at_end AS (
@@ -167,12 +174,10 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(m.ord, jsonb_build_object(
+    SELECT m.ord::integer, jsonb_build_object(
         'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(i))), '{}')
-    INTO v_results
+        'row', to_jsonb(i))
     FROM inserted AS i INNER JOIN m ON m.id = i.id;
-    RETURN v_results;
 END;
 $$;
 
@@ -235,8 +240,11 @@ $$;
 -- nothing), the changed scenes written by one UPDATE. Invalid patches, unknown, deleted or
 -- moved-on rows are left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_update_scenes(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_update_scenes(p_client_id uuid, p_group jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_apply_scene_updates(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_updates(
+    p_client_id uuid, p_group jsonb
+)
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -245,7 +253,8 @@ DECLARE
     v_user uuid := private.require_user();
     v_ids uuid[] := ARRAY(
         SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
-    v_results jsonb;
+    v_ords integer[];
+    v_results jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
     -- Materialized: its ids are then plain values an index scan can take under RLS.
@@ -262,21 +271,21 @@ BEGIN
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
     ),
-    -- The group's scenes, looked up by their ids alone (the owner key), so no estimate of the
-    -- user's rows can turn the lookup into a walk over them.
+    -- The group's scenes (with their rows as JSON, made once), looked up by their ids alone
+    -- (the owner key), so no estimate of the user's rows can turn the lookup into a walk.
     scenes AS MATERIALIZED (
-        SELECT s.* FROM public.scene_drafts AS s
+        SELECT s.*, to_jsonb(s) AS cur FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
     ),
     checked AS (
-        SELECT m.*, to_jsonb(s) AS cur,
+        SELECT m.*, s.cur,
             (SELECT array_agg(k.key ORDER BY k.key) FILTER (
                     WHERE coalesce((s.field_versions ->> k.key)::bigint, 0) > m.base)
-             FROM jsonb_each(m.patch) AS k WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value
+             FROM jsonb_each(m.patch) AS k WHERE s.cur -> k.key IS DISTINCT FROM k.value
             ) AS conflicts,
             EXISTS (
                 SELECT FROM jsonb_each(m.patch) AS k
-                WHERE to_jsonb(s) -> k.key IS DISTINCT FROM k.value) AS changed
+                WHERE s.cur -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
         INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
         INNER JOIN public.project_overview AS p
@@ -302,17 +311,19 @@ BEGIN
         WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(c.ord, CASE
+    SELECT array_agg(c.ord::integer), array_agg(CASE
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
         ELSE jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
             'row', coalesce(to_jsonb(u), c.cur))
-    END), '{}')
-    INTO v_results
+    END)
+    INTO v_ords, v_results
     FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
-    RETURN v_results;
+    -- Gathered, then returned: answered row by row from this statement, its UPDATE was planned
+    -- to find each row through the user's pull index (tests/py/integration/test_query_plans.py).
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $$;
 
@@ -320,8 +331,11 @@ $$;
 -- rows are left to the contract function (not_found).
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_delete_scenes(p_client_id uuid, p_group jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_apply_scene_deletes(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_scene_deletes(
+    p_client_id uuid, p_group jsonb
+)
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -329,10 +343,11 @@ DECLARE
     v_user uuid := private.require_user();
     v_ids uuid[] := ARRAY(
         SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
-    v_results jsonb;
+    v_ords integer[];
+    v_results jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    -- The group's scenes by their ids alone, as in private.sync_update_scenes.
+    -- The group's scenes by their ids alone, as in private.sync_apply_scene_updates.
     WITH scenes AS MATERIALIZED (
         SELECT s.* FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
@@ -354,13 +369,13 @@ BEGIN
         WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
         RETURNING s.*
     )
-    SELECT coalesce(jsonb_object_agg(
-        c.ord, jsonb_build_object(
-            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', coalesce(to_jsonb(d), c.cur))), '{}')
-    INTO v_results
+    SELECT array_agg(c.ord::integer), array_agg(jsonb_build_object(
+        'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', coalesce(to_jsonb(d), c.cur)))
+    INTO v_ords, v_results
     FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
-    RETURN v_results;
+    -- Gathered, then returned, as in private.sync_apply_scene_updates.
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $$;
 
@@ -369,8 +384,9 @@ $$;
 -- ids is left to the contract function. The result is the project and its scenes in order.
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_reorder_scenes(p_client_id uuid, p_group jsonb)
-RETURNS jsonb
+DROP FUNCTION IF EXISTS private.sync_apply_reorders(uuid, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_apply_reorders(p_client_id uuid, p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -425,99 +441,116 @@ BEGIN
         AND s.id = ANY (ARRAY(
             SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
                 jsonb_array_elements_text(x -> 'ids') AS i));
-    RETURN (
-        SELECT coalesce(jsonb_object_agg(v ->> 'ord',
-            jsonb_build_object(
-                'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
-                'row', to_jsonb(p), 'rows', (
-                SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
-                FROM public.scene_drafts AS s
-                WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
-                    AND NOT s.archived AND s.deleted_at IS NULL))), '{}')
-        FROM jsonb_array_elements(v_valid) AS v
-        INNER JOIN public.project_overview AS p
-            ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
-                AND p.user_id = (SELECT v_user));
+    RETURN QUERY
+    SELECT (v ->> 'ord')::integer, jsonb_build_object(
+        'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+        'row', to_jsonb(p), 'rows', (
+            SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
+            FROM public.scene_drafts AS s
+            WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+                AND NOT s.archived AND s.deleted_at IS NULL))
+    FROM jsonb_array_elements(v_valid) AS v
+    INNER JOIN public.project_overview AS p
+        ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
+            AND p.user_id = (SELECT v_user);
 END;
 $$;
 
--- Applies one group of a wave; returns {ord: result}. The set step and the records of what it
--- applied share one subtransaction: when its statement fails, nothing of it stays and every
--- mutation of the group takes the contract path, which answers the error of each.
+-- Applies one group of a wave; returns each mutation's result. The set step and the records
+-- of what it applied share one subtransaction: when its statement fails, nothing of it stays
+-- and every mutation of the group takes the contract path, which answers the error of each.
 DROP FUNCTION IF EXISTS private.sync_apply_group(uuid, integer, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_group(
+DROP FUNCTION IF EXISTS private.sync_push_group(uuid, integer, jsonb);
+CREATE OR REPLACE FUNCTION private.sync_push_group(
     p_client_id uuid, p_rank integer, p_group jsonb
 )
-RETURNS jsonb
+RETURNS TABLE (ord integer, result jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    v_results jsonb := '{}'::jsonb;
+    v_ords integer[] := '{}'::integer[];
+    v_results jsonb[] := '{}'::jsonb[];
     v_entry jsonb;
     v_state text;
     v_hint text;
 BEGIN
     IF p_rank IN (10, 40, 50, 60, 70) THEN
         BEGIN
-            v_results := CASE p_rank
-                WHEN 10 THEN private.sync_upsert_projects(p_group)
-                WHEN 40 THEN private.sync_create_scenes(p_group)
-                WHEN 50 THEN private.sync_update_scenes(p_client_id, p_group)
-                WHEN 60 THEN private.sync_delete_scenes(p_client_id, p_group)
-                ELSE private.sync_reorder_scenes(p_client_id, p_group)
-            END;
+            SELECT coalesce(array_agg(r.ord), '{}'), coalesce(array_agg(r.result), '{}')
+            INTO v_ords, v_results
+            FROM (
+                SELECT * FROM private.sync_apply_project_upserts(p_group) WHERE p_rank = 10
+                UNION ALL SELECT * FROM private.sync_apply_scene_creates(p_group) WHERE p_rank = 40
+                UNION ALL SELECT * FROM private.sync_apply_scene_updates(p_client_id, p_group)
+                WHERE p_rank = 50
+                UNION ALL SELECT * FROM private.sync_apply_scene_deletes(p_client_id, p_group)
+                WHERE p_rank = 60
+                UNION ALL SELECT * FROM private.sync_apply_reorders(p_client_id, p_group)
+                WHERE p_rank = 70
+            ) AS r;
+            -- The record is the result without its mutation id and outcome (an applied
+            -- result of a set step holds only its row, and a reorder's also its rows), with
+            -- the table, op and id of the mutation; built in one step.
             PERFORM private.sync_record_mutations(p_client_id,
-                coalesce(array_agg((r ->> 'mutation_id')::bigint), '{}'),
-                coalesce(array_agg(jsonb_build_object(
-                    'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                    'id', e -> 'mutation' ->> 'id')
-                    || (r - ARRAY['mutation_id', 'outcome'])), '{}'))
+                coalesce(array_agg((x.r ->> 'mutation_id')::bigint), '{}'),
+                coalesce(array_agg(CASE WHEN x.r ? 'rows'
+                    THEN jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row',
+                        'rows', x.r -> 'rows')
+                    ELSE jsonb_build_object(
+                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
+                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row')
+                    END), '{}'))
             FROM jsonb_array_elements(p_group) AS e
-            CROSS JOIN LATERAL (SELECT v_results -> (e ->> 'ord') AS r) AS x
+            INNER JOIN unnest(v_ords, v_results) AS x (ord, r)
+                ON x.ord = (e ->> 'ord')::integer
             WHERE x.r ->> 'outcome' = 'applied';
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
             IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
                 RAISE;
             END IF;
-            v_results := '{}'::jsonb;
+            v_ords := '{}'::integer[];
+            v_results := '{}'::jsonb[];
         END;
     END IF;
     FOR v_entry IN
         SELECT e FROM jsonb_array_elements(p_group) AS e
-        WHERE NOT v_results ? (e ->> 'ord')
+        WHERE (e ->> 'ord')::integer <> ALL (v_ords)
         ORDER BY (e ->> 'ord')::integer
     LOOP
-        v_results := v_results || jsonb_build_object(
-            v_entry ->> 'ord', private.sync_push_one(p_client_id, v_entry -> 'mutation'));
+        v_ords := v_ords || (v_entry ->> 'ord')::integer;
+        v_results := v_results || private.sync_push_one(p_client_id, v_entry -> 'mutation');
     END LOOP;
-    RETURN v_results;
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_upsert_projects(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_project_upserts(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_create_scenes(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_scene_creates(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_update_scenes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_delete_scenes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_reorder_scenes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_group(uuid, integer, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_apply_reorders(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_push_group(uuid, integer, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_upsert_projects(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_create_scenes(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_update_scenes(uuid, jsonb) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_delete_scenes(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_reorder_scenes(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_group(uuid, integer, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid, jsonb)
+TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_push_group(uuid, integer, jsonb)
 TO authenticated, service_role;

@@ -197,19 +197,26 @@ class RealtimeHub:
             return
         previous = channel.policies
         try:
-            channel.claims = verify_token(token, request.app[CONFIG_KEY])
-            channel.token = token
+            claims = verify_token(token, request.app[CONFIG_KEY])
             if channel.private:
-                channel.policies = authorization.Policies()
-                await self._check_read(channel)
-                revoked = (previous.broadcast_read and not channel.policies.broadcast_read) or (
-                    previous.presence_read and not channel.policies.presence_read
+                # Checked into fresh policies and swapped in once decided: the channel keeps
+                # its current ones meanwhile, so nothing broadcast during the check is dropped.
+                fresh = authorization.Policies()
+                async with self._db() as conn:
+                    await authorization.check_read(
+                        conn, fresh, channel.subtopic, claims, presence=channel.presence_enabled
+                    )
+                revoked = (previous.broadcast_read and not fresh.broadcast_read) or (
+                    previous.presence_read and not fresh.presence_read
                 )
-                if revoked or not channel.policies.can_join:
+                if revoked or not fresh.can_join:
                     raise Unauthorized(
                         "You no longer have permission to read from this Channel topic: "
                         + channel.subtopic
                     )
+                channel.policies = fresh
+            channel.claims = claims
+            channel.token = token
         except Unauthorized as refusal:
             await channel.system("error", str(refusal))
             await self._remove(channel)

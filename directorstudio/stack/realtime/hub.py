@@ -135,7 +135,7 @@ class RealtimeHub:
                 str(token),
             )
             if channel.private:
-                await self._check_read(channel)
+                channel.policies = await self._read_policies(channel, claims)
                 if not channel.policies.can_join:
                     raise Unauthorized(_no_read(channel.subtopic))
         except Unauthorized as refusal:
@@ -158,13 +158,16 @@ class RealtimeHub:
             state = self.presence.state(channel.room)
             await connection.push(Frame(channel.topic, "presence_state", state))
 
-    async def _check_read(self, channel: Channel) -> None:
+    async def _read_policies(
+        self, channel: Channel, claims: dict[str, Any]
+    ) -> authorization.Policies:
+        """Fresh policies of the channel's topic with read decided for ``claims``."""
         async with self._db() as conn:
-            await authorization.check_read(
+            return await authorization.check_read(
                 conn,
-                channel.policies,
+                authorization.Policies(),
                 channel.subtopic,
-                channel.claims,
+                claims,
                 presence=channel.presence_enabled,
             )
 
@@ -199,13 +202,9 @@ class RealtimeHub:
         try:
             claims = verify_token(token, request.app[CONFIG_KEY])
             if channel.private:
-                # Checked into fresh policies and swapped in once decided: the channel keeps
-                # its current ones meanwhile, so nothing broadcast during the check is dropped.
-                fresh = authorization.Policies()
-                async with self._db() as conn:
-                    await authorization.check_read(
-                        conn, fresh, channel.subtopic, claims, presence=channel.presence_enabled
-                    )
+                # Swapped in once decided: the channel keeps its current policies meanwhile,
+                # so nothing broadcast during the check is dropped.
+                fresh = await self._read_policies(channel, claims)
                 revoked = (previous.broadcast_read and not fresh.broadcast_read) or (
                     previous.presence_read and not fresh.presence_read
                 )

@@ -172,12 +172,18 @@ def _parse(raw: bytes) -> tuple[Any, bool]:
 
 def load_json(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> Any:
     """``raw`` as a JSON value within every limit above, or the documented error."""
-    return load_json_text(raw, max_bytes)[0]
+    return _load(raw, max_bytes)[0]
 
 
 def load_json_text(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> tuple[Any, str | None]:
     """:func:`load_json`, and ``raw`` as text when it is plain UTF-8 JSON (no byte order mark,
     no other encoding): text PostgreSQL reads as the same value, to pass on undecoded."""
+    value, strict = _load(raw, max_bytes)
+    return value, raw.decode() if strict else None
+
+
+def _load(raw: bytes, max_bytes: int) -> tuple[Any, bool]:
+    """:func:`load_json`, and whether ``raw`` was read as strict UTF-8 JSON (by orjson)."""
     check_size(len(raw), max_bytes)
     if nesting_depth(raw) > MAX_DEPTH:
         raise invalid("too_deep", limit=MAX_DEPTH)
@@ -189,4 +195,4 @@ def load_json_text(raw: bytes, max_bytes: int = MAX_BODY_BYTES) -> tuple[Any, st
     arrays = raw.count(b",") >= MAX_ARRAY_ITEMS
     if (strings or arrays) and not _fits(value, strings=strings):
         _refuse_where(value)
-    return value, raw.decode() if strict else None
+    return value, strict

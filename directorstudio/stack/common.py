@@ -115,7 +115,8 @@ async def read_body(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES
 async def read_json(request: web.Request, max_bytes: int = limits.MAX_BODY_BYTES) -> Any:
     """The JSON body within every limit (``None`` for an empty body), or the documented
     ``invalid_input``/``payload_too_large`` error (a DirectorStudioError)."""
-    return (await read_json_text(request, max_bytes))[0]
+    raw = await read_body(request, max_bytes)
+    return limits.load_json(raw, max_bytes) if raw.strip() else None
 
 
 async def read_json_text(

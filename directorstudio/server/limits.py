@@ -23,9 +23,8 @@ import math
 import re
 from typing import Any
 
-import orjson
-
 from directorstudio.contracts.errors import DirectorStudioError, ErrorCode
+from directorstudio.contracts.json_exact import parse_with_orjson
 
 MAX_DEPTH = 64
 MAX_STRING_CHARS = 512 * 1024
@@ -45,11 +44,6 @@ REASONS = {
 _STRINGS = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _NOT_BRACKETS = bytes(set(range(256)) - set(b"[]{}"))
 _LONE_SURROGATE = re.compile("[\ud800-\udfff]")
-# An integer of 19 digits or more (orjson reads those beyond 64 bits as floats); looked for
-# only where 19 digits follow each other (found with a translation, far faster than a regex).
-_LONG_INTEGER = re.compile(rb"(?<![0-9.])[0-9]{19,}(?![0-9.eE])")
-_DIGITS_AS_NINES = bytes.maketrans(b"0123456789", b"9" * 10)
-_NINETEEN_NINES = b"9" * 19
 
 
 def invalid(reason: str, **detail: Any) -> DirectorStudioError:
@@ -154,15 +148,11 @@ def _refuse_where(value: Any) -> None:
 
 def _parse(raw: bytes) -> tuple[Any, bool]:
     """``raw`` parsed as the standard library parses it, with orjson where that gives the same
-    value: orjson refuses what the standard parser reads differently or refuses itself (NaN,
-    ``1e400``, unpaired surrogates, a byte order mark, UTF-16), and only integers of more than
-    18 digits, which it would read as floats, are kept from it (a fraction or an exponent
-    makes a float in both). Says whether orjson read it."""
-    if _NINETEEN_NINES not in raw.translate(_DIGITS_AS_NINES) or not _LONG_INTEGER.search(raw):
-        try:
-            return orjson.loads(raw), True
-        except orjson.JSONDecodeError:
-            pass  # the standard parser decides: its value, or its documented error
+    value (:func:`~directorstudio.contracts.json_exact.parse_with_orjson`). Says whether orjson
+    read it."""
+    value, parsed = parse_with_orjson(raw)
+    if parsed:
+        return value, True
     try:
         return json.loads(raw, parse_float=_finite_float, parse_constant=_no_constants), False
     except (ValueError, RecursionError):

@@ -11,6 +11,7 @@ from collections.abc import Collection, Iterator
 from contextlib import AbstractContextManager
 from typing import TYPE_CHECKING, Any
 
+from directorstudio.contracts import json_exact
 from directorstudio_client.storage.models import (
     EntryState,
     OutboxEntry,
@@ -39,7 +40,7 @@ def _entry(record: tuple[Any, ...]) -> OutboxEntry:
         op=op,
         row_id=row_id,
         base_version=base_version,
-        args=json.loads(args),
+        args=json_exact.loads(args),
         state=EntryState(state),
         attempts=attempts,
         next_attempt_at=next_attempt_at,

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from directorstudio.contracts import json_exact
 from directorstudio.contracts.tables import TableSpec
 from directorstudio_client.storage.models import CachedRow
 from directorstudio_client.storage.sqlite_schema import ROW_META
@@ -115,7 +116,7 @@ def view_decoder(spec: TableSpec) -> ViewDecoder:
         return decoder
     names = spec.field_names
     booleans = tuple(f.name for f in spec.fields if f.type == "boolean")
-    loads = json.loads
+    loads = json_exact.loads
 
     def decode_record(record: tuple[Any, ...]) -> dict[str, Any]:
         row = {k: v for k, v in zip(names, record) if v is not None}  # noqa: B905 - extra last
@@ -145,7 +146,7 @@ def decode(spec: TableSpec, record: tuple[Any, ...]) -> CachedRow:
         table=spec.name,
         id=str(record[spec.field_names.index(spec.id_column)]),
         row=view,
-        server_row=None if server_row is None else json.loads(server_row),
+        server_row=None if server_row is None else json_exact.loads(server_row),
         version=int(server_version),
         deleted=bool(deleted),
     )

@@ -75,3 +75,14 @@ def test_another_threads_increments_are_not_held_by_this_threads_block():
         worker.join()
         telemetry.emit("library_load")
         assert buffered(storage) == [("project_open", 1, 1)]
+
+
+def test_increments_on_either_side_of_midnight_utc_count_on_their_own_days():
+    storage = MemoryStorage()
+    clock = ManualClock(start=1_800_057_599.5)  # 23:59:59.5 UTC
+    telemetry = TelemetryEmitter(storage, FlakyNetwork(offline=True), clock)
+    telemetry.emit("library_load")
+    clock.advance(1.0)
+    telemetry.emit("library_load")
+    _, records = storage.claim_telemetry_batch("00000000-0000-0000-0000-000000000001", 10)
+    assert sorted(r.day for r in records) == ["2027-01-15", "2027-01-16"]

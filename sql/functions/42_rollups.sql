@@ -35,31 +35,20 @@ REVOKE ALL ON FUNCTION private.performance_category(double precision)
 FROM public, anon, authenticated;
 GRANT EXECUTE ON FUNCTION private.performance_category(double precision) TO service_role;
 
-CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
-RETURNS jsonb
+-- The steps of run_daily_rollups, each one upsert that writes only rows whose values change and
+-- answers how many it wrote.
+
+-- Projects whose stored totals disagree with their live scenes get the live totals. Writing
+-- them makes the project's trigger recompute them from the live scenes (and, as they change,
+-- bump its version so clients pull it).
+CREATE OR REPLACE FUNCTION private.rollup_project_totals()
+RETURNS integer
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
-    c_int_max constant bigint := 2147483647;
-    v_start timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
-    v_end timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
-    v_daily integer;
-    v_recent integer;
-    v_performance integer;
-    v_statistics integer;
-    v_projects integer;
-    v_release integer;
+    v_written integer;
 BEGIN
-    IF p_day IS NULL THEN
-        PERFORM private.raise_error('invalid_input', 'a rollup needs a day');
-    END IF;
-    -- One rollup at a time (the scheduler and a manual run may overlap).
-    PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
-
-    -- Projects first, so that user_statistics.last_activity below already sees the projects it
-    -- touches. Writing the live totals makes the project's trigger recompute them from the
-    -- live scenes (and, as they change, bump its version so clients pull it).
     UPDATE public.project_overview AS p
     SET scene_count = live.scene_count, total_duration = live.total_duration
     FROM (
@@ -75,15 +64,29 @@ BEGIN
     WHERE p.project_id = live.project_id
         AND (p.scene_count <> live.scene_count
             OR abs(p.total_duration - live.total_duration) > 1e-9);
-    GET DIAGNOSTICS v_projects = ROW_COUNT;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;
 
+-- Per user, the validation logs of [p_start, p_end).
+CREATE OR REPLACE FUNCTION private.rollup_daily_analytics(
+    p_start timestamptz, p_end timestamptz
+)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_written integer;
+BEGIN
     INSERT INTO public.continuity_daily_analytics AS d (
         user_id, validation_date, total_scenes, avg_confidence, scenes_passed, scenes_failed,
         min_confidence, max_confidence, confidence_stddev
     )
     SELECT
         l.user_id,
-        v_start,
+        p_start,
         count(*),
         avg(l.confidence),
         count(*) FILTER (WHERE l.passed),
@@ -92,7 +95,7 @@ BEGIN
         max(l.confidence),
         stddev_pop(l.confidence)
     FROM public.continuity_logs AS l
-    WHERE l.kind = 'validation' AND l.timestamp >= v_start AND l.timestamp < v_end
+    WHERE l.kind = 'validation' AND l.timestamp >= p_start AND l.timestamp < p_end
     GROUP BY l.user_id
     ORDER BY l.user_id
     ON CONFLICT (user_id, day) DO UPDATE
@@ -109,8 +112,22 @@ BEGIN
         (excluded.total_scenes, excluded.avg_confidence, excluded.scenes_passed,
             excluded.scenes_failed, excluded.min_confidence, excluded.max_confidence,
             excluded.confidence_stddev);
-    GET DIAGNOSTICS v_daily = ROW_COUNT;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;
 
+-- The newest validation per user and scene of [p_start, p_end); a newer stored row is kept.
+CREATE OR REPLACE FUNCTION private.rollup_recent_validations(
+    p_start timestamptz, p_end timestamptz
+)
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_written integer;
+BEGIN
     -- The same order as upsert_recent_validation: timestamp, then confidence, issue count,
     -- passed.
     INSERT INTO public.continuity_recent_validations AS r
@@ -126,7 +143,7 @@ BEGIN
             l.timestamp
         FROM public.continuity_logs AS l
         WHERE l.kind = 'validation' AND l.scene_id IS NOT NULL
-            AND l.timestamp >= v_start AND l.timestamp < v_end
+            AND l.timestamp >= p_start AND l.timestamp < p_end
         ORDER BY
             l.user_id, l.scene_id, l.timestamp DESC, l.confidence DESC,
             private.issue_count(l.issues) DESC, l.passed DESC
@@ -140,8 +157,21 @@ BEGIN
         updated_at = now()
     WHERE (r.timestamp, r.confidence, r.issue_count, r.passed)
         < (excluded.timestamp, excluded.confidence, excluded.issue_count, excluded.passed);
-    GET DIAGNOSTICS v_recent = ROW_COUNT;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;
 
+-- Per user and element, over all days of telemetry.
+CREATE OR REPLACE FUNCTION private.rollup_telemetry_performance()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    c_int_max constant bigint := 2147483647;
+    v_written integer;
+BEGIN
     INSERT INTO public.continuity_telemetry_performance AS p
         (user_id, element, attempts, successes, rate, performance_category)
     SELECT
@@ -173,8 +203,22 @@ BEGIN
     WHERE (p.attempts, p.successes, p.rate, p.performance_category)
         IS DISTINCT FROM
         (excluded.attempts, excluded.successes, excluded.rate, excluded.performance_category);
-    GET DIAGNOSTICS v_performance = ROW_COUNT;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;
 
+-- Per user: credits (the account rows and their buckets), live scenes and screenplays,
+-- completed videos, last activity.
+CREATE OR REPLACE FUNCTION private.rollup_user_statistics()
+RETURNS integer
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    c_int_max constant bigint := 2147483647;
+    v_written integer;
+BEGIN
     INSERT INTO public.user_statistics AS us (
         user_id, email, credits, total_scenes, total_screenplays, completed_videos,
         last_activity
@@ -248,10 +292,50 @@ BEGIN
         IS DISTINCT FROM
         (excluded.email, excluded.credits, excluded.total_scenes, excluded.total_screenplays,
             excluded.completed_videos, excluded.last_activity);
-    GET DIAGNOSTICS v_statistics = ROW_COUNT;
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$$;
 
+REVOKE ALL ON FUNCTION private.rollup_project_totals() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.rollup_project_totals() TO service_role;
+REVOKE ALL ON FUNCTION private.rollup_daily_analytics(timestamptz, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.rollup_daily_analytics(timestamptz, timestamptz) TO service_role;
+REVOKE ALL ON FUNCTION private.rollup_recent_validations(timestamptz, timestamptz) FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.rollup_recent_validations(timestamptz, timestamptz) TO service_role;
+REVOKE ALL ON FUNCTION private.rollup_telemetry_performance() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.rollup_telemetry_performance() TO service_role;
+REVOKE ALL ON FUNCTION private.rollup_user_statistics() FROM public, anon, authenticated;
+GRANT EXECUTE ON FUNCTION private.rollup_user_statistics() TO service_role;
+
+CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
+RETURNS jsonb
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_start timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_end timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_projects integer;
+    v_daily integer;
+    v_recent integer;
+    v_performance integer;
+    v_statistics integer;
+    v_release integer;
+BEGIN
+    IF p_day IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a rollup needs a day');
+    END IF;
+    -- One rollup at a time (the scheduler and a manual run may overlap).
+    PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
+    -- Projects first, so that user_statistics.last_activity already sees the projects it
+    -- touches.
+    v_projects := private.rollup_project_totals();
+    v_daily := private.rollup_daily_analytics(v_start, v_end);
+    v_recent := private.rollup_recent_validations(v_start, v_end);
+    v_performance := private.rollup_telemetry_performance();
+    v_statistics := private.rollup_user_statistics();
     v_release := private.rollup_release_channels(p_day);
-
     RETURN jsonb_build_object(
         'day', p_day,
         'continuity_daily_analytics', v_daily,

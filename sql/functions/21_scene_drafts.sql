@@ -223,31 +223,17 @@ GRANT EXECUTE ON FUNCTION public.create_scene_draft(
 -- detail {"current": <row>, "fields": [...]}, and nothing is written; stale fields that do not
 -- overlap merge. A base version newer than the row, an unknown key or an invalid value is
 -- invalid_input. A patch that changes nothing writes nothing.
-CREATE OR REPLACE FUNCTION public.update_scene_draft(
-    p_id uuid, p_base_version bigint, p_patch jsonb
-)
-RETURNS public.scene_drafts
+-- The checks of an update_scene_draft patch: a JSON object of known fields with valid values.
+CREATE OR REPLACE FUNCTION private.check_scene_patch(p_patch jsonb)
+RETURNS void
 LANGUAGE plpgsql
+IMMUTABLE
 SET search_path = ''
 AS $$
 DECLARE
     c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
-    v_scene public.scene_drafts;
-    v_current jsonb;
     v_unknown text[];
-    v_conflicts text[];
-    v_changed boolean;
 BEGIN
-    PERFORM private.require_user();
-    IF p_id IS NULL THEN
-        PERFORM private.raise_error('invalid_input', 'a scene id is required');
-    END IF;
-    IF p_base_version IS NULL OR p_base_version < 1 THEN
-        PERFORM private.raise_error(
-            'invalid_input', 'a base version of at least 1 is required',
-            jsonb_build_object('field', 'base_version')
-        );
-    END IF;
     IF p_patch IS NULL OR jsonb_typeof(p_patch) <> 'object' THEN
         PERFORM private.raise_error('invalid_input', 'the patch must be a JSON object');
     END IF;
@@ -288,6 +274,36 @@ BEGIN
         p_patch ->> 'scene_type',
         p_patch ->> 'shot_type'
     );
+END;
+$$;
+
+REVOKE ALL ON FUNCTION private.check_scene_patch(jsonb) FROM public, anon;
+GRANT EXECUTE ON FUNCTION private.check_scene_patch(jsonb) TO authenticated, service_role;
+
+CREATE OR REPLACE FUNCTION public.update_scene_draft(
+    p_id uuid, p_base_version bigint, p_patch jsonb
+)
+RETURNS public.scene_drafts
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+DECLARE
+    v_scene public.scene_drafts;
+    v_current jsonb;
+    v_conflicts text[];
+    v_changed boolean;
+BEGIN
+    PERFORM private.require_user();
+    IF p_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a scene id is required');
+    END IF;
+    IF p_base_version IS NULL OR p_base_version < 1 THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'a base version of at least 1 is required',
+            jsonb_build_object('field', 'base_version')
+        );
+    END IF;
+    PERFORM private.check_scene_patch(p_patch);
 
     v_scene := private.lock_own_scene(p_id);
     IF v_scene.deleted_at IS NOT NULL THEN

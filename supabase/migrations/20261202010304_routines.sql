@@ -4,6 +4,136 @@
 
 SET check_function_bodies = off;
 
+CREATE OR REPLACE FUNCTION private.check_scene_patch(p_patch jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
+    v_unknown text[];
+BEGIN
+    IF p_patch IS NULL OR jsonb_typeof(p_patch) <> 'object' THEN
+        PERFORM private.raise_error('invalid_input', 'the patch must be a JSON object');
+    END IF;
+    SELECT array_agg(k ORDER BY k) INTO v_unknown
+    FROM jsonb_object_keys(p_patch) AS k
+    WHERE k <> ALL (c_keys);
+    IF v_unknown IS NOT NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'the patch has fields that cannot be changed',
+            jsonb_build_object('fields', to_jsonb(v_unknown))
+        );
+    END IF;
+    IF p_patch ? 'prompt_text' AND jsonb_typeof(p_patch -> 'prompt_text') <> 'string' THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'prompt_text must be a string',
+            jsonb_build_object('field', 'prompt_text')
+        );
+    END IF;
+    IF p_patch ? 'duration' AND (
+        jsonb_typeof(p_patch -> 'duration') <> 'number'
+        OR NOT ((p_patch ->> 'duration')::numeric > 0 AND (p_patch ->> 'duration')::numeric <= 600)
+    ) THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'duration must be a number more than 0 and at most 600',
+            jsonb_build_object('field', 'duration')
+        );
+    END IF;
+    IF jsonb_typeof(p_patch -> 'scene_type') NOT IN ('string', 'null')
+        OR jsonb_typeof(p_patch -> 'shot_type') NOT IN ('string', 'null')
+    THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'scene_type and shot_type must be strings or null'
+        );
+    END IF;
+    PERFORM private.check_scene_fields(
+        p_patch ->> 'prompt_text',
+        coalesce((p_patch ->> 'duration')::double precision, 1),
+        p_patch ->> 'scene_type',
+        p_patch ->> 'shot_type'
+    );
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.update_scene_draft(p_id uuid, p_base_version bigint, p_patch jsonb)
+ RETURNS public.scene_drafts
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_scene public.scene_drafts;
+    v_current jsonb;
+    v_conflicts text[];
+    v_changed boolean;
+BEGIN
+    PERFORM private.require_user();
+    IF p_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a scene id is required');
+    END IF;
+    IF p_base_version IS NULL OR p_base_version < 1 THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'a base version of at least 1 is required',
+            jsonb_build_object('field', 'base_version')
+        );
+    END IF;
+    PERFORM private.check_scene_patch(p_patch);
+
+    v_scene := private.lock_own_scene(p_id);
+    IF v_scene.deleted_at IS NOT NULL THEN
+        PERFORM private.raise_error('not_found', format('scene %s was deleted', p_id));
+    END IF;
+    IF p_base_version > v_scene.version THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('base version %s is newer than the scene (version %s)',
+                   p_base_version, v_scene.version),
+            jsonb_build_object('field', 'base_version')
+        );
+    END IF;
+
+    v_current := to_jsonb(v_scene);
+    SELECT
+        array_agg(e.key ORDER BY e.key) FILTER (
+            WHERE coalesce((v_scene.field_versions ->> e.key)::bigint, 0) > p_base_version
+        ),
+        coalesce(bool_or(true), false)
+    INTO v_conflicts, v_changed
+    FROM jsonb_each(p_patch) AS e
+    WHERE v_current -> e.key IS DISTINCT FROM e.value;
+    IF v_conflicts IS NOT NULL THEN
+        PERFORM private.raise_error(
+            'version_conflict',
+            format('scene %s changed since version %s', p_id, p_base_version),
+            jsonb_build_object('current', v_current, 'fields', to_jsonb(v_conflicts))
+        );
+    END IF;
+    IF NOT v_changed THEN
+        RETURN v_scene;
+    END IF;
+
+    UPDATE public.scene_drafts AS s
+    SET
+        prompt_text = CASE
+            WHEN p_patch ? 'prompt_text' THEN p_patch ->> 'prompt_text' ELSE s.prompt_text
+        END,
+        duration = CASE
+            WHEN p_patch ? 'duration' THEN (p_patch ->> 'duration')::double precision
+            ELSE s.duration
+        END,
+        scene_type = CASE
+            WHEN p_patch ? 'scene_type' THEN p_patch ->> 'scene_type' ELSE s.scene_type
+        END,
+        shot_type = CASE
+            WHEN p_patch ? 'shot_type' THEN p_patch ->> 'shot_type' ELSE s.shot_type
+        END
+    WHERE s.id = p_id
+    RETURNING s.* INTO v_scene;
+    RETURN v_scene;
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.rollup_project_totals()
  RETURNS integer
  LANGUAGE plpgsql
@@ -290,6 +420,10 @@ BEGIN
     );
 END;
 $function$;
+
+GRANT EXECUTE ON FUNCTION private.check_scene_patch(jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.check_scene_patch(jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.rollup_daily_analytics(timestamp with time zone,timestamp with time zone) TO service_role;
 

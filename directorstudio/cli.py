@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import datetime as dt
 import json
-import logging
 import os
-import signal
-import socket
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import psycopg
 from rich.console import Console
-from rich.table import Table
 
 from directorstudio import migrate as migrate_module
 from directorstudio import sqlsource
-from directorstudio.errors import DirectorStudioError, ErrorCode
+from directorstudio.errors import DirectorStudioError
 
 console = Console(stderr=True)
 DEFAULT_DATA_DIR = ".directorstudio"
-
-
-class PrerequisiteError(DirectorStudioError):
-    """Something the command needs is missing or in use."""
-
-    code = ErrorCode.UNAVAILABLE
 
 
 def _stack_database_url(data_dir: str) -> str | None:
@@ -39,10 +28,19 @@ def _stack_database_url(data_dir: str) -> str | None:
     return state.database_url if state else None
 
 
-def _cmd_migrate(args: argparse.Namespace) -> int:
+def _database_url(args: argparse.Namespace) -> str | None:
+    """``--database-url``, else ``DATABASE_URL``, else the running stack's database; ``None``
+    (and the error said) when there is none."""
     url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
     if not url:
         console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+        return None
+    return str(url)
+
+
+def _cmd_migrate(args: argparse.Namespace) -> int:
+    url = _database_url(args)
+    if url is None:
         return 2
     bootstrap = None if args.bootstrap == "auto" else args.bootstrap == "yes"
     report = migrate_module.migrate(url, bootstrap=bootstrap)
@@ -57,9 +55,8 @@ def _cmd_migrate(args: argparse.Namespace) -> int:
 def _cmd_seed(args: argparse.Namespace) -> int:
     from directorstudio.stack.stack import apply_seed
 
-    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
-    if not url:
-        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+    url = _database_url(args)
+    if url is None:
         return 2
     apply_seed(url)
     console.print("[green]seed applied[/]: demo@directorstudio.local with the sample project")
@@ -107,9 +104,8 @@ def _cmd_routines_check(args: argparse.Namespace) -> int:
 def _cmd_check(args: argparse.Namespace) -> int:
     from directorstudio.ops.check import run_check
 
-    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
-    if not url:
-        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+    url = _database_url(args)
+    if url is None:
         return 2
     report = run_check(url)
     if args.json:
@@ -142,9 +138,8 @@ def _cmd_errors_write(args: argparse.Namespace) -> int:
 def _cmd_rollout_status(args: argparse.Namespace) -> int:
     from directorstudio.ops import rollout
 
-    url = args.database_url or os.environ.get("DATABASE_URL") or _stack_database_url(args.data_dir)
-    if not url:
-        console.print("[red]error:[/] give --database-url, set DATABASE_URL or start the stack")
+    url = _database_url(args)
+    if url is None:
         return 2
     status = rollout.rollout_status(url, args.since, args.min_samples)
     if args.json:
@@ -168,159 +163,22 @@ def _cmd_app(args: argparse.Namespace) -> int:
     return run(args)
 
 
-def _require_free_port(port: int, what: str) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        if sock.connect_ex(("127.0.0.1", port)) == 0:
-            raise PrerequisiteError(f"port {port} ({what}) is already in use; choose another")
-
-
 def _cmd_up(args: argparse.Namespace) -> int:
-    from directorstudio.pgcluster import find_bindir
-    from directorstudio.stack.lock import StackLock
+    from directorstudio.stack.commands import up
 
-    find_bindir()
-    _require_free_port(args.port, "API")
-    lock = StackLock.acquire(Path(args.data_dir))
-    try:
-        return _run_stack(args)
-    finally:
-        lock.release()
-
-
-def _run_stack(args: argparse.Namespace) -> int:
-    from directorstudio.stack.stack import LocalStack, StackSettings
-
-    settings = StackSettings(
-        data_dir=Path(args.data_dir),
-        port=args.port,
-        db_port=args.db_port,
-    )
-    stack = LocalStack(settings)
-    if not stack.cluster.initialized() or not stack.cluster.running():
-        _require_free_port(args.db_port, "PostgreSQL")
-    logging.basicConfig(
-        level=logging.INFO,
-        format="%(asctime)s %(message)s",
-        datefmt="%H:%M:%S",
-        stream=sys.stdout,
-    )
-    try:
-        with console.status("preparing the local stack") as progress:
-            keys = stack.prepare(step=lambda text: progress.update(text))
-
-        def ready() -> None:
-            _print_keys(
-                stack.api_url,
-                keys.anon_key,
-                keys.service_role_key,
-                keys.jwt_secret,
-                stack.database_url,
-            )
-            console.print("[green]ready[/] (Ctrl-C stops the stack)")
-
-        asyncio.run(_serve(stack, ready))
-    finally:
-        console.print("stopping PostgreSQL")
-        stack.shutdown()
-    console.print("stopped; all data kept in " + str(stack.data_dir))
-    return 0
-
-
-async def _serve(stack: object, ready: object) -> None:
-    from directorstudio.stack.stack import LocalStack
-
-    assert isinstance(stack, LocalStack)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(signum, stop.set)
-    await stack.serve(stop, on_ready=ready)  # type: ignore[arg-type]
-
-
-def _print_keys(
-    api_url: str,
-    anon: str,
-    service: str,
-    secret: str,
-    database_url: str | None,
-    signing_key: str | None = None,
-) -> None:
-    rows = [
-        ("API URL", api_url),
-        ("Realtime", api_url.replace("http", "ws", 1) + "/realtime/v1/websocket"),
-        ("Database URL", database_url),
-        ("anon key", anon),
-        ("service_role key", service),
-        ("JWT secret", secret),
-        ("JWKS URL", f"{api_url}/auth/v1/.well-known/jwks.json"),
-        ("signing key", signing_key),
-    ]
-    # Plain lines, never wrapped or cut, so that every value can be copied whole.
-    for label, value in rows:
-        if value:
-            print(f"{label:<17} {value}", flush=True)
+    return up(args)
 
 
 def _cmd_keys(args: argparse.Namespace) -> int:
-    from directorstudio.stack.keys import load
-    from directorstudio.stack.state import read_state
+    from directorstudio.stack.commands import keys
 
-    data_dir = Path(args.data_dir)
-    keys = load(data_dir)
-    if keys is None:
-        raise PrerequisiteError(f"no local stack in {data_dir}; run `directorstudio up` first")
-    state = read_state(data_dir)
-    api_url = state.api_url if state else f"http://127.0.0.1:{args.port}"
-    database_url = state.database_url if state else None
-    if args.json:
-        body: dict[str, object] = {
-            "api_url": api_url,
-            "anon_key": keys.anon_key,
-            "service_role_key": keys.service_role_key,
-            "jwt_secret": keys.jwt_secret,
-            "webhook_secret": keys.webhook_secret,
-            "database_url": database_url,
-            "jwks_url": f"{api_url}/auth/v1/.well-known/jwks.json",
-            "jwks": keys.jwks,
-        }
-        if args.show_signing_key:
-            body["signing_key"] = keys.signing_key
-        print(json.dumps(body, indent=2))
-        return 0
-    private = json.dumps(keys.signing_key) if args.show_signing_key and keys.signing_key else None
-    _print_keys(
-        api_url, keys.anon_key, keys.service_role_key, keys.jwt_secret, database_url, private
-    )
-    return 0
+    return keys(args)
 
 
 def _cmd_status(args: argparse.Namespace) -> int:
-    from directorstudio.stack.status import collect
+    from directorstudio.stack.commands import status
 
-    report = collect(Path(args.data_dir))
-    if args.json:
-        body = {
-            "healthy": report.healthy,
-            "stack": report.stack,
-            "api_url": report.api_url,
-            "database": report.database,
-            "queue": report.queue,
-            "users": report.users,
-            "problems": report.problems,
-        }
-        print(json.dumps(body, indent=2, default=str))
-        return 0 if report.healthy else 1
-    table = Table(title="DirectorStudio local stack", show_header=False)
-    table.add_row("stack", report.stack + (f" at {report.api_url}" if report.api_url else ""))
-    table.add_row("database", report.database)
-    if report.users is not None:
-        table.add_row("users", str(report.users))
-    for name, value in report.queue.items():
-        table.add_row(f"jobs {name.replace('_', ' ')}", "-" if value is None else str(value))
-    Console().print(table)
-    for problem in report.problems:
-        console.print(f"[yellow]![/] {problem}")
-    return 0 if report.healthy else 1
+    return status(args)
 
 
 def build_parser() -> argparse.ArgumentParser:

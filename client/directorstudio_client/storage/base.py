@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from directorstudio.contracts.tables import CLIP_JOBS, PROJECTS, SCENE_DRAFTS, SYNCED, synced_spec
@@ -108,6 +108,11 @@ class StoreBase(ABC):
     def transaction(self) -> AbstractContextManager[None]:
         """Group writes atomically (nestable); notifications go out after the outermost one."""
         return self._transaction()
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """A stretch of many row writes; stores without secondary indexes have nothing to put
+        off (see :meth:`SQLiteStorage.bulk_writes`)."""
+        return nullcontext()
 
     @property
     def generation(self) -> int:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
-from directorstudio.contracts.tables import synced_spec
+from directorstudio.contracts.tables import SYNCED, synced_spec
 from directorstudio_client.storage.base import StoreBase
 from directorstudio_client.storage.models import (
     CachedRow,
@@ -33,7 +35,7 @@ from directorstudio_client.storage.sqlite_rows import (
     view_columns,
     view_decoder,
 )
-from directorstudio_client.storage.sqlite_schema import migrate
+from directorstudio_client.storage.sqlite_schema import migrate, secondary_indexes
 
 _TELEMETRY_COLUMNS = (
     "event_id", "element", "attempts", "successes", "day", "created_at", "batch_id"
@@ -99,6 +101,36 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
 
     def _rollback(self) -> None:
         self._conn.execute("ROLLBACK")
+
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """A stretch of many row writes (a long pull): the list and query indexes of the tables
+        empty at its start are dropped and built once at its end.
+
+        Inserting rows in id order into a table whose covering list index is keyed by another
+        id writes that index at random places: twice the work of the rows themselves and four
+        times the pages each commit writes to the WAL; building it at the end is one sort. The
+        rows and the cursor are committed page by page as before, so an interrupted stretch
+        loses nothing; the indexes come back at its end, also by an error, or when the file is
+        opened again after a crash (:func:`~directorstudio_client.storage.sqlite_schema.migrate`
+        creates every missing index)."""
+        return self._deferred_indexes()
+
+    @contextmanager
+    def _deferred_indexes(self) -> Iterator[None]:
+        deferred: list[str] = []
+        with self.transaction():
+            for spec in SYNCED:
+                if self._query(f"SELECT 1 FROM {spec.name} LIMIT 1"):
+                    continue
+                for name, create in secondary_indexes(spec).items():
+                    self._conn.execute(f"DROP INDEX IF EXISTS {name}")
+                    deferred.append(create)
+        try:
+            yield
+        finally:
+            with self.transaction():
+                for create in deferred:
+                    self._conn.execute(create)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

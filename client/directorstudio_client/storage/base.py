@@ -147,6 +147,8 @@ class StoreBase(ABC):
         self._notify(key)
 
     def _notify(self, key: str) -> None:
+        if key not in self._listeners:  # a page of pulled rows has a key per row, most unheard
+            return
         with self._listener_lock:
             listeners = list(self._listeners.get(key, []))
         for listener in listeners:

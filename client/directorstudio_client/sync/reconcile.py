@@ -211,31 +211,33 @@ class Reconciler:
         bookkeeping = SERVER_BOOKKEEPING
         ready: list[CachedRow] = []
         for change in changes:
-            row = change.row
+            row, row_id = change.row, change.id
             version = int(row.get("version") or 0)
-            cached = cached_rows.get(change.id)
-            if cached is None:
-                cached = CachedRow(table=table, id=change.id, row={})
-            elif cached.server_row is not None and (
-                cached.version >= change.version or cached.version > version
+            cached = cached_rows.get(row_id)
+            if (
+                cached is not None
+                and cached.server_row is not None
+                and (cached.version >= change.version or cached.version > version)
             ):
                 continue
             if clips:
-                self._note_clip_completion(table, cached, row)
+                self._note_clip_completion(table, cached or CachedRow(table, row_id, {}), row)
             server_row = dict(row)
-            local = dict(server_row)
+            local = dict(row)
             for name in bookkeeping:
                 local.pop(name, None)
             local.setdefault("user_id", user_id)
-            conflict = conflicts.get((table, change.id)) if conflicts else None
+            conflict = conflicts.get((table, row_id)) if conflicts else None
             if conflict is not None:
                 for name in conflict.diff_fields:
                     if name in conflict.local:
                         local[name] = conflict.local[name]
-            cached.server_row = server_row
-            cached.version = version
-            cached.deleted = bool(server_row.get("deleted_at"))
-            cached.row = local
+            deleted = bool(row.get("deleted_at"))
+            if cached is None:
+                ready.append(CachedRow(table, row_id, local, server_row, version, deleted))
+                continue
+            cached.row, cached.server_row = local, server_row
+            cached.version, cached.deleted = version, deleted
             ready.append(cached)
         return ready
 

@@ -22,6 +22,7 @@ from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
+from directorstudio_client.sync.collector import collector_paused
 from directorstudio_client.sync.drain import drain_outbox
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
 from directorstudio_client.sync.pipeline import Pipeline
@@ -332,7 +333,7 @@ class SyncService(LocalWrites):
                     else None
                 )
                 try:
-                    with self.storage.transaction():
+                    with collector_paused(), self.storage.transaction():
                         self.reconciler.apply_changes(page.checked_changes())
                         self.storage.set_cursor(page.cursor)
                 finally:

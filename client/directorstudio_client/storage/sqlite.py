@@ -128,9 +128,10 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
         try:
             yield
         finally:
-            with self.transaction():
-                for create in deferred:
-                    self._conn.execute(create)
+            if deferred:
+                with self.transaction():
+                    for create in deferred:
+                        self._conn.execute(create)
 
     def _query(self, sql: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
         with self._lock:

@@ -4,6 +4,7 @@ validation gives and refuses what it refuses (pydantic ``ValidationError``)."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pydantic
@@ -17,8 +18,16 @@ from directorstudio.contracts.sync import (
     PulledChange,
     PullEnvelope,
 )
+from directorstudio_client import ManualClock, SQLiteStorage, SyncService
 
-ROW = {"project_id": "p1", "title": "Film", "archived": False, "version": 3, "sync_txid": "9"}
+ROW = {
+    "project_id": "p1",
+    "user_id": "u1",
+    "title": "Film",
+    "archived": False,
+    "version": 3,
+    "sync_txid": "9",
+}
 GOOD = {"table": "project_overview", "id": "p1", "version": 3, "deleted": False, "row": ROW}
 
 
@@ -110,3 +119,37 @@ def test_values_change_validation_converts_are_converted_as_it_does():
     lax = {**GOOD, "version": "4", "deleted": "true", "note": "kept by the model only"}
     (record,) = PullEnvelope(changes=[lax]).checked_changes()
     assert (record.version, record.deleted) == (4, True)
+
+
+class Pages:
+    """A server answering sync_pull with the given pages, one after the other (the client is
+    what is tested: a real server never sends a bad change)."""
+
+    def __init__(self, *pages: dict[str, Any]) -> None:
+        self.pages = list(pages)
+
+    def rpc(self, name: str, args: Any) -> Any:
+        assert name == "sync_pull"
+        return self.pages.pop(0)
+
+    def subscribe_hints(self, user_id: str, on_hint: Any) -> Any:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_pull_refuses_a_page_with_a_bad_change_and_keeps_the_pages_before_it(tmp_path: Path):
+    second = {**GOOD, "id": "p2", "row": {**ROW, "project_id": "p2"}}
+    bad = {**GOOD, "id": "p3", "version": "three"}
+    store = SQLiteStorage(tmp_path / "cache.db")
+    server = Pages(
+        {"changes": [GOOD], "cursor": "c1", "has_more": True},
+        {"changes": [second, bad], "cursor": "c2", "has_more": False},
+    )
+    sync = SyncService(store, server, user_id="u1", client_id="c1", clock=ManualClock())
+    with pytest.raises(pydantic.ValidationError):
+        sync.pull()
+    assert store.get_cursor() == "c1"
+    assert [r["project_id"] for r in store.get_project_overviews("u1")] == ["p1"]
+    store.close()

@@ -41,6 +41,9 @@ _TELEMETRY_COLUMNS = (
     "event_id", "element", "attempts", "successes", "day", "created_at", "batch_id"
 )  # fmt: skip
 _LIVE = "_deleted = 0 AND deleted_at IS NULL"
+STRETCH_CHECKPOINT_PAGES = 16384
+"""WAL pages between checkpoints in a stretch of bulk writes (64 MiB of 4 KiB pages; SQLite
+checkpoints every 1,000 otherwise): the WAL stays bounded however long the stretch."""
 
 
 def _conflict(r: tuple[Any, ...]) -> ConflictRecord:
@@ -104,19 +107,37 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
 
     def bulk_writes(self) -> AbstractContextManager[None]:
         """A stretch of many row writes (a long pull): the list and query indexes of the tables
-        empty at its start are dropped and built once at its end.
+        empty at its start are dropped and built once at its end, and the WAL is checkpointed
+        every :data:`STRETCH_CHECKPOINT_PAGES` pages instead of every 1,000, then at the end.
 
         Inserting rows in id order into a table whose covering list index is keyed by another
         id writes that index at random places: twice the work of the rows themselves and four
-        times the pages each commit writes to the WAL; building it at the end is one sort. The
-        rows and the cursor are committed page by page as before, so an interrupted stretch
-        loses nothing; the indexes come back at its end, also by an error, or when the file is
-        opened again after a crash (:func:`~directorstudio_client.storage.sqlite_schema.migrate`
-        creates every missing index)."""
-        return self._deferred_indexes()
+        times the pages each commit writes to the WAL; building it at the end is one sort. A
+        checkpoint copies the pages of the WAL into the file and syncs it; during a stretch
+        the same index and table pages would be copied again every few pages. The rows and the
+        cursor are committed page by page as before, so an interrupted stretch loses nothing:
+        the indexes come back and the WAL is checkpointed at its end, also by an error, or when
+        the file is opened again after a crash (SQLite recovers the WAL and
+        :func:`~directorstudio_client.storage.sqlite_schema.migrate` creates every missing
+        index)."""
+        return self._bulk_stretch()
 
     @contextmanager
-    def _deferred_indexes(self) -> Iterator[None]:
+    def _bulk_stretch(self) -> Iterator[None]:
+        with self._lock:
+            (every,) = self._conn.execute("PRAGMA wal_autocheckpoint").fetchone()
+            if 0 < every < STRETCH_CHECKPOINT_PAGES:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {STRETCH_CHECKPOINT_PAGES}")
+        try:
+            with self._indexes_deferred():
+                yield
+        finally:
+            with self._lock:
+                self._conn.execute(f"PRAGMA wal_autocheckpoint = {int(every)}")
+                self._conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
+    @contextmanager
+    def _indexes_deferred(self) -> Iterator[None]:
         deferred: list[str] = []
         with self.transaction():
             for spec in SYNCED:

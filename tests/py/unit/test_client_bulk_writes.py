@@ -15,6 +15,7 @@ import pytest
 
 from directorstudio_client import SQLiteStorage
 from directorstudio_client.storage.models import CachedRow
+from directorstudio_client.storage.sqlite import STRETCH_CHECKPOINT_PAGES
 
 USER = "11111111-1111-1111-1111-111111111111"
 LIST_INDEXES = {"project_overview_list", "scene_drafts_list"}
@@ -27,8 +28,8 @@ def indexes(path: Path) -> set[str]:
     return {str(n[0]) for n in names}
 
 
-def project(n: int) -> CachedRow:
-    row = {"project_id": f"p{n:03}", "user_id": USER, "title": f"P {n}", "archived": False,
+def project(n: int, title: str = "") -> CachedRow:
+    row = {"project_id": f"p{n:03}", "user_id": USER, "title": title or f"P {n}", "archived": False,
            "last_updated": f"2026-01-01T00:00:{n:02}", "version": 1}  # fmt: skip
     return CachedRow("project_overview", row["project_id"], dict(row), dict(row), 1, False)
 
@@ -94,4 +95,21 @@ def test_a_store_killed_inside_a_stretch_reopens_with_its_rows_and_every_index(t
     store = SQLiteStorage(path)
     assert indexes(path) >= LIST_INDEXES | PLAIN_INDEXES
     assert [p.project_id for p in store.list_projects(USER)] == ["p003", "p002", "p001", "p000"]
+    store.close()
+
+
+def test_a_stretch_checkpoints_the_wal_at_its_end_not_every_thousand_pages(tmp_path: Path):
+    store = SQLiteStorage(tmp_path / "cache.db")
+
+    def every() -> int:
+        return int(store._query("PRAGMA wal_autocheckpoint")[0][0])
+
+    long_titles = [project(n, "x" * 2000) for n in range(2500)]  # > 1,000 pages of 4 KiB
+    with store.bulk_writes():
+        assert every() == STRETCH_CHECKPOINT_PAGES
+        before = store.path.stat().st_size
+        store.put_rows(long_titles)
+        assert store.path.stat().st_size == before  # still in the WAL
+    assert every() == 1000
+    assert store.path.stat().st_size > before + 2000 * 2500
     store.close()

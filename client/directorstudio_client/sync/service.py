@@ -336,9 +336,12 @@ class SyncService(LocalWrites):
                     with collector_paused(), self.storage.transaction():
                         self.reconciler.apply_changes(page.checked_changes())
                         self.storage.set_cursor(page.cursor)
-                finally:
-                    if upcoming is not None and not upcoming.done():
+                except BaseException:
+                    # Only then: a page applied before the thread took up the fetch still
+                    # needs the next page.
+                    if upcoming is not None:
                         upcoming.cancel()
+                    raise
                 applied += len(page.changes)
                 if upcoming is None:
                     break

@@ -6,7 +6,7 @@ Shared by the client library and the server side; imports only the table registr
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -52,6 +52,21 @@ class Change(_Wire):
     row: dict[str, Any] = Field(default_factory=dict)
 
 
+class PulledChange(NamedTuple):
+    """A checked change of a pull page as a plain record (what :class:`Change` holds, without
+    a model per row)."""
+
+    table: str
+    id: str
+    version: int
+    deleted: bool
+    row: dict[str, Any]
+
+
+ChangeRecord = Change | PulledChange
+"""A change as the client applies it."""
+
+
 class PullPage(_Wire):
     """One page of ``sync_pull``: call again with ``cursor`` while ``has_more``."""
 
@@ -61,6 +76,30 @@ class PullPage(_Wire):
 
 
 _CHANGES: TypeAdapter[list[Change]] = TypeAdapter(list[Change])
+_CHANGE_KEYS = frozenset(Change.model_fields)
+_TABLE_NAMES = frozenset(SYNCED_TABLES)
+_TEXT = frozenset({str})
+_NO_ROW: dict[str, Any] = {}
+
+
+def _as_checked(change: Any) -> bool:
+    """Whether :class:`Change` would take ``change`` exactly as it is: a dict of its own
+    fields only, each of the very type the field holds (``str``, ``int``, ``bool``, a dict
+    with text keys), the table one of the synced ones. A JSON page's changes always are;
+    anything else (a value pydantic would convert or refuse, an extra key) is not."""
+    if type(change) is not dict or not _CHANGE_KEYS.issuperset(change):
+        return False
+    table = change.get("table")
+    row = change.get("row", _NO_ROW)
+    return (
+        type(table) is str
+        and table in _TABLE_NAMES
+        and type(change.get("id")) is str
+        and type(change.get("version")) is int
+        and type(change.get("deleted", False)) is bool
+        and type(row) is dict
+        and _TEXT.issuperset(map(type, row))
+    )
 
 
 class PullEnvelope(_Wire):
@@ -73,9 +112,25 @@ class PullEnvelope(_Wire):
     cursor: str | None = None
     has_more: bool = False
 
-    def checked_changes(self) -> list[Change]:
-        """The changes as :class:`Change` records (pydantic ``ValidationError`` if one is not)."""
-        return _CHANGES.validate_python(self.changes)
+    def checked_changes(self) -> list[PulledChange]:
+        """The changes, each checked as a :class:`Change` (pydantic ``ValidationError`` if one
+        is not one), as plain records.
+
+        A page whose changes all are exactly what :class:`Change` holds (:func:`_as_checked`:
+        the JSON of every page the server sends) becomes records without a model per row; any
+        other page goes through :class:`Change` validation, which converts what it accepts and
+        refuses the rest, so both ways give the same records and refuse the same input."""
+        changes = self.changes
+        if all(map(_as_checked, changes)):
+            return [
+                PulledChange(c["table"], c["id"], c["version"], c.get("deleted", False),
+                             c.get("row") or {})
+                for c in changes
+            ]  # fmt: skip
+        return [
+            PulledChange(c.table, c.id, c.version, c.deleted, c.row)
+            for c in _CHANGES.validate_python(changes)
+        ]
 
 
 class Mutation(_Wire):

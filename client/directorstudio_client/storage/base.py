@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Collection, Iterator
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 
 from directorstudio.contracts.tables import CLIP_JOBS, PROJECTS, SCENE_DRAFTS, SYNCED, synced_spec
@@ -109,6 +109,11 @@ class StoreBase(ABC):
         """Group writes atomically (nestable); notifications go out after the outermost one."""
         return self._transaction()
 
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """A stretch of many row writes; stores without secondary indexes have nothing to put
+        off (see :meth:`SQLiteStorage.bulk_writes`)."""
+        return nullcontext()
+
     @property
     def generation(self) -> int:
         """How many committed transactions changed something, plus the notifications sent
@@ -142,6 +147,8 @@ class StoreBase(ABC):
         self._notify(key)
 
     def _notify(self, key: str) -> None:
+        if key not in self._listeners:  # a page of pulled rows has a key per row, most unheard
+            return
         with self._listener_lock:
             listeners = list(self._listeners.get(key, []))
         for listener in listeners:

@@ -209,6 +209,13 @@ class Storage(Protocol):
         """Group writes atomically (nestable); notifications go out after the outermost one."""
         ...
 
+    def bulk_writes(self) -> AbstractContextManager[None]:
+        """A stretch of many row writes (a long pull): the store may put off maintaining the
+        secondary indexes of the tables that are empty when it starts until it ends. Reads in
+        between return the same rows (only slower); the indexes are back when it ends, also by
+        an error, and when a store is reopened after a crash."""
+        ...
+
     def subscribe(self, key: str, callback: Listener) -> Unsubscribe:
         """Call ``callback(key)`` after each local change of ``key``."""
         ...

@@ -79,10 +79,8 @@ def row_encoder(spec: TableSpec) -> RowEncoder:
 
     def encode_row(cached: CachedRow) -> tuple[Any, ...]:
         row = cached.row
-        get = row.get
-        values = [get(name) for name in names]
-        unknown = row.keys() - known
-        extra = {key: row[key] for key in unknown} if unknown else {}
+        values = list(map(row.get, names))
+        extra = {} if known.issuperset(row) else {k: row[k] for k in row.keys() - known}
         if not scalar.issuperset(map(type, values)):
             for position, value in enumerate(values):
                 if type(value) not in scalar:

@@ -38,10 +38,22 @@ def row_table_ddl(spec: TableSpec) -> list[str]:
         " _server_version INTEGER NOT NULL DEFAULT 0, _deleted INTEGER NOT NULL DEFAULT 0,"
         " _server_row TEXT, _extra TEXT)"
     ]
-    for index in () if spec.name in list_tables() else spec.indexes:
-        name = f"{spec.name}_by_{'_'.join(index)}"
-        statements.append(f"CREATE INDEX IF NOT EXISTS {name} ON {spec.name} ({', '.join(index)})")
+    if spec.name not in list_tables():
+        statements.extend(secondary_indexes(spec).values())
     return statements
+
+
+def secondary_indexes(spec: TableSpec) -> dict[str, str]:
+    """The indexes of a cache table besides its primary key, each name with the statement that
+    creates it: the table's covering list index, else the registry's plain indexes."""
+    lists = {read.index_name: read.index_ddl() for read in LISTS if read.table == spec.name}
+    if lists:
+        return lists
+    return {
+        f"{spec.name}_by_{'_'.join(index)}": f"CREATE INDEX IF NOT EXISTS {spec.name}_by_"
+        f"{'_'.join(index)} ON {spec.name} ({', '.join(index)})"
+        for index in spec.indexes
+    }
 
 
 _OUTBOX = [

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from directorstudio.contracts.sync import RESOLUTION_CHOICES, Change
+from directorstudio.contracts.sync import RESOLUTION_CHOICES, ChangeRecord
 from directorstudio.contracts.tables import CLIP_JOBS, SERVER_BOOKKEEPING, synced_spec
 from directorstudio_client.clock import Clock
 from directorstudio_client.storage.models import (
@@ -166,18 +166,19 @@ class Reconciler:
         cached.deleted = bool(row.get("deleted_at")) if deleted is None else deleted
         return cached
 
-    def apply_changes(self, changes: list[Change]) -> None:
+    def apply_changes(self, changes: Sequence[ChangeRecord]) -> None:
         """A pulled page, in one transaction: rows without open local writes are read and
         written in bulk (one query and one ``executemany`` per table); the others go through
         :meth:`apply_change` for conflict detection."""
-        latest: dict[tuple[str, str], Change] = {}
+        latest: dict[tuple[str, str], ChangeRecord] = {}
         for change in changes:
             key = (change.table, change.id)
-            if key not in latest or latest[key].version <= change.version:
+            known = latest.get(key)
+            if known is None or known.version <= change.version:
                 latest[key] = change
         with self._storage.transaction():
             conflicts = {(c.table, c.id): c for c in self._storage.get_conflicts()}
-            by_table: dict[str, list[Change]] = {}
+            by_table: dict[str, list[ChangeRecord]] = {}
             for change in latest.values():
                 by_table.setdefault(change.table, []).append(change)
             ready: list[CachedRow] = []
@@ -185,28 +186,67 @@ class Reconciler:
                 ids = [c.id for c in table_changes]
                 cached_rows = self._storage.get_rows(table, ids)
                 busy = self._storage.rows_with_open_entries(table, ids)
+                quiet = []
                 for change in table_changes:
                     if change.id in busy:
                         self.apply_change(change)
-                        continue
-                    cached = cached_rows.get(change.id)
-                    known = cached is not None and cached.server_row is not None
-                    if known and cached is not None and cached.version >= change.version:
-                        continue
-                    updated = self._take_server_row(
-                        table, change.id, cached, change.row, change.deleted
-                    )
-                    if updated is not None:
-                        conflict = conflicts.get((table, change.id))
-                        ready.append(self._with_view(updated, [], conflict))
+                    else:
+                        quiet.append(change)
+                ready.extend(self._quiet_rows(table, quiet, cached_rows, conflicts))
             self._storage.put_rows(ready)
+
+    def _quiet_rows(
+        self,
+        table: str,
+        changes: list[ChangeRecord],
+        cached_rows: dict[str, CachedRow],
+        conflicts: dict[tuple[str, str], ConflictRecord],
+    ) -> list[CachedRow]:
+        """The cached rows of pulled changes without open entries: what :meth:`_take_server_row`
+        then :meth:`_with_view` (no entries) make of each, in one loop over the page (no call
+        per row): the server row, its version, and as the view the server row without the
+        server's bookkeeping, with the local values of an open conflict kept."""
+        clips = table == CLIP_JOBS.name
+        user_id = self._user_id
+        bookkeeping = SERVER_BOOKKEEPING
+        ready: list[CachedRow] = []
+        for change in changes:
+            row, row_id = change.row, change.id
+            version = int(row.get("version") or 0)
+            cached = cached_rows.get(row_id)
+            if (
+                cached is not None
+                and cached.server_row is not None
+                and (cached.version >= change.version or cached.version > version)
+            ):
+                continue
+            if clips:
+                self._note_clip_completion(table, cached or CachedRow(table, row_id, {}), row)
+            server_row = dict(row)
+            local = dict(row)
+            for name in bookkeeping:
+                local.pop(name, None)
+            local.setdefault("user_id", user_id)
+            conflict = conflicts.get((table, row_id)) if conflicts else None
+            if conflict is not None:
+                for name in conflict.diff_fields:
+                    if name in conflict.local:
+                        local[name] = conflict.local[name]
+            deleted = bool(row.get("deleted_at"))
+            if cached is None:
+                ready.append(CachedRow(table, row_id, local, server_row, version, deleted))
+                continue
+            cached.row, cached.server_row = local, server_row
+            cached.version, cached.deleted = version, deleted
+            ready.append(cached)
+        return ready
 
     def _note_clip_completion(self, table: str, cached: CachedRow, row: dict[str, Any]) -> None:
         before = (cached.server_row or {}).get("status")
         if table == CLIP_JOBS.name and row.get("status") == "completed" and before != "completed":
             self._on_clip_completed(row)
 
-    def apply_change(self, change: Change) -> None:
+    def apply_change(self, change: ChangeRecord) -> None:
         """One pulled change: last-writer-wins unless an open local write touches the same
         fields with a different value, which becomes a conflict in the inbox."""
         with self._storage.transaction():
@@ -222,7 +262,7 @@ class Reconciler:
                 self._detect(cached, change, entries)
             self.apply_server_row(change.table, change.row, deleted=change.deleted)
 
-    def _detect(self, cached: CachedRow, change: Change, entries: list[OutboxEntry]) -> None:
+    def _detect(self, cached: CachedRow, change: ChangeRecord, entries: list[OutboxEntry]) -> None:
         base = cached.server_row or {}
         remote = change.row
         updates = [e for e in entries if e.op in ("update", "rename", "upsert")]

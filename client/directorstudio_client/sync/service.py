@@ -6,6 +6,7 @@ import logging
 import random
 import threading
 from concurrent.futures import Future
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
@@ -21,6 +22,7 @@ from directorstudio_client.clock import Clock, SystemClock
 from directorstudio_client.storage.models import OutboxEntry
 from directorstudio_client.storage.protocol import SYNC_KEY, Storage
 from directorstudio_client.sync.backoff import BackoffPolicy
+from directorstudio_client.sync.collector import collector_paused
 from directorstudio_client.sync.drain import drain_outbox
 from directorstudio_client.sync.outbox import CREATE_OPS, OutboxDrainer, PushReport
 from directorstudio_client.sync.pipeline import Pipeline
@@ -127,6 +129,8 @@ class SyncService(LocalWrites):
         self._last_flush_at: float | None = None
         self._last_error: dict[str, Any] | None = None
         self.realtime_enabled = True
+        self.pull_page_size = MAX_PULL_LIMIT
+        """Rows asked for per ``sync_pull`` page (at most the server's limit)."""
         self.online: bool | None = None
         """Whether the last call of a round reached the server (``None`` before any call)."""
 
@@ -314,10 +318,14 @@ class SyncService(LocalWrites):
 
         Each page is applied in one transaction; while it is applied, the next page is
         already being fetched (its cursor comes with the current page). The fetch, which the
-        next request waits for, checks only the page's envelope; its rows are checked here."""
+        next request waits for, checks only the page's envelope; its rows are checked here.
+        When the first page says more follow, the pages are written as one stretch of bulk
+        writes (:meth:`Storage.bulk_writes`: a fresh cache builds its indexes at the end)."""
         applied = 0
-        with Pipeline("directorstudio-pull") as pool:
+        with Pipeline("directorstudio-pull") as pool, ExitStack() as stretch:
             page = self._fetch_page(self.storage.get_cursor())
+            if page.has_more:
+                stretch.enter_context(self.storage.bulk_writes())
             while True:
                 upcoming = (
                     pool.run_behind(partial(self._fetch_page, page.cursor))
@@ -325,12 +333,15 @@ class SyncService(LocalWrites):
                     else None
                 )
                 try:
-                    with self.storage.transaction():
+                    with collector_paused(), self.storage.transaction():
                         self.reconciler.apply_changes(page.checked_changes())
                         self.storage.set_cursor(page.cursor)
-                finally:
-                    if upcoming is not None and not upcoming.done():
+                except BaseException:
+                    # Only then: a page applied before the thread took up the fetch still
+                    # needs the next page.
+                    if upcoming is not None:
                         upcoming.cancel()
+                    raise
                 applied += len(page.changes)
                 if upcoming is None:
                     break
@@ -340,7 +351,7 @@ class SyncService(LocalWrites):
 
     def _fetch_page(self, cursor: str | None) -> PullEnvelope:
         return PullEnvelope.model_validate(
-            self.transport.rpc("sync_pull", {"p_cursor": cursor, "p_limit": MAX_PULL_LIMIT})
+            self.transport.rpc("sync_pull", {"p_cursor": cursor, "p_limit": self.pull_page_size})
         )
 
     # --- telemetry -----------------------------------------------------------------------------

@@ -65,16 +65,22 @@ BEGIN
 END;
 $$;
 
--- Touches the given projects (last_updated), unless this transaction already did.
+-- Touches the given projects (last_updated), unless this transaction already did. When it did
+-- for all of them (a batch's later statements), no UPDATE runs, so no statement trigger fires.
 CREATE OR REPLACE FUNCTION private.touch_projects(p_project_ids uuid [])
 RETURNS void
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    UPDATE public.project_overview AS p
-    SET last_updated = now()
-    WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now();
+    IF EXISTS (
+        SELECT FROM public.project_overview AS p
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now()
+    ) THEN
+        UPDATE public.project_overview AS p
+        SET last_updated = now()
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now();
+    END IF;
 END;
 $$;
 

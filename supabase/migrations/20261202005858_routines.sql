@@ -20,9 +20,14 @@ CREATE OR REPLACE FUNCTION private.touch_projects(p_project_ids uuid[])
  SET search_path TO ''
 AS $function$
 BEGIN
-    UPDATE public.project_overview AS p
-    SET last_updated = now()
-    WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now();
+    IF EXISTS (
+        SELECT FROM public.project_overview AS p
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now()
+    ) THEN
+        UPDATE public.project_overview AS p
+        SET last_updated = now()
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now();
+    END IF;
 END;
 $function$;
 

@@ -6,9 +6,9 @@
 -- then their scenes); every other mutation, and the whole group if its statement fails, goes
 -- through private.sync_push_one, which calls the contract function and answers its errors.
 -- Set steps return (ord, result, record) rows for the mutations they took: the result, and for
--- an applied one its record ({table, op, id} and the result's row, and rows), both built from
--- the written rows themselves (not from the result's JSON, which would walk every row again);
--- the group records them in the same subtransaction. (They were once named
+-- an applied one its record ({table, op, id} and the result's row, and rows), both made from
+-- the row's JSON made once (not taken back out of the result, a walk of every row again); the
+-- group records them in the same subtransaction. (They were once named
 -- sync_upsert_projects, sync_create_scenes, ... and returned one {ord: result} object, later
 -- (ord, result) rows; those are dropped.)
 
@@ -76,10 +76,13 @@ BEGIN
     )
     SELECT m.ord::integer,
         jsonb_build_object(
-            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', i),
+            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', r.row),
         jsonb_build_object(
-            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', i)
-    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', r.row)
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id
+    -- OFFSET 0: the row's JSON is made once for both (inlined, it would be made twice).
+    CROSS JOIN LATERAL (SELECT to_jsonb(i) AS row OFFSET 0) AS r;
 END;
 $$;
 
@@ -181,10 +184,12 @@ BEGIN
     )
     SELECT m.ord::integer,
         jsonb_build_object(
-            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', i),
+            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', r.row),
         jsonb_build_object(
-            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', i)
-    FROM inserted AS i INNER JOIN m ON m.id = i.id;
+            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', r.row)
+    FROM inserted AS i INNER JOIN m ON m.id = i.id
+    CROSS JOIN LATERAL (SELECT to_jsonb(i) AS row OFFSET 0) AS r;
 END;
 $$;
 
@@ -323,21 +328,15 @@ BEGIN
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'conflict',
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
-        WHEN u.id IS NOT NULL THEN jsonb_build_object(
-            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', u)
         ELSE jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', c.cur)
-    END), array_agg(CASE
-        WHEN c.conflicts IS NOT NULL THEN NULL
-        WHEN u.id IS NOT NULL THEN jsonb_build_object(
-            'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', u)
-        ELSE jsonb_build_object(
-            'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id',
-            'row', c.cur)
+            'row', r.row)
+    END), array_agg(CASE WHEN c.conflicts IS NULL THEN jsonb_build_object(
+        'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row)
     END)
     INTO v_ords, v_results, v_records
-    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
+    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id
+    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(u), c.cur) AS row OFFSET 0) AS r;
     -- Gathered, then returned: answered row by row from this statement, its UPDATE was planned
     -- to find each row through the user's pull index (tests/py/integration/test_query_plans.py).
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
@@ -387,21 +386,13 @@ BEGIN
         WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
         RETURNING s.*
     )
-    SELECT array_agg(c.ord::integer), array_agg(CASE
-        WHEN d.id IS NOT NULL THEN jsonb_build_object(
-            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', d)
-        ELSE jsonb_build_object(
-            'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', c.cur)
-    END), array_agg(CASE
-        WHEN d.id IS NOT NULL THEN jsonb_build_object(
-            'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', d)
-        ELSE jsonb_build_object(
-            'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id',
-            'row', c.cur)
-    END)
+    SELECT array_agg(c.ord::integer), array_agg(jsonb_build_object(
+        'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', r.row)),
+    array_agg(jsonb_build_object(
+        'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row))
     INTO v_ords, v_results, v_records
-    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
+    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id
+    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(d), c.cur) AS row OFFSET 0) AS r;
     -- Gathered, then returned, as in private.sync_apply_scene_updates.
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;
@@ -473,16 +464,17 @@ BEGIN
     SELECT (v ->> 'ord')::integer,
         jsonb_build_object(
             'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', p, 'rows', r.rows),
+            'row', r.row, 'rows', r.rows),
         jsonb_build_object(
             'table', v -> 'mu' ->> 'table', 'op', v -> 'mu' ->> 'op', 'id', v -> 'mu' ->> 'id',
-            'row', p, 'rows', r.rows)
+            'row', r.row, 'rows', r.rows)
     FROM jsonb_array_elements(v_valid) AS v
     INNER JOIN public.project_overview AS p
         ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
             AND p.user_id = (SELECT v_user)
     CROSS JOIN LATERAL (
-        SELECT coalesce(jsonb_agg(s ORDER BY s.order_index, s.id), '[]') AS rows
+        SELECT to_jsonb(p) AS row,
+            coalesce(jsonb_agg(s ORDER BY s.order_index, s.id), '[]') AS rows
         FROM public.scene_drafts AS s
         WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
             AND NOT s.archived AND s.deleted_at IS NULL

@@ -10,7 +10,7 @@
 -- the row's JSON made once (not taken back out of the result, a walk of every row again); the
 -- group records them in the same subtransaction. (They were once named
 -- sync_upsert_projects, sync_create_scenes, ... and returned one {ord: result} object, later
--- (ord, result) rows; those are dropped.)
+-- (ord, result) rows as sync_apply_project_upserts, ...; those are dropped.)
 
 -- The groups' mutations (their ords) whose scene fields (a create's args, an update's patch:
 -- p_path) are valid where given: prompt_text a string of at most 10000 characters, duration a
@@ -48,7 +48,7 @@ $$;
 -- left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_project_upserts(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_project_upserts(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_project_upserts(p_group jsonb)
 RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
@@ -111,7 +111,7 @@ $$;
 -- are left to the contract function too.
 DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_creates(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_creates(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_scene_creates(p_group jsonb)
 RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
@@ -253,7 +253,7 @@ $$;
 -- moved-on rows are left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_update_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_updates(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_updates(
+CREATE OR REPLACE FUNCTION private.sync_set_scene_updates(
     p_client_id uuid, p_group jsonb
 )
 RETURNS TABLE (ord integer, result jsonb, record jsonb)
@@ -348,7 +348,7 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_deletes(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_deletes(
+CREATE OR REPLACE FUNCTION private.sync_set_scene_deletes(
     p_client_id uuid, p_group jsonb
 )
 RETURNS TABLE (ord integer, result jsonb, record jsonb)
@@ -364,7 +364,7 @@ DECLARE
     v_records jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    -- The group's scenes by their ids alone, as in private.sync_apply_scene_updates.
+    -- The group's scenes by their ids alone, as in private.sync_set_scene_updates.
     WITH scenes AS MATERIALIZED (
         SELECT s.* FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
@@ -393,7 +393,7 @@ BEGIN
     INTO v_ords, v_results, v_records
     FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id
     CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(d), c.cur) AS row OFFSET 0) AS r;
-    -- Gathered, then returned, as in private.sync_apply_scene_updates.
+    -- Gathered, then returned, as in private.sync_set_scene_updates.
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;
 $$;
@@ -404,7 +404,7 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_reorders(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_reorders(p_client_id uuid, p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_reorders(p_client_id uuid, p_group jsonb)
 RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
@@ -511,13 +511,13 @@ BEGIN
                 coalesce(array_agg(r.record) FILTER (WHERE r.record IS NOT NULL), '{}')
             INTO v_ords, v_results, v_record_ids, v_records
             FROM (
-                SELECT * FROM private.sync_apply_project_upserts(p_group) WHERE p_rank = 10
-                UNION ALL SELECT * FROM private.sync_apply_scene_creates(p_group) WHERE p_rank = 40
-                UNION ALL SELECT * FROM private.sync_apply_scene_updates(p_client_id, p_group)
+                SELECT * FROM private.sync_set_project_upserts(p_group) WHERE p_rank = 10
+                UNION ALL SELECT * FROM private.sync_set_scene_creates(p_group) WHERE p_rank = 40
+                UNION ALL SELECT * FROM private.sync_set_scene_updates(p_client_id, p_group)
                 WHERE p_rank = 50
-                UNION ALL SELECT * FROM private.sync_apply_scene_deletes(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_scene_deletes(p_client_id, p_group)
                 WHERE p_rank = 60
-                UNION ALL SELECT * FROM private.sync_apply_reorders(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_reorders(p_client_id, p_group)
                 WHERE p_rank = 70
             ) AS r;
             -- An applied result comes with its record (see the top of this file).
@@ -547,28 +547,28 @@ END;
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_project_upserts(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_project_upserts(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_creates(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_creates(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_reorders(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_updates(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_deletes(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_reorders(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_push_group(uuid, integer, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_creates(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_updates(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_deletes(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_reorders(uuid, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_push_group(uuid, integer, jsonb)
 TO authenticated, service_role;

@@ -64,7 +64,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_project_upserts(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_project_upserts(p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -102,7 +102,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_creates(p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_scene_creates(p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -184,7 +184,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_updates(p_client_id uuid, p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_scene_updates(p_client_id uuid, p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -272,7 +272,7 @@ BEGIN
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_deletes(p_client_id uuid, p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_scene_deletes(p_client_id uuid, p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -286,7 +286,7 @@ DECLARE
     v_records jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    -- The group's scenes by their ids alone, as in private.sync_apply_scene_updates.
+    -- The group's scenes by their ids alone, as in private.sync_set_scene_updates.
     WITH scenes AS MATERIALIZED (
         SELECT s.* FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
@@ -315,12 +315,12 @@ BEGIN
     INTO v_ords, v_results, v_records
     FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id
     CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(d), c.cur) AS row OFFSET 0) AS r;
-    -- Gathered, then returned, as in private.sync_apply_scene_updates.
+    -- Gathered, then returned, as in private.sync_set_scene_updates.
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;
 $function$;
 
-CREATE OR REPLACE FUNCTION private.sync_apply_reorders(p_client_id uuid, p_group jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_reorders(p_client_id uuid, p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
  SET search_path TO ''
@@ -420,13 +420,13 @@ BEGIN
                 coalesce(array_agg(r.record) FILTER (WHERE r.record IS NOT NULL), '{}')
             INTO v_ords, v_results, v_record_ids, v_records
             FROM (
-                SELECT * FROM private.sync_apply_project_upserts(p_group) WHERE p_rank = 10
-                UNION ALL SELECT * FROM private.sync_apply_scene_creates(p_group) WHERE p_rank = 40
-                UNION ALL SELECT * FROM private.sync_apply_scene_updates(p_client_id, p_group)
+                SELECT * FROM private.sync_set_project_upserts(p_group) WHERE p_rank = 10
+                UNION ALL SELECT * FROM private.sync_set_scene_creates(p_group) WHERE p_rank = 40
+                UNION ALL SELECT * FROM private.sync_set_scene_updates(p_client_id, p_group)
                 WHERE p_rank = 50
-                UNION ALL SELECT * FROM private.sync_apply_scene_deletes(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_scene_deletes(p_client_id, p_group)
                 WHERE p_rank = 60
-                UNION ALL SELECT * FROM private.sync_apply_reorders(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_reorders(p_client_id, p_group)
                 WHERE p_rank = 70
             ) AS r;
             -- An applied result comes with its record (see the top of this file).
@@ -455,25 +455,25 @@ BEGIN
 END;
 $function$;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid,jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_set_reorders(uuid,jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid,jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_reorders(uuid,jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_creates(jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_creates(jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid,jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_deletes(uuid,jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid,jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_deletes(uuid,jsonb) TO service_role;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid,jsonb) TO authenticated;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_updates(uuid,jsonb) TO authenticated;
 
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid,jsonb) TO service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_updates(uuid,jsonb) TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.touch_projects(uuid[]) TO authenticated;
 

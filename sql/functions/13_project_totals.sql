@@ -65,17 +65,58 @@ BEGIN
 END;
 $$;
 
--- An update may move a scene to another project: both projects are refreshed.
+-- Touches the given projects (last_updated), unless this transaction already did. When it did
+-- for all of them (a batch's later statements), no UPDATE runs, so no statement trigger fires.
+CREATE OR REPLACE FUNCTION private.touch_projects(p_project_ids uuid [])
+RETURNS void
+LANGUAGE plpgsql
+SET search_path = ''
+AS $$
+BEGIN
+    IF EXISTS (
+        SELECT FROM public.project_overview AS p
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now()
+    ) THEN
+        UPDATE public.project_overview AS p
+        SET last_updated = now()
+        WHERE p.project_id = ANY (p_project_ids) AND p.last_updated IS DISTINCT FROM now();
+    END IF;
+END;
+$$;
+
+-- An update may move a scene to another project: both projects are refreshed. Only a change of
+-- a scene's project, owner, duration, archived or deleted_at (or of its id) can change totals;
+-- the projects of scenes whose updates changed none of them (edits, reorders) are only touched,
+-- without recounting their scenes.
 CREATE OR REPLACE FUNCTION private.touch_projects_of_updated_scenes()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
-BEGIN
-    PERFORM private.refresh_project_totals(ARRAY(
+DECLARE
+    v_recount uuid[] := ARRAY(
         SELECT c.project_id FROM changed_scenes AS c
+        WHERE NOT EXISTS (
+            SELECT FROM previous_scenes AS o
+            WHERE o.id = c.id AND o.project_id = c.project_id AND o.user_id = c.user_id
+                AND o.duration IS NOT DISTINCT FROM c.duration
+                AND o.archived IS NOT DISTINCT FROM c.archived
+                AND o.deleted_at IS NOT DISTINCT FROM c.deleted_at)
         UNION
-        SELECT o.project_id FROM previous_scenes AS o));
+        SELECT o.project_id FROM previous_scenes AS o
+        WHERE NOT EXISTS (
+            SELECT FROM changed_scenes AS c
+            WHERE c.id = o.id AND c.project_id = o.project_id AND c.user_id = o.user_id
+                AND c.duration IS NOT DISTINCT FROM o.duration
+                AND c.archived IS NOT DISTINCT FROM o.archived
+                AND c.deleted_at IS NOT DISTINCT FROM o.deleted_at));
+BEGIN
+    IF cardinality(v_recount) > 0 THEN
+        PERFORM private.refresh_project_totals(v_recount);
+    END IF;
+    PERFORM private.touch_projects(ARRAY(
+        SELECT DISTINCT c.project_id FROM changed_scenes AS c
+        WHERE c.project_id <> ALL (v_recount)));
     RETURN NULL;
 END;
 $$;
@@ -84,7 +125,9 @@ REVOKE ALL ON FUNCTION private.compute_project_totals() FROM public;
 REVOKE ALL ON FUNCTION private.touch_projects_of_scenes() FROM public;
 REVOKE ALL ON FUNCTION private.touch_projects_of_updated_scenes() FROM public;
 REVOKE ALL ON FUNCTION private.refresh_project_totals(uuid []) FROM public, anon;
+REVOKE ALL ON FUNCTION private.touch_projects(uuid []) FROM public, anon;
 GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid []) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.touch_projects(uuid []) TO authenticated, service_role;
 
 CREATE OR REPLACE TRIGGER t10_compute_project_totals
 BEFORE INSERT ON public.project_overview

@@ -5,9 +5,12 @@
 -- the mutations it can show are valid and writes under the same row locks (the projects first,
 -- then their scenes); every other mutation, and the whole group if its statement fails, goes
 -- through private.sync_push_one, which calls the contract function and answers its errors.
--- Set steps return (ord, result) rows for the mutations they took; the group records the
--- applied ones in the same subtransaction. (They were once named sync_upsert_projects,
--- sync_create_scenes, ... and returned one {ord: result} object; those are dropped.)
+-- Set steps return (ord, result, record) rows for the mutations they took: the result, and for
+-- an applied one its record ({table, op, id} and the result's row, and rows), both made from
+-- the row's JSON made once (not taken back out of the result, a walk of every row again); the
+-- group records them in the same subtransaction. (They were once named
+-- sync_upsert_projects, sync_create_scenes, ... and returned one {ord: result} object, later
+-- (ord, result) rows as sync_apply_project_upserts, ...; those are dropped.)
 
 -- The groups' mutations (their ords) whose scene fields (a create's args, an update's patch:
 -- p_path) are valid where given: prompt_text a string of at most 10000 characters, duration a
@@ -45,8 +48,8 @@ $$;
 -- left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_upsert_projects(jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_project_upserts(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_project_upserts(p_group jsonb)
-RETURNS TABLE (ord integer, result jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_project_upserts(p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -71,10 +74,15 @@ BEGIN
         ON CONFLICT (project_id) DO NOTHING
         RETURNING p.*
     )
-    SELECT m.ord::integer, jsonb_build_object(
-        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(i))
-    FROM inserted AS i INNER JOIN m ON m.id = i.project_id;
+    SELECT m.ord::integer,
+        jsonb_build_object(
+            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', r.row),
+        jsonb_build_object(
+            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', r.row)
+    FROM inserted AS i INNER JOIN m ON m.id = i.project_id
+    -- OFFSET 0: the row's JSON is made once for both (inlined, it would be made twice).
+    CROSS JOIN LATERAL (SELECT to_jsonb(i) AS row OFFSET 0) AS r;
 END;
 $$;
 
@@ -103,8 +111,8 @@ $$;
 -- are left to the contract function too.
 DROP FUNCTION IF EXISTS private.sync_create_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_creates(jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_creates(p_group jsonb)
-RETURNS TABLE (ord integer, result jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_scene_creates(p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -174,10 +182,14 @@ BEGIN
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
     )
-    SELECT m.ord::integer, jsonb_build_object(
-        'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(i))
-    FROM inserted AS i INNER JOIN m ON m.id = i.id;
+    SELECT m.ord::integer,
+        jsonb_build_object(
+            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', r.row),
+        jsonb_build_object(
+            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', r.row)
+    FROM inserted AS i INNER JOIN m ON m.id = i.id
+    CROSS JOIN LATERAL (SELECT to_jsonb(i) AS row OFFSET 0) AS r;
 END;
 $$;
 
@@ -241,10 +253,10 @@ $$;
 -- moved-on rows are left to the contract function.
 DROP FUNCTION IF EXISTS private.sync_update_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_updates(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_updates(
+CREATE OR REPLACE FUNCTION private.sync_set_scene_updates(
     p_client_id uuid, p_group jsonb
 )
-RETURNS TABLE (ord integer, result jsonb)
+RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -255,6 +267,7 @@ DECLARE
         SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
     v_ords integer[];
     v_results jsonb[];
+    v_records jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
     -- Materialized: its ids are then plain values an index scan can take under RLS.
@@ -317,13 +330,16 @@ BEGIN
             'current', c.cur, 'fields', to_jsonb(c.conflicts))
         ELSE jsonb_build_object(
             'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', coalesce(to_jsonb(u), c.cur))
+            'row', r.row)
+    END), array_agg(CASE WHEN c.conflicts IS NULL THEN jsonb_build_object(
+        'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row)
     END)
-    INTO v_ords, v_results
-    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id;
+    INTO v_ords, v_results, v_records
+    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id
+    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(u), c.cur) AS row OFFSET 0) AS r;
     -- Gathered, then returned: answered row by row from this statement, its UPDATE was planned
     -- to find each row through the user's pull index (tests/py/integration/test_query_plans.py).
-    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;
 $$;
 
@@ -332,10 +348,10 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_delete_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_scene_deletes(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_scene_deletes(
+CREATE OR REPLACE FUNCTION private.sync_set_scene_deletes(
     p_client_id uuid, p_group jsonb
 )
-RETURNS TABLE (ord integer, result jsonb)
+RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -345,9 +361,10 @@ DECLARE
         SELECT (e -> 'mutation' ->> 'id')::uuid FROM jsonb_array_elements(p_group) AS e);
     v_ords integer[];
     v_results jsonb[];
+    v_records jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    -- The group's scenes by their ids alone, as in private.sync_apply_scene_updates.
+    -- The group's scenes by their ids alone, as in private.sync_set_scene_updates.
     WITH scenes AS MATERIALIZED (
         SELECT s.* FROM public.scene_drafts AS s
         WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
@@ -370,12 +387,14 @@ BEGIN
         RETURNING s.*
     )
     SELECT array_agg(c.ord::integer), array_agg(jsonb_build_object(
-        'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', coalesce(to_jsonb(d), c.cur)))
-    INTO v_ords, v_results
-    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id;
-    -- Gathered, then returned, as in private.sync_apply_scene_updates.
-    RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
+        'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', r.row)),
+    array_agg(jsonb_build_object(
+        'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row))
+    INTO v_ords, v_results, v_records
+    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id
+    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(d), c.cur) AS row OFFSET 0) AS r;
+    -- Gathered, then returned, as in private.sync_set_scene_updates.
+    RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;
 $$;
 
@@ -385,8 +404,8 @@ $$;
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(jsonb);
 DROP FUNCTION IF EXISTS private.sync_reorder_scenes(uuid, jsonb);
 DROP FUNCTION IF EXISTS private.sync_apply_reorders(uuid, jsonb);
-CREATE OR REPLACE FUNCTION private.sync_apply_reorders(p_client_id uuid, p_group jsonb)
-RETURNS TABLE (ord integer, result jsonb)
+CREATE OR REPLACE FUNCTION private.sync_set_reorders(p_client_id uuid, p_group jsonb)
+RETURNS TABLE (ord integer, result jsonb, record jsonb)
 LANGUAGE plpgsql
 SET search_path = ''
 AS $$
@@ -442,17 +461,24 @@ BEGIN
             SELECT i::uuid FROM jsonb_array_elements(v_valid) AS x,
                 jsonb_array_elements_text(x -> 'ids') AS i));
     RETURN QUERY
-    SELECT (v ->> 'ord')::integer, jsonb_build_object(
-        'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
-        'row', to_jsonb(p), 'rows', (
-            SELECT coalesce(jsonb_agg(to_jsonb(s) ORDER BY s.order_index, s.id), '[]')
-            FROM public.scene_drafts AS s
-            WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
-                AND NOT s.archived AND s.deleted_at IS NULL))
+    SELECT (v ->> 'ord')::integer,
+        jsonb_build_object(
+            'mutation_id', (v -> 'mu' ->> 'mutation_id')::bigint, 'outcome', 'applied',
+            'row', r.row, 'rows', r.rows),
+        jsonb_build_object(
+            'table', v -> 'mu' ->> 'table', 'op', v -> 'mu' ->> 'op', 'id', v -> 'mu' ->> 'id',
+            'row', r.row, 'rows', r.rows)
     FROM jsonb_array_elements(v_valid) AS v
     INNER JOIN public.project_overview AS p
         ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
-            AND p.user_id = (SELECT v_user);
+            AND p.user_id = (SELECT v_user)
+    CROSS JOIN LATERAL (
+        SELECT to_jsonb(p) AS row,
+            coalesce(jsonb_agg(s ORDER BY s.order_index, s.id), '[]') AS rows
+        FROM public.scene_drafts AS s
+        WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
+            AND NOT s.archived AND s.deleted_at IS NULL
+    ) AS r;
 END;
 $$;
 
@@ -471,42 +497,31 @@ AS $$
 DECLARE
     v_ords integer[] := '{}'::integer[];
     v_results jsonb[] := '{}'::jsonb[];
+    v_record_ids bigint[];
+    v_records jsonb[];
     v_entry jsonb;
     v_state text;
     v_hint text;
 BEGIN
     IF p_rank IN (10, 40, 50, 60, 70) THEN
         BEGIN
-            SELECT coalesce(array_agg(r.ord), '{}'), coalesce(array_agg(r.result), '{}')
-            INTO v_ords, v_results
+            SELECT coalesce(array_agg(r.ord), '{}'), coalesce(array_agg(r.result), '{}'),
+                coalesce(array_agg((r.result ->> 'mutation_id')::bigint)
+                    FILTER (WHERE r.record IS NOT NULL), '{}'),
+                coalesce(array_agg(r.record) FILTER (WHERE r.record IS NOT NULL), '{}')
+            INTO v_ords, v_results, v_record_ids, v_records
             FROM (
-                SELECT * FROM private.sync_apply_project_upserts(p_group) WHERE p_rank = 10
-                UNION ALL SELECT * FROM private.sync_apply_scene_creates(p_group) WHERE p_rank = 40
-                UNION ALL SELECT * FROM private.sync_apply_scene_updates(p_client_id, p_group)
+                SELECT * FROM private.sync_set_project_upserts(p_group) WHERE p_rank = 10
+                UNION ALL SELECT * FROM private.sync_set_scene_creates(p_group) WHERE p_rank = 40
+                UNION ALL SELECT * FROM private.sync_set_scene_updates(p_client_id, p_group)
                 WHERE p_rank = 50
-                UNION ALL SELECT * FROM private.sync_apply_scene_deletes(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_scene_deletes(p_client_id, p_group)
                 WHERE p_rank = 60
-                UNION ALL SELECT * FROM private.sync_apply_reorders(p_client_id, p_group)
+                UNION ALL SELECT * FROM private.sync_set_reorders(p_client_id, p_group)
                 WHERE p_rank = 70
             ) AS r;
-            -- The record is the result without its mutation id and outcome (an applied
-            -- result of a set step holds only its row, and a reorder's also its rows), with
-            -- the table, op and id of the mutation; built in one step.
-            PERFORM private.sync_record_mutations(p_client_id,
-                coalesce(array_agg((x.r ->> 'mutation_id')::bigint), '{}'),
-                coalesce(array_agg(CASE WHEN x.r ? 'rows'
-                    THEN jsonb_build_object(
-                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row',
-                        'rows', x.r -> 'rows')
-                    ELSE jsonb_build_object(
-                        'table', e -> 'mutation' ->> 'table', 'op', e -> 'mutation' ->> 'op',
-                        'id', e -> 'mutation' ->> 'id', 'row', x.r -> 'row')
-                    END), '{}'))
-            FROM jsonb_array_elements(p_group) AS e
-            INNER JOIN unnest(v_ords, v_results) AS x (ord, r)
-                ON x.ord = (e ->> 'ord')::integer
-            WHERE x.r ->> 'outcome' = 'applied';
+            -- An applied result comes with its record (see the top of this file).
+            PERFORM private.sync_record_mutations(p_client_id, v_record_ids, v_records);
         EXCEPTION WHEN OTHERS THEN
             GET STACKED DIAGNOSTICS v_state = RETURNED_SQLSTATE, v_hint = PG_EXCEPTION_HINT;
             IF private.error_is_transient(private.error_code(v_state, v_hint)) THEN
@@ -516,41 +531,44 @@ BEGIN
             v_results := '{}'::jsonb[];
         END;
     END IF;
-    FOR v_entry IN
-        SELECT e FROM jsonb_array_elements(p_group) AS e
-        WHERE (e ->> 'ord')::integer <> ALL (v_ords)
-        ORDER BY (e ->> 'ord')::integer
-    LOOP
-        v_ords := v_ords || (v_entry ->> 'ord')::integer;
-        v_results := v_results || private.sync_push_one(p_client_id, v_entry -> 'mutation');
-    END LOOP;
+    -- What the set step left (when it took the whole group, nothing is left to look for).
+    IF cardinality(v_ords) < jsonb_array_length(p_group) THEN
+        FOR v_entry IN
+            SELECT e FROM jsonb_array_elements(p_group) AS e
+            WHERE (e ->> 'ord')::integer <> ALL (v_ords)
+            ORDER BY (e ->> 'ord')::integer
+        LOOP
+            v_ords := v_ords || (v_entry ->> 'ord')::integer;
+            v_results := v_results || private.sync_push_one(p_client_id, v_entry -> 'mutation');
+        END LOOP;
+    END IF;
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $$;
 
 REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_project_upserts(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_project_upserts(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_creates(jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_creates(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb) FROM public, anon;
-REVOKE ALL ON FUNCTION private.sync_apply_reorders(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_updates(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_scene_deletes(uuid, jsonb) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_set_reorders(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_push_group(uuid, integer, jsonb) FROM public, anon;
 
 GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_project_upserts(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_creates(jsonb) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_creates(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_updates(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_updates(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_scene_deletes(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_scene_deletes(uuid, jsonb)
 TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.sync_apply_reorders(uuid, jsonb)
+GRANT EXECUTE ON FUNCTION private.sync_set_reorders(uuid, jsonb)
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_push_group(uuid, integer, jsonb)
 TO authenticated, service_role;

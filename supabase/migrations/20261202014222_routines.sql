@@ -64,6 +64,423 @@ BEGIN
 END;
 $function$;
 
+CREATE OR REPLACE FUNCTION private.check_scene_patch(p_patch jsonb)
+ RETURNS void
+ LANGUAGE plpgsql
+ IMMUTABLE
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_keys constant text[] := ARRAY['prompt_text', 'duration', 'scene_type', 'shot_type'];
+    v_unknown text[];
+BEGIN
+    IF p_patch IS NULL OR jsonb_typeof(p_patch) <> 'object' THEN
+        PERFORM private.raise_error('invalid_input', 'the patch must be a JSON object');
+    END IF;
+    SELECT array_agg(k ORDER BY k) INTO v_unknown
+    FROM jsonb_object_keys(p_patch) AS k
+    WHERE k <> ALL (c_keys);
+    IF v_unknown IS NOT NULL THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'the patch has fields that cannot be changed',
+            jsonb_build_object('fields', to_jsonb(v_unknown))
+        );
+    END IF;
+    IF p_patch ? 'prompt_text' AND jsonb_typeof(p_patch -> 'prompt_text') <> 'string' THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'prompt_text must be a string',
+            jsonb_build_object('field', 'prompt_text')
+        );
+    END IF;
+    IF p_patch ? 'duration' AND (
+        jsonb_typeof(p_patch -> 'duration') <> 'number'
+        OR NOT ((p_patch ->> 'duration')::numeric > 0 AND (p_patch ->> 'duration')::numeric <= 600)
+    ) THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'duration must be a number more than 0 and at most 600',
+            jsonb_build_object('field', 'duration')
+        );
+    END IF;
+    IF jsonb_typeof(p_patch -> 'scene_type') NOT IN ('string', 'null')
+        OR jsonb_typeof(p_patch -> 'shot_type') NOT IN ('string', 'null')
+    THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'scene_type and shot_type must be strings or null'
+        );
+    END IF;
+    PERFORM private.check_scene_fields(
+        p_patch ->> 'prompt_text',
+        coalesce((p_patch ->> 'duration')::double precision, 1),
+        p_patch ->> 'scene_type',
+        p_patch ->> 'shot_type'
+    );
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.update_scene_draft(p_id uuid, p_base_version bigint, p_patch jsonb)
+ RETURNS public.scene_drafts
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_scene public.scene_drafts;
+    v_current jsonb;
+    v_conflicts text[];
+    v_changed boolean;
+BEGIN
+    PERFORM private.require_user();
+    IF p_id IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a scene id is required');
+    END IF;
+    IF p_base_version IS NULL OR p_base_version < 1 THEN
+        PERFORM private.raise_error(
+            'invalid_input', 'a base version of at least 1 is required',
+            jsonb_build_object('field', 'base_version')
+        );
+    END IF;
+    PERFORM private.check_scene_patch(p_patch);
+
+    v_scene := private.lock_own_scene(p_id);
+    IF v_scene.deleted_at IS NOT NULL THEN
+        PERFORM private.raise_error('not_found', format('scene %s was deleted', p_id));
+    END IF;
+    IF p_base_version > v_scene.version THEN
+        PERFORM private.raise_error(
+            'invalid_input',
+            format('base version %s is newer than the scene (version %s)',
+                   p_base_version, v_scene.version),
+            jsonb_build_object('field', 'base_version')
+        );
+    END IF;
+
+    v_current := to_jsonb(v_scene);
+    SELECT
+        array_agg(e.key ORDER BY e.key) FILTER (
+            WHERE coalesce((v_scene.field_versions ->> e.key)::bigint, 0) > p_base_version
+        ),
+        coalesce(bool_or(true), false)
+    INTO v_conflicts, v_changed
+    FROM jsonb_each(p_patch) AS e
+    WHERE v_current -> e.key IS DISTINCT FROM e.value;
+    IF v_conflicts IS NOT NULL THEN
+        PERFORM private.raise_error(
+            'version_conflict',
+            format('scene %s changed since version %s', p_id, p_base_version),
+            jsonb_build_object('current', v_current, 'fields', to_jsonb(v_conflicts))
+        );
+    END IF;
+    IF NOT v_changed THEN
+        RETURN v_scene;
+    END IF;
+
+    UPDATE public.scene_drafts AS s
+    SET
+        prompt_text = CASE
+            WHEN p_patch ? 'prompt_text' THEN p_patch ->> 'prompt_text' ELSE s.prompt_text
+        END,
+        duration = CASE
+            WHEN p_patch ? 'duration' THEN (p_patch ->> 'duration')::double precision
+            ELSE s.duration
+        END,
+        scene_type = CASE
+            WHEN p_patch ? 'scene_type' THEN p_patch ->> 'scene_type' ELSE s.scene_type
+        END,
+        shot_type = CASE
+            WHEN p_patch ? 'shot_type' THEN p_patch ->> 'shot_type' ELSE s.shot_type
+        END
+    WHERE s.id = p_id
+    RETURNING s.* INTO v_scene;
+    RETURN v_scene;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.rollup_project_totals()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_written integer;
+BEGIN
+    UPDATE public.project_overview AS p
+    SET scene_count = live.scene_count, total_duration = live.total_duration
+    FROM (
+        SELECT
+            po.project_id,
+            count(sd.id) AS scene_count,
+            coalesce(sum(sd.duration), 0) AS total_duration
+        FROM public.project_overview AS po
+        LEFT JOIN public.scene_drafts AS sd
+            ON sd.project_id = po.project_id AND NOT sd.archived AND sd.deleted_at IS NULL
+        GROUP BY po.project_id
+    ) AS live
+    WHERE p.project_id = live.project_id
+        AND (p.scene_count <> live.scene_count
+            OR abs(p.total_duration - live.total_duration) > 1e-9);
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.rollup_daily_analytics(p_start timestamp with time zone, p_end timestamp with time zone)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_written integer;
+BEGIN
+    INSERT INTO public.continuity_daily_analytics AS d (
+        user_id, validation_date, total_scenes, avg_confidence, scenes_passed, scenes_failed,
+        min_confidence, max_confidence, confidence_stddev
+    )
+    SELECT
+        l.user_id,
+        p_start,
+        count(*),
+        avg(l.confidence),
+        count(*) FILTER (WHERE l.passed),
+        count(*) FILTER (WHERE NOT l.passed),
+        min(l.confidence),
+        max(l.confidence),
+        stddev_pop(l.confidence)
+    FROM public.continuity_logs AS l
+    WHERE l.kind = 'validation' AND l.timestamp >= p_start AND l.timestamp < p_end
+    GROUP BY l.user_id
+    ORDER BY l.user_id
+    ON CONFLICT (user_id, day) DO UPDATE
+    SET total_scenes = excluded.total_scenes,
+        avg_confidence = excluded.avg_confidence,
+        scenes_passed = excluded.scenes_passed,
+        scenes_failed = excluded.scenes_failed,
+        min_confidence = excluded.min_confidence,
+        max_confidence = excluded.max_confidence,
+        confidence_stddev = excluded.confidence_stddev
+    WHERE (d.total_scenes, d.avg_confidence, d.scenes_passed, d.scenes_failed, d.min_confidence,
+        d.max_confidence, d.confidence_stddev)
+        IS DISTINCT FROM
+        (excluded.total_scenes, excluded.avg_confidence, excluded.scenes_passed,
+            excluded.scenes_failed, excluded.min_confidence, excluded.max_confidence,
+            excluded.confidence_stddev);
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.rollup_recent_validations(p_start timestamp with time zone, p_end timestamp with time zone)
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_written integer;
+BEGIN
+    -- The same order as upsert_recent_validation: timestamp, then confidence, issue count,
+    -- passed.
+    INSERT INTO public.continuity_recent_validations AS r
+        (user_id, scene_id, confidence, passed, issue_count, timestamp)
+    SELECT n.user_id, n.scene_id, n.confidence, n.passed, n.issue_count, n.timestamp
+    FROM (
+        SELECT DISTINCT ON (l.user_id, l.scene_id)
+            l.user_id,
+            l.scene_id,
+            l.confidence,
+            l.passed,
+            private.issue_count(l.issues) AS issue_count,
+            l.timestamp
+        FROM public.continuity_logs AS l
+        WHERE l.kind = 'validation' AND l.scene_id IS NOT NULL
+            AND l.timestamp >= p_start AND l.timestamp < p_end
+        ORDER BY
+            l.user_id, l.scene_id, l.timestamp DESC, l.confidence DESC,
+            private.issue_count(l.issues) DESC, l.passed DESC
+    ) AS n
+    ORDER BY n.user_id, n.scene_id
+    ON CONFLICT (user_id, scene_id) DO UPDATE
+    SET confidence = excluded.confidence,
+        passed = excluded.passed,
+        issue_count = excluded.issue_count,
+        timestamp = excluded.timestamp,
+        updated_at = now()
+    WHERE (r.timestamp, r.confidence, r.issue_count, r.passed)
+        < (excluded.timestamp, excluded.confidence, excluded.issue_count, excluded.passed);
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.rollup_telemetry_performance()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_int_max constant bigint := 2147483647;
+    v_written integer;
+BEGIN
+    INSERT INTO public.continuity_telemetry_performance AS p
+        (user_id, element, attempts, successes, rate, performance_category)
+    SELECT
+        s.user_id,
+        s.element,
+        least(s.attempts, c_int_max)::integer,
+        least(s.successes, c_int_max)::integer,
+        s.rate,
+        private.performance_category(s.rate)
+    FROM (
+        SELECT
+            t.user_id,
+            t.element,
+            sum(t.attempts) AS attempts,
+            sum(t.successes) AS successes,
+            CASE WHEN sum(t.attempts) = 0 THEN 0
+                ELSE sum(t.successes)::double precision / sum(t.attempts)
+            END AS rate
+        FROM public.continuity_telemetry AS t
+        GROUP BY t.user_id, t.element
+    ) AS s
+    ORDER BY s.user_id, s.element
+    ON CONFLICT (user_id, element) DO UPDATE
+    SET attempts = excluded.attempts,
+        successes = excluded.successes,
+        rate = excluded.rate,
+        performance_category = excluded.performance_category,
+        last_updated = now()
+    WHERE (p.attempts, p.successes, p.rate, p.performance_category)
+        IS DISTINCT FROM
+        (excluded.attempts, excluded.successes, excluded.rate, excluded.performance_category);
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION private.rollup_user_statistics()
+ RETURNS integer
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    c_int_max constant bigint := 2147483647;
+    v_written integer;
+BEGIN
+    INSERT INTO public.user_statistics AS us (
+        user_id, email, credits, total_scenes, total_screenplays, completed_videos,
+        last_activity
+    )
+    SELECT
+        u.id,
+        u.email,
+        least(coalesce(c.credits, 0), c_int_max)::integer,
+        coalesce(s.live, 0),
+        coalesce(sp.live, 0),
+        coalesce(j.completed, 0),
+        greatest(po.latest, s.latest, sp.latest, ss.latest, j.latest, l.latest, t.latest)
+    FROM public.app_users AS u
+    LEFT JOIN (
+        SELECT
+            cl.user_id,
+            sum(cl.credits + coalesce((
+                SELECT sum(b.credits) FROM private.credit_buckets AS b
+                WHERE b.user_key = cl.user_key
+            ), 0)) AS credits
+        FROM public.credits_ledger AS cl GROUP BY cl.user_id
+    ) AS c ON c.user_id = u.id
+    LEFT JOIN (
+        SELECT p.user_id, max(p.last_updated) AS latest
+        FROM public.project_overview AS p GROUP BY p.user_id
+    ) AS po ON po.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            sd.user_id,
+            count(*) FILTER (WHERE NOT sd.archived AND sd.deleted_at IS NULL) AS live,
+            max(sd.updated_at) AS latest
+        FROM public.scene_drafts AS sd GROUP BY sd.user_id
+    ) AS s ON s.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            sc.user_id,
+            count(*) FILTER (WHERE NOT sc.archived AND sc.deleted_at IS NULL) AS live,
+            max(sc.updated_at) AS latest
+        FROM public.screenplays AS sc GROUP BY sc.user_id
+    ) AS sp ON sp.user_id = u.id
+    LEFT JOIN (
+        SELECT se.user_id, max(se.updated_at) AS latest
+        FROM public.screenplay_sections AS se GROUP BY se.user_id
+    ) AS ss ON ss.user_id = u.id
+    LEFT JOIN (
+        SELECT
+            cj.user_id,
+            count(*) FILTER (WHERE cj.status = 'completed') AS completed,
+            max(cj.updated_at) AS latest
+        FROM public.clip_jobs AS cj GROUP BY cj.user_id
+    ) AS j ON j.user_id = u.id
+    LEFT JOIN (
+        SELECT lg.user_id, max(lg.created_at) AS latest
+        FROM public.continuity_logs AS lg GROUP BY lg.user_id
+    ) AS l ON l.user_id = u.id
+    LEFT JOIN (
+        SELECT ct.user_id, max(ct.updated_at) AS latest
+        FROM public.continuity_telemetry AS ct GROUP BY ct.user_id
+    ) AS t ON t.user_id = u.id
+    ORDER BY u.id
+    ON CONFLICT (user_id) DO UPDATE
+    SET email = excluded.email,
+        credits = excluded.credits,
+        total_scenes = excluded.total_scenes,
+        total_screenplays = excluded.total_screenplays,
+        completed_videos = excluded.completed_videos,
+        last_activity = excluded.last_activity,
+        updated_at = now()
+    WHERE (us.email, us.credits, us.total_scenes, us.total_screenplays, us.completed_videos,
+        us.last_activity)
+        IS DISTINCT FROM
+        (excluded.email, excluded.credits, excluded.total_scenes, excluded.total_screenplays,
+            excluded.completed_videos, excluded.last_activity);
+    GET DIAGNOSTICS v_written = ROW_COUNT;
+    RETURN v_written;
+END;
+$function$;
+
+CREATE OR REPLACE FUNCTION public.run_daily_rollups(p_day date)
+ RETURNS jsonb
+ LANGUAGE plpgsql
+ SET search_path TO ''
+AS $function$
+DECLARE
+    v_start timestamptz := p_day::timestamp AT TIME ZONE 'UTC';
+    v_end timestamptz := (p_day + 1)::timestamp AT TIME ZONE 'UTC';
+    v_projects integer;
+    v_daily integer;
+    v_recent integer;
+    v_performance integer;
+    v_statistics integer;
+    v_release integer;
+BEGIN
+    IF p_day IS NULL THEN
+        PERFORM private.raise_error('invalid_input', 'a rollup needs a day');
+    END IF;
+    -- One rollup at a time (the scheduler and a manual run may overlap).
+    PERFORM pg_advisory_xact_lock(hashtext('directorstudio.run_daily_rollups'));
+    -- Projects first, so that user_statistics.last_activity already sees the projects it
+    -- touches.
+    v_projects := private.rollup_project_totals();
+    v_daily := private.rollup_daily_analytics(v_start, v_end);
+    v_recent := private.rollup_recent_validations(v_start, v_end);
+    v_performance := private.rollup_telemetry_performance();
+    v_statistics := private.rollup_user_statistics();
+    v_release := private.rollup_release_channels(p_day);
+    RETURN jsonb_build_object(
+        'day', p_day,
+        'continuity_daily_analytics', v_daily,
+        'continuity_recent_validations', v_recent,
+        'continuity_telemetry_performance', v_performance,
+        'user_statistics', v_statistics,
+        'project_overview', v_projects,
+        'release_channel_daily', v_release
+    );
+END;
+$function$;
+
 CREATE OR REPLACE FUNCTION private.sync_set_project_upserts(p_group jsonb)
  RETURNS TABLE(ord integer, result jsonb, record jsonb)
  LANGUAGE plpgsql
@@ -454,6 +871,20 @@ BEGIN
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results);
 END;
 $function$;
+
+GRANT EXECUTE ON FUNCTION private.check_scene_patch(jsonb) TO authenticated;
+
+GRANT EXECUTE ON FUNCTION private.check_scene_patch(jsonb) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.rollup_daily_analytics(timestamp with time zone,timestamp with time zone) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.rollup_project_totals() TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.rollup_recent_validations(timestamp with time zone,timestamp with time zone) TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.rollup_telemetry_performance() TO service_role;
+
+GRANT EXECUTE ON FUNCTION private.rollup_user_statistics() TO service_role;
 
 GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO authenticated;
 

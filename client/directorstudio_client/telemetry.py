@@ -59,7 +59,6 @@ SYNC_METRICS = frozenset(
 FAILURE_EVENTS = frozenset({"create_failed"})
 SYNC_LATENCY_TARGET = 3.0  # seconds: the rollout's create-to-confirm median target
 MAX_BATCH = 500
-SECONDS_PER_DAY = 86400
 
 
 class TelemetryEmitter:
@@ -78,16 +77,9 @@ class TelemetryEmitter:
         self._new_id = new_id
         self.dropped_batches = 0
         self._local = threading.local()
-        self._day_cache: tuple[int, str] = (-1, "")
 
     def _day(self) -> str:
-        """The UTC day of the clock's time (formatted once per day, not per increment)."""
-        number = int(self._clock.now() // SECONDS_PER_DAY)
-        cached = self._day_cache
-        if cached[0] != number:
-            iso = dt.datetime.fromtimestamp(number * SECONDS_PER_DAY, tz=dt.UTC).date().isoformat()
-            cached = self._day_cache = (number, iso)
-        return cached[1]
+        return dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).date().isoformat()
 
     def record(self, element: str, attempts: int = 1, successes: int | None = None) -> None:
         """Buffer one increment of ``element``."""

@@ -9,7 +9,6 @@ from the project.
 from __future__ import annotations
 
 import functools
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
@@ -146,7 +145,6 @@ TABLES: dict[str, TableSpec] = {
     )
 }
 SYNCED: tuple[TableSpec, ...] = tuple(spec for spec in TABLES.values() if spec.synced)
-_SYNCED_ID_COLUMNS: dict[str, str] = {spec.name: spec.id_column for spec in SYNCED}
 
 
 def table_spec(name: str) -> TableSpec:
@@ -160,13 +158,3 @@ def synced_spec(name: str) -> TableSpec:
     if spec is None or not spec.synced:
         raise ValueError(f"not a synced table: {name}")
     return spec
-
-
-def synced_row_id(table: str, row: Mapping[str, object]) -> str | None:
-    """``synced_spec(table).row_id(row)`` in one lookup (it runs for every row a push confirms
-    or a pull delivers); ``ValueError`` for a table that is not synced."""
-    column = _SYNCED_ID_COLUMNS.get(table)
-    if column is None:
-        raise ValueError(f"not a synced table: {table}")
-    value = row.get(column)
-    return value if value is None or type(value) is str else str(value)

@@ -15,7 +15,7 @@ from directorstudio.contracts.tables import (
     SCENE_DRAFTS,
     SCREENPLAY_SECTIONS,
     SCREENPLAYS,
-    synced_row_id,
+    synced_spec,
 )
 from directorstudio_client.storage.models import OPEN_STATES, OutboxEntry
 
@@ -129,4 +129,4 @@ def overlay(
 
 def server_id(table: str, row: dict[str, Any]) -> str | None:
     """The id of a server row."""
-    return synced_row_id(table, row)
+    return synced_spec(table).row_id(row)

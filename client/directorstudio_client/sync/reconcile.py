@@ -76,9 +76,7 @@ class Reconciler:
             cached.deleted = True
             cached.row = {**cached.row, "deleted_at": ops.LOCAL_DELETION}
             return cached
-        for name in SERVER_BOOKKEEPING:
-            local.pop(name, None)
-        local.setdefault("user_id", self._user_id)
+        _strip_bookkeeping(local, self._user_id)
         if cached.server_row is None:
             stamp = dt.datetime.fromtimestamp(self._clock.now(), tz=dt.UTC).isoformat()
             local.setdefault(
@@ -89,9 +87,7 @@ class Reconciler:
         else:
             cached.deleted = bool(cached.server_row.get("deleted_at"))
         if isinstance(conflict, ConflictRecord):
-            for name in conflict.diff_fields:
-                if name in conflict.local:
-                    local[name] = conflict.local[name]
+            _keep_conflict_values(local, conflict)
         cached.row = local
         return cached
 
@@ -203,12 +199,11 @@ class Reconciler:
         conflicts: dict[tuple[str, str], ConflictRecord],
     ) -> list[CachedRow]:
         """The cached rows of pulled changes without open entries: what :meth:`_take_server_row`
-        then :meth:`_with_view` (no entries) make of each, in one loop over the page (no call
-        per row): the server row, its version, and as the view the server row without the
-        server's bookkeeping, with the local values of an open conflict kept."""
+        then :meth:`_with_view` (no entries) make of each, in one loop over the page: the server
+        row, its version, and as the view the server row without the server's bookkeeping, with
+        the local values of an open conflict kept."""
         clips = table == CLIP_JOBS.name
         user_id = self._user_id
-        bookkeeping = SERVER_BOOKKEEPING
         ready: list[CachedRow] = []
         for change in changes:
             row, row_id = change.row, change.id
@@ -224,14 +219,10 @@ class Reconciler:
                 self._note_clip_completion(table, cached or CachedRow(table, row_id, {}), row)
             server_row = dict(row)
             local = dict(row)
-            for name in bookkeeping:
-                local.pop(name, None)
-            local.setdefault("user_id", user_id)
+            _strip_bookkeeping(local, user_id)
             conflict = conflicts.get((table, row_id)) if conflicts else None
             if conflict is not None:
-                for name in conflict.diff_fields:
-                    if name in conflict.local:
-                        local[name] = conflict.local[name]
+                _keep_conflict_values(local, conflict)
             deleted = bool(row.get("deleted_at"))
             if cached is None:
                 ready.append(CachedRow(table, row_id, local, server_row, version, deleted))
@@ -356,3 +347,17 @@ def _own_write(entries: list[OutboxEntry], row_id: str, name: str, value: Any) -
         name in ops.touched_fields(e) and ops.apply_entry(e, {}, row_id).get(name) == value
         for e in entries
     )
+
+
+def _strip_bookkeeping(local: dict[str, Any], user_id: str) -> None:
+    """A local view from a server row: without the server's bookkeeping, owned by the user."""
+    for name in SERVER_BOOKKEEPING:
+        local.pop(name, None)
+    local.setdefault("user_id", user_id)
+
+
+def _keep_conflict_values(local: dict[str, Any], conflict: ConflictRecord) -> None:
+    """The local values of an open conflict's fields stay in the view until it is resolved."""
+    for name in conflict.diff_fields:
+        if name in conflict.local:
+            local[name] = conflict.local[name]

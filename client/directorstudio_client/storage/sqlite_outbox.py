@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from directorstudio.contracts import json_exact
 from directorstudio_client.storage.models import (
+    OPEN_STATES,
     EntryState,
     OutboxEntry,
     OutboxSummary,
@@ -218,7 +219,7 @@ class SQLiteOutbox:
                 conn.execute(
                     "SELECT min(created_at) FROM outbox WHERE state = ?", (str(state),)
                 ).fetchone()[0]
-                for state in (EntryState.PENDING, EntryState.IN_FLIGHT, EntryState.RETRY_WAIT)
+                for state in sorted(OPEN_STATES)
             ]
             error = conn.execute(
                 "SELECT last_error FROM outbox WHERE last_error IS NOT NULL AND state <> 'done'"
@@ -243,7 +244,7 @@ class SQLiteOutbox:
                 self._conn.execute(
                     "SELECT min(created_at) FROM outbox WHERE state = ?", (str(state),)
                 ).fetchone()[0]
-                for state in (EntryState.PENDING, EntryState.IN_FLIGHT, EntryState.RETRY_WAIT)
+                for state in sorted(OPEN_STATES)
             ]
         return min((float(o) for o in oldest if o is not None), default=None)
 
@@ -251,7 +252,7 @@ class SQLiteOutbox:
         """Whether any entry is dead-lettered (one index lookup)."""
         with self._lock:
             found = self._conn.execute(
-                "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'dead')"
+                "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = ?)", (str(EntryState.DEAD),)
             ).fetchone()
         return bool(found[0])
 

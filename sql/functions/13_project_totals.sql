@@ -94,22 +94,16 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 DECLARE
+    -- The projects on either side of each scene whose update changed a column the totals
+    -- depend on (a scene without a twin of its id on the other side changed its id).
     v_recount uuid[] := ARRAY(
-        SELECT c.project_id FROM changed_scenes AS c
-        WHERE NOT EXISTS (
-            SELECT FROM previous_scenes AS o
-            WHERE o.id = c.id AND o.project_id = c.project_id AND o.user_id = c.user_id
-                AND o.duration IS NOT DISTINCT FROM c.duration
-                AND o.archived IS NOT DISTINCT FROM c.archived
-                AND o.deleted_at IS NOT DISTINCT FROM c.deleted_at)
-        UNION
-        SELECT o.project_id FROM previous_scenes AS o
-        WHERE NOT EXISTS (
-            SELECT FROM changed_scenes AS c
-            WHERE c.id = o.id AND c.project_id = o.project_id AND c.user_id = o.user_id
-                AND c.duration IS NOT DISTINCT FROM o.duration
-                AND c.archived IS NOT DISTINCT FROM o.archived
-                AND c.deleted_at IS NOT DISTINCT FROM o.deleted_at));
+        SELECT DISTINCT v.project_id
+        FROM changed_scenes AS c
+        FULL JOIN previous_scenes AS o ON o.id = c.id
+        CROSS JOIN LATERAL (VALUES (c.project_id), (o.project_id)) AS v (project_id)
+        WHERE v.project_id IS NOT NULL
+            AND (c.project_id, c.user_id, c.duration, c.archived, c.deleted_at)
+            IS DISTINCT FROM (o.project_id, o.user_id, o.duration, o.archived, o.deleted_at));
 BEGIN
     IF cardinality(v_recount) > 0 THEN
         PERFORM private.refresh_project_totals(v_recount);

@@ -15,7 +15,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -86,20 +86,21 @@ def _http_worker(served: ServedFunctions, user: uuid.UUID) -> Work:
     return work
 
 
+def enqueue_once(conn: psycopg.Connection[Any], user: uuid.UUID, claims: Mapping[str, Any]) -> None:
+    """One enqueue on ``user``'s account as the API calls it: the request context and the call
+    in one round trip, one transaction (what the functions' ``enqueue_clip`` sends,
+    :func:`directorstudio.db.context.call_at_once`)."""
+    args = {"p_job_id": uuid.uuid4(), "p_user_key": str(user), "p_prompt": "Bench clip"}
+    call_at_once(conn, "authenticated", claims, "enqueue_clip_job", args)
+
+
 def _rpc_worker(url: str, user: uuid.UUID) -> Work:
-    """Each worker calls the rpc on its own connection as the API does: the request context
-    and the call in one round trip, one transaction (what the functions' ``enqueue_clip``
-    sends, :func:`directorstudio.db.context.call_at_once`)."""
+    """Each worker calls the rpc (:func:`enqueue_once`) on its own connection."""
 
     def work(_index: int) -> Callable[[], None]:
         conn = psycopg.connect(url, autocommit=True)
         claims = claims_for_user(str(user))
-
-        def call() -> None:
-            args = {"p_job_id": uuid.uuid4(), "p_user_key": str(user), "p_prompt": "Bench clip"}
-            call_at_once(conn, "authenticated", claims, "enqueue_clip_job", args)
-
-        return call
+        return lambda: enqueue_once(conn, user, claims)
 
     return work
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
+from functools import partial
 from typing import Any
 
 import psycopg
@@ -28,8 +29,9 @@ from directorstudio.bench.suite_dispatch import (
     _account,
     _check_exact,
     _concurrently,
+    enqueue_once,
 )
-from directorstudio.db.context import call_at_once, claims_for_user
+from directorstudio.db.context import claims_for_user
 
 NAME = "enqueue"
 TARGET_PER_SECOND = 1000.0
@@ -48,21 +50,9 @@ def _sessions(url: str, *, autocommit: bool) -> Iterator[list[psycopg.Connection
 
 
 def _rpc_work(sessions: list[psycopg.Connection[Any]], user: uuid.UUID) -> Work:
-    """Worker ``index`` enqueues on session ``index`` as the API does: the request context and
-    the call in one round trip, one transaction (:func:`directorstudio.db.context.call_at_once`,
-    what the functions' ``enqueue_clip`` sends)."""
+    """Worker ``index`` enqueues (:func:`enqueue_once`) on session ``index``."""
     claims = claims_for_user(str(user))
-
-    def work(index: int) -> Callable[[], None]:
-        conn = sessions[index]
-
-        def call() -> None:
-            args = {"p_job_id": uuid.uuid4(), "p_user_key": str(user), "p_prompt": "Bench clip"}
-            call_at_once(conn, "authenticated", claims, "enqueue_clip_job", args)
-
-        return call
-
-    return work
+    return lambda index: partial(enqueue_once, sessions[index], user, claims)
 
 
 def _insert_work(sessions: list[psycopg.Connection[Any]]) -> Work:

@@ -177,7 +177,9 @@ $$;
 -- The two statements of a page, for one user or for all: the keys (at most p_limit + 1 of
 -- them, each table's next ones from its pull index, merged) give how many rows there are and
 -- the page's last row; then each table's rows up to that row are read by the same index and
--- turned into JSON (`json`, built as text) in one aggregate, grouped by table.
+-- turned into JSON (`json`, built as text) in one aggregate, grouped by table. Each change is
+-- a row of the aggregate's input (table, id, version, deleted, row), so the aggregate writes
+-- its object directly instead of copying one built per row.
 DROP FUNCTION IF EXISTS private.sync_page_statements(boolean);
 CREATE OR REPLACE FUNCTION private.sync_page_statements(p_per_user boolean)
 RETURNS text
@@ -203,7 +205,7 @@ AS $$
            v_at_txid := last_txid;
            v_at_id := last_id;
            %s
-           SELECT coalesce(json_agg(r.change), '[]'::json) INTO changes FROM (%s) AS r;$s$,
+           SELECT coalesce(json_agg(r), '[]'::json) INTO changes FROM (%s) AS r;$s$,
         string_agg(
             '(' || private.sync_page_branch(
                 ord, tbl, id_column, p_per_user,
@@ -215,8 +217,8 @@ AS $$
         string_agg(
             private.sync_page_branch(
                 ord, tbl, id_column, p_per_user,
-                'json_build_object(''table'', %table::text, ''id'', %id, ''version'', t.version,'
-                || ' ''deleted'', t.deleted_at IS NOT NULL, ''row'', t) AS change',
+                '%table::text AS "table", %id AS id, t.version,'
+                || ' t.deleted_at IS NOT NULL AS deleted, to_json(t) AS "row"',
                 format('(t.sync_txid, %%id) <= (v_hi_txid[%s], v_hi_id[%s])', ord, ord)
             ),
             ' UNION ALL ' ORDER BY ord

@@ -151,7 +151,8 @@ $$;
 
 -- One branch of a page statement: the rows of table `ord` between the page's bounds that are
 -- in the cycle, for one user (`user_id = p_user`, which the index leads with) or for all.
--- p_select is the branch's select list, p_upper its upper bound condition (or 'true').
+-- p_select is the branch's select list and p_upper its upper bound condition (or 'true'), both
+-- already quoted by the caller.
 DROP FUNCTION IF EXISTS private.sync_page_branch(integer, text, text, boolean, text, text);
 CREATE OR REPLACE FUNCTION private.sync_page_branch(
     p_ord integer, p_table text, p_id_column text, p_per_user boolean, p_select text,
@@ -168,9 +169,8 @@ AS $$
              AND (((p_since IS NULL OR NOT pg_visible_in_snapshot(t.sync_txid, p_since))
                    AND pg_visible_in_snapshot(t.sync_txid, p_until))
                   OR t.sync_txid = p_own)$b$,
-        replace(replace(p_select, '%table', quote_literal(p_table)), '%id', 't.' || quote_ident(p_id_column)),
-        p_table, CASE WHEN p_per_user THEN 't.user_id = p_user AND' ELSE '' END,
-        p_id_column, p_ord, replace(p_upper, '%id', 't.' || quote_ident(p_id_column))
+        p_select, p_table, CASE WHEN p_per_user THEN 't.user_id = p_user AND' ELSE '' END,
+        p_id_column, p_ord, p_upper
     )
 $$;
 
@@ -209,7 +209,8 @@ AS $$
         string_agg(
             '(' || private.sync_page_branch(
                 ord, tbl, id_column, p_per_user,
-                'sync_txid AS txid, %table::text COLLATE "C" AS tbl, %id AS id', 'true'
+                format('sync_txid AS txid, %L::text COLLATE "C" AS tbl, t.%I AS id', tbl, id_column),
+                'true'
             ) || format(' ORDER BY t.sync_txid, t.%I LIMIT p_limit + 1)', id_column),
             ' UNION ALL ' ORDER BY ord
         ),
@@ -217,9 +218,12 @@ AS $$
         string_agg(
             private.sync_page_branch(
                 ord, tbl, id_column, p_per_user,
-                '%table::text AS "table", %id AS id, t.version,'
-                || ' t.deleted_at IS NOT NULL AS deleted, to_json(t) AS "row"',
-                format('(t.sync_txid, %%id) <= (v_hi_txid[%s], v_hi_id[%s])', ord, ord)
+                format(
+                    '%L::text AS "table", t.%I AS id, t.version,'
+                    || ' t.deleted_at IS NOT NULL AS deleted, to_json(t) AS "row"',
+                    tbl, id_column
+                ),
+                format('(t.sync_txid, t.%I) <= (v_hi_txid[%s], v_hi_id[%s])', id_column, ord, ord)
             ),
             ' UNION ALL ' ORDER BY ord
         )

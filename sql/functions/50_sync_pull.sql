@@ -279,11 +279,16 @@ BEGIN
 END;
 $build$;
 
+-- Its page statements read each table by its pull index; their plans are kept for the
+-- session (see private.sync_pull_page), so they are made with sequential scans off: a plan made
+-- while the statistics said a table was empty would otherwise scan the whole table at every
+-- later page, however large it grew, until the next ANALYZE.
 DROP FUNCTION IF EXISTS public.sync_pull(text, integer);
 CREATE OR REPLACE FUNCTION public.sync_pull(p_cursor text DEFAULT NULL, p_limit integer DEFAULT 500)
 RETURNS json
 LANGUAGE plpgsql
 SET search_path = ''
+SET enable_seqscan = off
 AS $$
 DECLARE
     v_cur record;

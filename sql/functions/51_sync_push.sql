@@ -638,11 +638,16 @@ $$;
 
 -- Applies a batch: checked whole first (a bad batch applies nothing), then one mutation on its
 -- own, or more through private.sync_push_batch.
+-- Every row it reads it finds by key, and the plans of its statements (and of the foreign-key
+-- checks its writes run) are kept for the session: one made while the statistics said a table
+-- was empty would be a sequential scan, reading the whole table at every later push until the
+-- next ANALYZE. With sequential scans off while it plans, they read by index at any size.
 DROP FUNCTION IF EXISTS public.sync_push(uuid, jsonb);
 CREATE OR REPLACE FUNCTION public.sync_push(p_client_id uuid, p_mutations jsonb)
 RETURNS jsonb
 LANGUAGE plpgsql
 SET search_path = ''
+SET enable_seqscan = off
 AS $$
 BEGIN
     PERFORM private.require_user();

@@ -18,10 +18,11 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
+from directorstudio.contracts.sync import SYNCED_TABLES
 from directorstudio.db.context import claims_for_user, request_transaction
 from tests.support.sync import Conn, create_user
 
-SYNCED = ["project_overview", "scene_drafts", "screenplays", "screenplay_sections", "clip_jobs"]
+SYNCED = set(SYNCED_TABLES)
 WARM_UP_REQUESTS = 8  # past the plan cache's five custom plans
 
 

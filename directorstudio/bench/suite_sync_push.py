@@ -1,9 +1,9 @@
 """``sync_push`` inside the database: the client's replay workload without the client.
 
-Batches of 100 mutations (per project a create, six scenes, an edit rebased on its create, a
-reorder and a delete), next to one ``sync_push`` call per mutation and to raw multi-row
-INSERT/UPDATE of the same rows on the same tables with the same triggers, on a database that
-also holds (and has analyzed) other users' rows.
+Batches of ``MAX_PUSH_BATCH`` mutations (per project a create, six scenes, an edit rebased on
+its create, a reorder and a delete), next to one ``sync_push`` call per mutation and to raw
+multi-row INSERT/UPDATE of the same rows on the same tables with the same triggers, on a database
+that also holds (and has analyzed) other users' rows.
 """
 
 from __future__ import annotations

@@ -547,8 +547,8 @@ BEGIN
 END;
 $$;
 
--- Rejects a batch that is not an array of at most 100 mutations with non-negative, strictly
--- increasing integer mutation ids (nothing of it is applied).
+-- Rejects a batch that is not an array of at most 500 mutations (the client's MAX_PUSH_BATCH) with
+-- non-negative, strictly increasing integer mutation ids (nothing of it is applied).
 DROP FUNCTION IF EXISTS private.sync_check_batch(uuid, jsonb);
 CREATE OR REPLACE FUNCTION private.sync_check_batch(p_client_id uuid, p_mutations jsonb)
 RETURNS void
@@ -563,8 +563,8 @@ BEGIN
         PERFORM private.raise_error(
             'invalid_input', 'a push needs a client id and an array of mutations');
     END IF;
-    IF jsonb_array_length(p_mutations) > 100 THEN
-        PERFORM private.raise_error('invalid_input', 'at most 100 mutations per push');
+    IF jsonb_array_length(p_mutations) > 500 THEN
+        PERFORM private.raise_error('invalid_input', 'at most 500 mutations per push');
     END IF;
     IF EXISTS (
         SELECT FROM jsonb_array_elements(p_mutations) AS e (m)

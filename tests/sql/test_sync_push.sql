@@ -172,8 +172,8 @@ SELECT throws_ok(
     $$SELECT public.sync_push('5c000000-0000-0000-0000-000000000001',
         (SELECT jsonb_agg(jsonb_build_object('mutation_id', g, 'table', 'screenplays',
                                              'op', 'delete', 'id', gen_random_uuid()))
-         FROM generate_series(100, 200) AS g))$$,
-    '22023', 'at most 100 mutations per push', 'a batch of more than 100 mutations is refused');
+         FROM generate_series(100, 600) AS g))$$,
+    '22023', 'at most 500 mutations per push', 'a batch of more than 500 mutations is refused');
 SELECT throws_ok(
     $$SELECT public.sync_push('5c000000-0000-0000-0000-000000000001', '[
         {"mutation_id": 21, "table": "screenplays", "op": "delete",

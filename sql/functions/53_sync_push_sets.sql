@@ -136,25 +136,31 @@ BEGIN
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
-    -- The caller's live projects of the group, each with the index after its last live scene
-    -- (looked up once per project, not once per create).
+    -- The index after the last live scene of each of the caller's live projects of the group
+    -- (looked up once per project, not once per create), by project id. The joins of this
+    -- statement are lookups in such maps: the planner estimates one row for the group's
+    -- filtered elements, and a nested loop over two of them grows with the square of a batch.
     ends AS MATERIALIZED (
-        SELECT p.project_id,
+        SELECT jsonb_object_agg(p.project_id::text,
             (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
              WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
-                 AND NOT s.archived AND s.deleted_at IS NULL) AS next_index
+                 AND NOT s.archived AND s.deleted_at IS NULL)) AS by_project
         FROM public.project_overview AS p
         WHERE p.project_id = ANY (ARRAY(SELECT DISTINCT m.project_id FROM m))
             AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     placed AS (
         SELECT m.*,
-            e.next_index
+            n.next_index
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
-        INNER JOIN ends AS e ON e.project_id = m.project_id
-        WHERE NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
+        CROSS JOIN ends AS e
+        CROSS JOIN LATERAL (
+            SELECT (e.by_project ->> m.project_id::text)::integer AS next_index
+        ) AS n
+        WHERE n.next_index IS NOT NULL
+            AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
     -- Each project's creates up to (not including) its first one before the end.
     at_end AS (
@@ -181,15 +187,24 @@ BEGIN
         ORDER BY p.ord::integer
         ON CONFLICT (id) DO NOTHING
         RETURNING s.*
+    ),
+    -- Each inserted row's create, by id. Of two creates of one id the first inserted, and it is
+    -- aggregated last so that its entry is the one kept.
+    creates AS (
+        SELECT jsonb_object_agg(p.id::text, jsonb_build_object('ord', p.ord, 'mutation', p.mu)
+            ORDER BY p.ord::integer DESC) AS by_id
+        FROM at_end AS p
     )
-    SELECT m.ord::integer,
+    SELECT (r.entry ->> 'ord')::integer,
         jsonb_build_object(
-            'mutation_id', (m.mu ->> 'mutation_id')::bigint, 'outcome', 'applied',
-            'row', r.row),
+            'mutation_id', (r.entry -> 'mutation' ->> 'mutation_id')::bigint,
+            'outcome', 'applied', 'row', r.row),
         jsonb_build_object(
-            'table', m.mu ->> 'table', 'op', m.mu ->> 'op', 'id', m.mu ->> 'id', 'row', r.row)
-    FROM inserted AS i INNER JOIN m ON m.id = i.id
-    CROSS JOIN LATERAL (SELECT to_jsonb(i) AS row OFFSET 0) AS r;
+            'table', r.entry -> 'mutation' ->> 'table', 'op', r.entry -> 'mutation' ->> 'op',
+            'id', r.entry -> 'mutation' ->> 'id', 'row', r.row)
+    FROM inserted AS i
+    CROSS JOIN creates AS x
+    CROSS JOIN LATERAL (SELECT x.by_id -> i.id::text AS entry, to_jsonb(i) AS row OFFSET 0) AS r;
 END;
 $$;
 

@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.users import create_user
 
 Conn = psycopg.Connection[Any]
 USERS = 150
@@ -327,3 +328,54 @@ def test_sync_push_finds_rows_by_key_when_the_statistics_have_not_seen_the_users
         if s["Node Type"] == "Seq Scan" or s.get("Index Name") in user_leading
     ]
     assert walks == []
+
+
+def _rows_dropped_by_join_filters(conn: Conn, plans: list[dict[str, Any]], function: str) -> int:
+    """Rows that joins in the statements of ``function`` read and then dropped."""
+    row = conn.execute(
+        "SELECT p.prosrc FROM pg_proc AS p WHERE p.oid = %s::regproc", (function,)
+    ).fetchone()
+    assert row is not None
+    dropped = 0
+
+    def walk(node: dict[str, Any]) -> None:
+        nonlocal dropped
+        dropped += int(node.get("Rows Removed by Join Filter", 0))
+        for child in node.get("Plans", []):
+            walk(child)
+
+    for plan in plans:
+        if plan.get("Query Text", "") in row[0]:
+            walk(plan["Plan"])
+    return dropped
+
+
+def test_a_push_of_many_scene_creates_pairs_each_create_with_its_row_by_key(
+    admin_conn: Conn, plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    # A join that pairs the group's creates with each other by a filter reads creates x creates
+    # rows: its cost grows with the square of the batch.
+    user = create_user(admin_conn)
+    conn, plans = plan_capture
+    mutations: list[dict[str, Any]] = []
+    for _ in range(30):
+        project = str(uuid.uuid4())
+        mutations.append({"table": "project_overview", "op": "upsert", "id": project,
+                          "args": {"title": "Film"}})  # fmt: skip
+        mutations.extend(
+            {"table": "scene_drafts", "op": "create", "id": str(uuid.uuid4()),
+             "args": {"project_id": project, "prompt_text": "Scene", "duration": 2.0}}
+            for _ in range(10)
+        )  # fmt: skip
+    for n, mutation in enumerate(mutations, start=1):
+        mutation["mutation_id"] = n
+    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
+    plans.clear()
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        answer = conn.execute(
+            "SELECT public.sync_push(%s, %s::jsonb)", (str(uuid.uuid4()), json.dumps(mutations))
+        ).fetchone()
+    assert answer is not None
+    assert [r["outcome"] for r in answer[0]["results"]] == ["applied"] * len(mutations)
+
+    assert _rows_dropped_by_join_filters(conn, plans, "private.sync_set_scene_creates") < 30

@@ -299,12 +299,10 @@ BEGIN
                 SELECT FROM jsonb_object_keys(e -> 'mutation' -> 'args' -> 'patch') AS k
                 WHERE k <> ALL (c_keys))
     ),
-    -- The group's scenes (with their rows as JSON, made once), looked up by their ids alone
-    -- (the owner key), so no estimate of the user's rows can turn the lookup into a walk.
-    scenes AS MATERIALIZED (
-        SELECT s.*, to_jsonb(s) AS cur FROM public.scene_drafts AS s
-        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
-    ),
+    -- Each mutation's scene (with its row as JSON, made once), looked up by its id alone (the
+    -- owner key), so no estimate of the user's rows can turn the lookup into a walk. Every join
+    -- of this statement is by key: the planner estimates one row for the group's elements, and
+    -- a join that filters one of them against another grows with the square of a batch.
     checked AS (
         SELECT m.*, s.cur,
             (SELECT array_agg(k.key ORDER BY k.key) FILTER (
@@ -315,9 +313,13 @@ BEGIN
                 SELECT FROM jsonb_each(m.patch) AS k
                 WHERE s.cur -> k.key IS DISTINCT FROM k.value) AS changed
         FROM m
-        INNER JOIN scenes AS s ON s.id = m.id AND s.deleted_at IS NULL AND m.base <= s.version
+        CROSS JOIN LATERAL (
+            SELECT d.*, to_jsonb(d) AS cur FROM public.scene_drafts AS d
+            WHERE d.id = m.id AND d.user_id = (SELECT v_user)
+        ) AS s
         INNER JOIN public.project_overview AS p
             ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+        WHERE s.deleted_at IS NULL AND m.base <= s.version
     ),
     updated AS (
         UPDATE public.scene_drafts AS s
@@ -336,8 +338,11 @@ BEGIN
                 WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
             END
         FROM checked AS c
-        WHERE s.id = c.id AND s.id = ANY (v_ids) AND c.conflicts IS NULL AND c.changed
+        WHERE s.id = c.id AND c.conflicts IS NULL AND c.changed
         RETURNING s.*
+    ),
+    updated_rows AS (
+        SELECT jsonb_object_agg(u.id::text, to_jsonb(u)) AS by_id FROM updated AS u
     )
     SELECT array_agg(c.ord::integer), array_agg(CASE
         WHEN c.conflicts IS NOT NULL THEN jsonb_build_object(
@@ -350,8 +355,9 @@ BEGIN
         'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row)
     END)
     INTO v_ords, v_results, v_records
-    FROM checked AS c LEFT JOIN updated AS u ON u.id = c.id
-    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(u), c.cur) AS row OFFSET 0) AS r;
+    FROM checked AS c
+    CROSS JOIN updated_rows AS u
+    CROSS JOIN LATERAL (SELECT coalesce(u.by_id -> c.id::text, c.cur) AS row OFFSET 0) AS r;
     -- Gathered, then returned: answered row by row from this statement, its UPDATE was planned
     -- to find each row through the user's pull index (tests/py/integration/test_query_plans.py).
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
@@ -379,18 +385,22 @@ DECLARE
     v_records jsonb[];
 BEGIN
     PERFORM private.sync_lock_scenes(v_ids);
-    -- The group's scenes by their ids alone, as in private.sync_set_scene_updates.
-    WITH scenes AS MATERIALIZED (
-        SELECT s.* FROM public.scene_drafts AS s
-        WHERE s.id = ANY (v_ids) AND s.user_id = (SELECT v_user)
-    ),
-    checked AS (
-        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, s.id, to_jsonb(s) AS cur,
-            s.deleted_at IS NOT NULL AS gone
+    -- Each mutation's scene by its id alone, every join by key, as in
+    -- private.sync_set_scene_updates.
+    WITH m AS MATERIALIZED (
+        SELECT e ->> 'ord' AS ord, e -> 'mutation' AS mu, (e -> 'mutation' ->> 'id')::uuid AS id
         FROM jsonb_array_elements(p_group) AS e
         INNER JOIN private.sync_group_bases(p_client_id, p_group) AS b
             ON b.ord = e ->> 'ord' AND NOT b.foreign_base
-        INNER JOIN scenes AS s ON s.id = (e -> 'mutation' ->> 'id')::uuid
+    ),
+    checked AS (
+        SELECT m.ord, m.mu, s.id, s.cur, s.deleted_at IS NOT NULL AS gone
+        FROM m
+        CROSS JOIN LATERAL (
+            SELECT d.id, d.project_id, d.deleted_at, to_jsonb(d) AS cur
+            FROM public.scene_drafts AS d
+            WHERE d.id = m.id AND d.user_id = (SELECT v_user)
+        ) AS s
         INNER JOIN public.project_overview AS p
             ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
@@ -398,16 +408,20 @@ BEGIN
         UPDATE public.scene_drafts AS s
         SET archived = true, deleted_at = now()
         FROM checked AS c
-        WHERE s.id = c.id AND s.id = ANY (v_ids) AND NOT c.gone
+        WHERE s.id = c.id AND NOT c.gone
         RETURNING s.*
+    ),
+    deleted_rows AS (
+        SELECT jsonb_object_agg(d.id::text, to_jsonb(d)) AS by_id FROM deleted AS d
     )
     SELECT array_agg(c.ord::integer), array_agg(jsonb_build_object(
         'mutation_id', (c.mu ->> 'mutation_id')::bigint, 'outcome', 'applied', 'row', r.row)),
     array_agg(jsonb_build_object(
         'table', c.mu ->> 'table', 'op', c.mu ->> 'op', 'id', c.mu ->> 'id', 'row', r.row))
     INTO v_ords, v_results, v_records
-    FROM checked AS c LEFT JOIN deleted AS d ON d.id = c.id
-    CROSS JOIN LATERAL (SELECT coalesce(to_jsonb(d), c.cur) AS row OFFSET 0) AS r;
+    FROM checked AS c
+    CROSS JOIN deleted_rows AS d
+    CROSS JOIN LATERAL (SELECT coalesce(d.by_id -> c.id::text, c.cur) AS row OFFSET 0) AS r;
     -- Gathered, then returned, as in private.sync_set_scene_updates.
     RETURN QUERY SELECT * FROM unnest(v_ords, v_results, v_records);
 END;

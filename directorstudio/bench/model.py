@@ -154,8 +154,16 @@ def at_least(
     )
 
 
-def info(suite: str, metric: str, unit: str, values: Sequence[float]) -> Row:
-    """A figure shown for information, with no target."""
+def info(
+    suite: str,
+    metric: str,
+    unit: str,
+    values: Sequence[float],
+    *,
+    baseline: str | None = None,
+    baseline_values: Sequence[float] | None = None,
+) -> Row:
+    """A figure shown for information (next to a baseline when given), with no target."""
     return Row(
         suite=suite,
         metric=metric,
@@ -163,5 +171,7 @@ def info(suite: str, metric: str, unit: str, values: Sequence[float]) -> Row:
         value=median(values),
         target="-",
         met=None,
+        baseline=baseline,
+        baseline_value=median(baseline_values) if baseline_values else None,
         samples=tuple(values),
     )

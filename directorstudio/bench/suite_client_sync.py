@@ -68,12 +68,22 @@ def _raw_statements(projects: str, scenes: str) -> list[str]:
     ]
 
 
-def raw_write_rate(url: str, user: str, mutations: int, projects: str, scenes: str) -> float:
-    """Rows per second of the same work as multi-row statements, in one transaction."""
-    count = mutations // MUTATIONS_PER_PROJECT
-    project_ids = [uuid.uuid4() for _ in range(count)]
-    scene_ids = [uuid.uuid4() for _ in range(count * SCENES_PER_PROJECT)]
-    params: dict[str, Any] = {
+def _records(scenes: str) -> str:
+    """The push's exactly-once records of the work: one per mutation, each with a row."""
+    return (
+        "INSERT INTO private.sync_mutations (user_id, client_id, mutation_id, outcome)"
+        " SELECT %(user)s, %(client)s, %(first)s::bigint + v.o - 1, jsonb_build_object("
+        "'table', 'scene_drafts', 'op', 'update', 'id', s.id, 'row', to_jsonb(s))"
+        f" FROM unnest(%(recorded)s::uuid[]) WITH ORDINALITY AS v (id, o) JOIN {scenes} AS s"
+        " ON s.id = v.id"
+    )
+
+
+def _raw_params(user: str, projects: int, first: int) -> dict[str, Any]:
+    """The statements' parameters for ``projects`` projects' work, numbered from ``first``."""
+    project_ids = [uuid.uuid4() for _ in range(projects)]
+    scene_ids = [uuid.uuid4() for _ in range(projects * SCENES_PER_PROJECT)]
+    return {
         "user": user,
         "projects": project_ids,
         "scenes": scene_ids,
@@ -82,12 +92,40 @@ def raw_write_rate(url: str, user: str, mutations: int, projects: str, scenes: s
         "reordered": [SCENES_PER_PROJECT - 1 - k for _ in project_ids for k in range(6)],
         "edited": scene_ids[::SCENES_PER_PROJECT],
         "deleted": scene_ids[SCENES_PER_PROJECT - 1 :: SCENES_PER_PROJECT],
+        "first": first,
+        "recorded": [
+            scene_ids[k % len(scene_ids)] for k in range(projects * MUTATIONS_PER_PROJECT)
+        ],
     }
+
+
+def raw_write_rate(
+    url: str,
+    user: str,
+    mutations: int,
+    projects: str,
+    scenes: str,
+    *,
+    per_transaction: int | None = None,
+    records: bool = False,
+) -> float:
+    """Rows per second of the same work as multi-row statements, in one transaction (or in
+    transactions of ``per_transaction`` mutations), with the push's exactly-once records of
+    the mutations when ``records`` is set."""
+    count = mutations // MUTATIONS_PER_PROJECT
+    step = count if per_transaction is None else max(per_transaction // MUTATIONS_PER_PROJECT, 1)
+    chunks = [
+        _raw_params(user, min(step, count - at), at * MUTATIONS_PER_PROJECT + 1)
+        for at in range(0, count, step)
+    ]
+    client = uuid.uuid4()
+    statements = _raw_statements(projects, scenes) + ([_records(scenes)] if records else [])
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
-        with conn.transaction():
-            for statement in _raw_statements(projects, scenes):
-                conn.execute(statement, params)
+        for params in chunks:
+            with conn.transaction():
+                for statement in statements:
+                    conn.execute(statement, {**params, "client": client})
         elapsed = time.perf_counter() - started
     return count * MUTATIONS_PER_PROJECT / elapsed
 

@@ -16,7 +16,7 @@ from typing import Any
 import psycopg
 
 from directorstudio.bench.database import durable_database, populate
-from directorstudio.bench.model import BenchOptions, Row, at_least, repeat
+from directorstudio.bench.model import BenchOptions, Row, at_least, info, repeat
 from directorstudio.bench.suite_client_sync import MUTATIONS_PER_PROJECT, raw_write_rate
 from directorstudio.contracts.sync import MAX_PUSH_BATCH
 from directorstudio.db.context import claims_for_user, request_transaction
@@ -100,6 +100,13 @@ class SyncPushSuite:
                 lambda: raw_write_rate(url, user, mutations, "public.project_overview",
                                        "public.scene_drafts"), options.repetitions,
             )  # fmt: skip
+            # What the push cannot go below: the same writes and its exactly-once records, in
+            # transactions of one push batch each.
+            floor = repeat(
+                lambda: raw_write_rate(url, user, mutations, "public.project_overview",
+                                       "public.scene_drafts", per_transaction=MAX_PUSH_BATCH,
+                                       records=True), options.repetitions,
+            )  # fmt: skip
         return [
             at_least(
                 NAME, f"sync_push of {mutations} mutations in batches", "mut/s", batched, 5000,
@@ -108,6 +115,10 @@ class SyncPushSuite:
             at_least(
                 NAME, "sync_push vs raw multi-row writes", "mut/s", batched, None,
                 baseline="raw INSERT/UPDATE, same triggers", baseline_values=raw, min_ratio=0.5,
+            ),
+            info(
+                NAME, f"raw writes and their records, in transactions of {MAX_PUSH_BATCH}",
+                "mut/s", floor, baseline="raw INSERT/UPDATE, same triggers", baseline_values=raw,
             ),
         ]  # fmt: skip
 

@@ -42,6 +42,12 @@ def test_a_rate_must_reach_both_its_floor_and_its_share_of_the_baseline() -> Non
     assert (enough.met, short.met) == (True, False)
 
 
+def test_an_information_row_shows_its_ratio_to_a_baseline_and_has_no_target() -> None:
+    row = info("s", "floor", "/s", [3000, 4000, 5000], baseline="raw", baseline_values=[8000])
+    assert (row.value, row.baseline_value, row.ratio) == (4000, 8000, 0.5)
+    assert (row.target, row.met) == ("-", None)
+
+
 def test_percentiles_use_the_nearest_rank() -> None:
     samples = [float(n) for n in range(1, 101)]
     assert (median(samples), p95(samples)) == (50.5, 95.0)

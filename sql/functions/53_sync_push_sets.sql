@@ -102,6 +102,27 @@ BEGIN
 END;
 $$;
 
+-- The index after the last live scene of each of the caller's live projects among p_projects,
+-- by project id (looked up once per project). Projects that are not the caller's live ones
+-- are absent.
+CREATE OR REPLACE FUNCTION private.sync_scene_ends(p_projects uuid [])
+RETURNS jsonb
+LANGUAGE plpgsql
+STABLE
+SET search_path = ''
+AS $$
+BEGIN
+    RETURN (
+        SELECT jsonb_object_agg(p.project_id::text,
+            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+             WHERE s.project_id = p.project_id AND s.user_id = (SELECT auth.uid())
+                 AND NOT s.archived AND s.deleted_at IS NULL))
+        FROM public.project_overview AS p
+        WHERE p.project_id = ANY (p_projects)
+            AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL);
+END;
+$$;
+
 -- Scene creates at the end of their projects: one INSERT, order indexes continuing after each
 -- project's highest live index in batch order. A create at a given index is one at the end when
 -- that index is at or after the end (create_scene_draft clamps it there); from the first create
@@ -136,30 +157,20 @@ BEGIN
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
-    -- The index after the last live scene of each of the caller's live projects of the group
-    -- (looked up once per project, not once per create), by project id. The joins of this
-    -- statement are lookups in such maps: the planner estimates one row for the group's
-    -- filtered elements, and a nested loop over two of them grows with the square of a batch.
+    -- Placed after the end of its project (looked up once per project). The joins of this
+    -- statement are lookups by key: the planner estimates one row for the group's filtered
+    -- elements, and a nested loop over two of them grows with the square of a batch.
     ends AS MATERIALIZED (
-        SELECT jsonb_object_agg(p.project_id::text,
-            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = p.project_id AND s.user_id = (SELECT v_user)
-                 AND NOT s.archived AND s.deleted_at IS NULL)) AS by_project
-        FROM public.project_overview AS p
-        WHERE p.project_id = ANY (ARRAY(SELECT DISTINCT m.project_id FROM m))
-            AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
+        SELECT private.sync_scene_ends(ARRAY(SELECT DISTINCT m.project_id FROM m)) AS by_project
     ),
     placed AS (
         SELECT m.*,
-            n.next_index
+            (e.by_project ->> m.project_id::text)::integer
             + row_number() OVER (PARTITION BY m.project_id ORDER BY m.ord::integer)
             - 1 AS order_index
         FROM m
         CROSS JOIN ends AS e
-        CROSS JOIN LATERAL (
-            SELECT (e.by_project ->> m.project_id::text)::integer AS next_index
-        ) AS n
-        WHERE n.next_index IS NOT NULL
+        WHERE e.by_project ? m.project_id::text
             AND NOT EXISTS (SELECT FROM public.scene_drafts AS s WHERE s.id = m.id)
     ),
     -- Each project's creates up to (not including) its first one before the end.
@@ -315,30 +326,30 @@ BEGIN
         FROM m
         CROSS JOIN LATERAL (
             SELECT d.*, to_jsonb(d) AS cur FROM public.scene_drafts AS d
-            WHERE d.id = m.id AND d.user_id = (SELECT v_user)
+            WHERE d.id = m.id AND d.user_id = (SELECT v_user) AND EXISTS (
+                SELECT FROM public.project_overview AS p
+                WHERE p.project_id = d.project_id AND p.user_id = (SELECT v_user)
+                    AND p.deleted_at IS NULL)
+            -- A fence: planned as one lookup per mutation, never as a hash over the account.
+            OFFSET 0
         ) AS s
-        INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
         WHERE s.deleted_at IS NULL AND m.base <= s.version
+    ),
+    -- The rows to write by key (a uuid array), each with its patch from a map by id: no join
+    -- the planner could turn into a walk over the account or a loop over the group.
+    patches AS (
+        SELECT array_agg(c.id) AS ids, jsonb_object_agg(c.id::text, c.patch) AS by_id
+        FROM checked AS c WHERE c.conflicts IS NULL AND c.changed
     ),
     updated AS (
         UPDATE public.scene_drafts AS s
-        SET
-            prompt_text = CASE
-                WHEN c.patch ? 'prompt_text' THEN c.patch ->> 'prompt_text' ELSE s.prompt_text
-            END,
-            duration = CASE
-                WHEN c.patch ? 'duration' THEN (c.patch ->> 'duration')::double precision
-                ELSE s.duration
-            END,
-            scene_type = CASE
-                WHEN c.patch ? 'scene_type' THEN c.patch ->> 'scene_type' ELSE s.scene_type
-            END,
-            shot_type = CASE
-                WHEN c.patch ? 'shot_type' THEN c.patch ->> 'shot_type' ELSE s.shot_type
-            END
-        FROM checked AS c
-        WHERE s.id = c.id AND c.conflicts IS NULL AND c.changed
+        -- The patch's fields over the row's (a field the patch does not name keeps its value).
+        SET (prompt_text, duration, scene_type, shot_type) = (
+            SELECT r.prompt_text, r.duration, r.scene_type, r.shot_type
+            FROM jsonb_populate_record(s, x.by_id -> s.id::text) AS r
+        )
+        FROM patches AS x
+        WHERE s.id = ANY (x.ids) AND s.user_id = (SELECT v_user)
         RETURNING s.*
     ),
     updated_rows AS (
@@ -397,18 +408,21 @@ BEGIN
         SELECT m.ord, m.mu, s.id, s.cur, s.deleted_at IS NOT NULL AS gone
         FROM m
         CROSS JOIN LATERAL (
-            SELECT d.id, d.project_id, d.deleted_at, to_jsonb(d) AS cur
+            SELECT d.id, d.deleted_at, to_jsonb(d) AS cur
             FROM public.scene_drafts AS d
-            WHERE d.id = m.id AND d.user_id = (SELECT v_user)
+            WHERE d.id = m.id AND d.user_id = (SELECT v_user) AND EXISTS (
+                SELECT FROM public.project_overview AS p
+                WHERE p.project_id = d.project_id AND p.user_id = (SELECT v_user)
+                    AND p.deleted_at IS NULL)
+            -- A fence: planned as one lookup per mutation, never as a hash over the account.
+            OFFSET 0
         ) AS s
-        INNER JOIN public.project_overview AS p
-            ON p.project_id = s.project_id AND p.user_id = (SELECT v_user) AND p.deleted_at IS NULL
     ),
     deleted AS (
         UPDATE public.scene_drafts AS s
         SET archived = true, deleted_at = now()
-        FROM checked AS c
-        WHERE s.id = c.id AND NOT c.gone
+        WHERE s.id = ANY (ARRAY(SELECT c.id FROM checked AS c WHERE NOT c.gone))
+            AND s.user_id = (SELECT v_user)
         RETURNING s.*
     ),
     deleted_rows AS (
@@ -578,6 +592,7 @@ $$;
 REVOKE ALL ON FUNCTION private.sync_valid_scene_fields(jsonb, text []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_set_project_upserts(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_projects(uuid []) FROM public, anon;
+REVOKE ALL ON FUNCTION private.sync_scene_ends(uuid []) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_set_scene_creates(jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_group_bases(uuid, jsonb) FROM public, anon;
 REVOKE ALL ON FUNCTION private.sync_lock_scenes(uuid []) FROM public, anon;
@@ -590,6 +605,7 @@ GRANT EXECUTE ON FUNCTION private.sync_valid_scene_fields(jsonb, text [])
 TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_set_project_upserts(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_projects(uuid []) TO authenticated, service_role;
+GRANT EXECUTE ON FUNCTION private.sync_scene_ends(uuid []) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_set_scene_creates(jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_group_bases(uuid, jsonb) TO authenticated, service_role;
 GRANT EXECUTE ON FUNCTION private.sync_lock_scenes(uuid []) TO authenticated, service_role;

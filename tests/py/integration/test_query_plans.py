@@ -14,7 +14,11 @@ from typing import Any
 import psycopg
 import pytest
 
+from directorstudio.bench.database import populate
+from directorstudio.bench.suite_sync_push import replay_work
+from directorstudio.contracts.sync import MAX_PUSH_BATCH
 from directorstudio.db.context import claims_for_user, request_transaction
+from tests.support.sync import push
 from tests.support.users import create_user
 
 Conn = psycopg.Connection[Any]
@@ -260,6 +264,13 @@ def _user_leading_indexes(conn: Conn) -> set[str]:
     return {r[0] for r in rows}
 
 
+def _written_in(plan: dict[str, Any], source: str) -> bool:
+    """Whether the planned statement is one of ``source``'s. PL/pgSQL takes the INTO clause out
+    of a statement's text; its start and its last line remain."""
+    text = str(plan.get("Query Text", ""))
+    return text[:120] in source and text[-60:] in source
+
+
 def _push_statement_scans(conn: Conn, plans: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """The scans of the large tables by statements written in sync_push's own functions and in
     the project totals refresh its writes trigger (the other triggers' statements have tests of
@@ -281,8 +292,7 @@ def _push_statement_scans(conn: Conn, plans: list[dict[str, Any]]) -> list[dict[
             walk(child)
 
     for plan in plans:
-        text = plan.get("Query Text", "")
-        if any(text in source for source in sources):
+        if any(_written_in(plan, source) for source in sources):
             walk(plan["Plan"])
     return found
 
@@ -345,10 +355,7 @@ def _rows_dropped_by_join_filters(conn: Conn, plans: list[dict[str, Any]], funct
             walk(child)
 
     for plan in plans:
-        # PL/pgSQL takes the INTO clause out of a statement's text; its start and its last
-        # line remain.
-        text = plan.get("Query Text", "")
-        if text[:120] in row[0] and text[-60:] in row[0]:
+        if _written_in(plan, row[0]):
             walk(plan["Plan"])
     return dropped
 
@@ -420,3 +427,37 @@ def test_a_push_of_many_scene_edits_and_deletes_pairs_each_with_its_row_by_key(
         for step in ("updates", "deletes")
     }
     assert max(dropped.values()) < 30, dropped
+
+
+def test_a_replay_in_full_batches_reads_only_the_rows_it_names(
+    admin_conn: Conn, plan_capture: tuple[Conn, list[dict[str, Any]]]
+) -> None:
+    # The bench's replay: the statistics know other users' rows and not this user's. A lookup
+    # joined by a hash instead of by key then reads every project of the account per batch.
+    populate(admin_conn, 50)
+    user = create_user(admin_conn)
+    conn, plans = plan_capture
+    client = uuid.uuid4()
+    work = replay_work(150)
+    # Earlier batches in another session, then one in a session of its own.
+    for at in range(0, 2 * MAX_PUSH_BATCH, MAX_PUSH_BATCH):
+        push(admin_conn, user, client, work[at : at + MAX_PUSH_BATCH])
+    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
+    plans.clear()
+    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
+        answer = conn.execute(
+            "SELECT public.sync_push(%s, %s::jsonb)",
+            (str(client), json.dumps(work[2 * MAX_PUSH_BATCH : 3 * MAX_PUSH_BATCH])),
+        ).fetchone()
+    assert answer is not None
+    assert {r["outcome"] for r in answer[0]["results"]} == {"applied"}
+
+    user_leading = _user_leading_indexes(conn)
+    walks = [
+        (s["Relation Name"], s["Node Type"], s.get("Index Name"), s.get("Actual Rows"))
+        for s in _push_statement_scans(conn, plans)
+        if s["Node Type"] == "Seq Scan"
+        or s.get("Index Name") in user_leading
+        or any(c.get("Index Name") in user_leading for c in s.get("Plans", []))
+    ]
+    assert walks == []

@@ -79,12 +79,13 @@ def _records(scenes: str) -> str:
     )
 
 
-def _raw_params(user: str, projects: int, first: int) -> dict[str, Any]:
+def _raw_params(user: str, client: uuid.UUID, projects: int, first: int) -> dict[str, Any]:
     """The statements' parameters for ``projects`` projects' work, numbered from ``first``."""
     project_ids = [uuid.uuid4() for _ in range(projects)]
     scene_ids = [uuid.uuid4() for _ in range(projects * SCENES_PER_PROJECT)]
     return {
         "user": user,
+        "client": client,
         "projects": project_ids,
         "scenes": scene_ids,
         "scene_projects": [p for p in project_ids for _ in range(SCENES_PER_PROJECT)],
@@ -113,19 +114,19 @@ def raw_write_rate(
     transactions of ``per_transaction`` mutations), with the push's exactly-once records of
     the mutations when ``records`` is set."""
     count = mutations // MUTATIONS_PER_PROJECT
+    client = uuid.uuid4()
     step = count if per_transaction is None else max(per_transaction // MUTATIONS_PER_PROJECT, 1)
     chunks = [
-        _raw_params(user, min(step, count - at), at * MUTATIONS_PER_PROJECT + 1)
+        _raw_params(user, client, min(step, count - at), at * MUTATIONS_PER_PROJECT + 1)
         for at in range(0, count, step)
     ]
-    client = uuid.uuid4()
     statements = _raw_statements(projects, scenes) + ([_records(scenes)] if records else [])
     with psycopg.connect(url) as conn:
         started = time.perf_counter()
         for params in chunks:
             with conn.transaction():
                 for statement in statements:
-                    conn.execute(statement, {**params, "client": client})
+                    conn.execute(statement, params)
         elapsed = time.perf_counter() - started
     return count * MUTATIONS_PER_PROJECT / elapsed
 

@@ -4,6 +4,13 @@
 -- statement's transition tables. A project row written by anyone else gets its totals
 -- recomputed only when the write tries to change them (the WHEN clauses below), so ordinary
 -- project writes cost no query.
+--
+-- The statement triggers run as the tables' owner (SECURITY DEFINER), so their refresh carries
+-- no row-level-security condition on the user. That condition would let the planner walk the
+-- user's index, reading every project of the user, whenever the statistics underestimate the
+-- user's rows; without it, each project is found by key. It grants nothing: the projects come
+-- from the transition tables of scenes the caller was allowed to write, and a scene's project
+-- has the scene's owner (the composite foreign key).
 
 CREATE OR REPLACE FUNCTION private.compute_project_totals()
 RETURNS trigger
@@ -40,9 +47,9 @@ BEGIN
         WHERE s.project_id = ANY (p_project_ids)
         GROUP BY s.project_id, s.user_id
     ) AS t
-    -- Both columns of the owner key (a scene's owner is its project's), so each project is
-    -- one unique-key lookup whatever the statistics say about the user's number of rows.
-    WHERE p.project_id = t.project_id AND p.user_id = t.user_id
+    -- Each project is found by key, whatever the statistics say about the table or the user.
+    WHERE p.project_id = ANY (p_project_ids)
+        AND p.project_id = t.project_id AND p.user_id = t.user_id
         -- A project already touched by this transaction with the same totals is left alone:
         -- writing it again would change nothing but cost a row version and its triggers.
         AND (
@@ -56,6 +63,7 @@ $$;
 CREATE OR REPLACE FUNCTION private.touch_projects_of_scenes()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = ''
 AS $$
 BEGIN
@@ -91,6 +99,7 @@ $$;
 CREATE OR REPLACE FUNCTION private.touch_projects_of_updated_scenes()
 RETURNS trigger
 LANGUAGE plpgsql
+SECURITY DEFINER
 SET search_path = ''
 AS $$
 DECLARE
@@ -118,10 +127,11 @@ $$;
 REVOKE ALL ON FUNCTION private.compute_project_totals() FROM public;
 REVOKE ALL ON FUNCTION private.touch_projects_of_scenes() FROM public;
 REVOKE ALL ON FUNCTION private.touch_projects_of_updated_scenes() FROM public;
-REVOKE ALL ON FUNCTION private.refresh_project_totals(uuid []) FROM public, anon;
-REVOKE ALL ON FUNCTION private.touch_projects(uuid []) FROM public, anon;
-GRANT EXECUTE ON FUNCTION private.refresh_project_totals(uuid []) TO authenticated, service_role;
-GRANT EXECUTE ON FUNCTION private.touch_projects(uuid []) TO authenticated, service_role;
+-- Called only by the owner's triggers above.
+REVOKE ALL ON FUNCTION private.refresh_project_totals(uuid [])
+FROM public, anon, authenticated, service_role;
+REVOKE ALL ON FUNCTION private.touch_projects(uuid [])
+FROM public, anon, authenticated, service_role;
 
 CREATE OR REPLACE TRIGGER t10_compute_project_totals
 BEFORE INSERT ON public.project_overview

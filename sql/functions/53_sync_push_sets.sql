@@ -95,10 +95,14 @@ LANGUAGE plpgsql
 SET search_path = ''
 AS $$
 BEGIN
-    PERFORM FROM public.project_overview AS p
-    WHERE p.project_id = ANY (p_ids) AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL
-    ORDER BY p.project_id
-    FOR UPDATE;
+    -- One lookup by key per project (a lateral subquery is never flattened into a hash or a
+    -- bitmap over the user's rows), taken in id order.
+    PERFORM FROM (SELECT DISTINCT k.id FROM unnest(p_ids) AS k (id) ORDER BY k.id) AS k
+    CROSS JOIN LATERAL (
+        SELECT FROM public.project_overview AS p
+        WHERE p.project_id = k.id AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL
+        FOR UPDATE
+    ) AS l;
 END;
 $$;
 
@@ -113,13 +117,17 @@ SET search_path = ''
 AS $$
 BEGIN
     RETURN (
-        SELECT jsonb_object_agg(p.project_id::text,
-            (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
-             WHERE s.project_id = p.project_id AND s.user_id = (SELECT auth.uid())
-                 AND NOT s.archived AND s.deleted_at IS NULL))
-        FROM public.project_overview AS p
-        WHERE p.project_id = ANY (p_projects)
-            AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL);
+        SELECT jsonb_object_agg(k.id::text, e.next)
+        FROM unnest(p_projects) AS k (id)
+        CROSS JOIN LATERAL (
+            SELECT (SELECT coalesce(max(s.order_index) + 1, 0) FROM public.scene_drafts AS s
+                    WHERE s.project_id = p.project_id AND s.user_id = (SELECT auth.uid())
+                        AND NOT s.archived AND s.deleted_at IS NULL) AS next
+            FROM public.project_overview AS p
+            WHERE p.project_id = k.id
+                AND p.user_id = (SELECT auth.uid()) AND p.deleted_at IS NULL
+            OFFSET 0
+        ) AS e);
 END;
 $$;
 
@@ -455,7 +463,6 @@ AS $$
 DECLARE
     v_user uuid := private.require_user();
     v_valid jsonb;
-    v_projects uuid[];
 BEGIN
     PERFORM private.sync_lock_projects(ARRAY(
         SELECT coalesce(e -> 'mutation' -> 'args' ->> 'project_id', e -> 'mutation' ->> 'id')::uuid
@@ -480,9 +487,8 @@ BEGIN
                     OR i #>> '{}' !~ '^[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}$')
     )
     SELECT coalesce(jsonb_agg(jsonb_build_object(
-        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]'),
-        array_agg(m.project_id)
-    INTO v_valid, v_projects
+        'ord', m.ord, 'mu', m.mu, 'project_id', m.project_id, 'ids', to_jsonb(m.ids))), '[]')
+    INTO v_valid
     FROM m
     CROSS JOIN LATERAL (
         SELECT coalesce(array_agg(s.id), '{}') AS ids FROM public.scene_drafts AS s
@@ -512,9 +518,12 @@ BEGIN
             'table', v -> 'mu' ->> 'table', 'op', v -> 'mu' ->> 'op', 'id', v -> 'mu' ->> 'id',
             'row', r.row, 'rows', r.rows)
     FROM jsonb_array_elements(v_valid) AS v
-    INNER JOIN public.project_overview AS p
-        ON p.project_id = (v ->> 'project_id')::uuid AND p.project_id = ANY (v_projects)
-            AND p.user_id = (SELECT v_user)
+    CROSS JOIN LATERAL (
+        SELECT p.* FROM public.project_overview AS p
+        WHERE p.project_id = (v ->> 'project_id')::uuid AND p.user_id = (SELECT v_user)
+        -- A fence: one lookup by key per reorder, never a hash over the user's projects.
+        OFFSET 0
+    ) AS p
     CROSS JOIN LATERAL (
         SELECT to_jsonb(p) AS row,
             coalesce(jsonb_agg(s ORDER BY s.order_index, s.id), '[]') AS rows

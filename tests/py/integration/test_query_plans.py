@@ -297,6 +297,20 @@ def _push_statement_scans(conn: Conn, plans: list[dict[str, Any]]) -> list[dict[
     return found
 
 
+def _walks(conn: Conn, plans: list[dict[str, Any]]) -> list[tuple[Any, ...]]:
+    """The scans by sync_push's statements that read a large table whole or walk a user's rows:
+    sequential scans, and index or bitmap scans through an index that leads with user_id."""
+    user_leading = _user_leading_indexes(conn)
+    return [
+        (s["Relation Name"], s["Node Type"], s.get("Index Name"), s.get("Actual Rows"),
+         str(s.get("Index Cond") or s.get("Recheck Cond")))
+        for s in _push_statement_scans(conn, plans)
+        if s["Node Type"] == "Seq Scan"
+        or s.get("Index Name") in user_leading
+        or any(c.get("Index Name") in user_leading for c in s.get("Plans", []))
+    ]  # fmt: skip
+
+
 def test_sync_push_finds_rows_by_key_when_the_statistics_have_not_seen_the_users_rows(
     unseen_user: tuple[uuid.UUID, dict[uuid.UUID, list[uuid.UUID]]],
     plan_capture: tuple[Conn, list[dict[str, Any]]],
@@ -331,13 +345,7 @@ def test_sync_push_finds_rows_by_key_when_the_statistics_have_not_seen_the_users
     assert {r["outcome"] for r in answer[0]["results"]} == {"applied"}, answer
     scans = _push_statement_scans(conn, plans)
     assert any(s["Relation Name"] == "scene_drafts" for s in scans), plans
-    user_leading = _user_leading_indexes(conn)
-    walks = [
-        (s["Relation Name"], s["Node Type"], s.get("Index Name"), s.get("Index Cond"))
-        for s in scans
-        if s["Node Type"] == "Seq Scan" or s.get("Index Name") in user_leading
-    ]
-    assert walks == []
+    assert _walks(conn, plans) == []
 
 
 def _rows_dropped_by_join_filters(conn: Conn, plans: list[dict[str, Any]], function: str) -> int:
@@ -361,17 +369,22 @@ def _rows_dropped_by_join_filters(conn: Conn, plans: list[dict[str, Any]], funct
 
 
 def _push_logged(
-    capture: tuple[Conn, list[dict[str, Any]]], user: uuid.UUID, mutations: list[dict[str, Any]]
+    capture: tuple[Conn, list[dict[str, Any]]],
+    user: uuid.UUID,
+    mutations: list[dict[str, Any]],
+    client: uuid.UUID | None = None,
 ) -> None:
-    """One push of ``mutations`` (numbered here), every one applied, its plans analyzed."""
+    """One push of ``mutations`` (those without a number numbered here), every one applied,
+    its plans analyzed."""
     conn, plans = capture
     for n, mutation in enumerate(mutations, start=1):
-        mutation["mutation_id"] = n
+        mutation.setdefault("mutation_id", n)
     conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
     plans.clear()
     with request_transaction(conn, "authenticated", claims_for_user(str(user))):
         answer = conn.execute(
-            "SELECT public.sync_push(%s, %s::jsonb)", (str(uuid.uuid4()), json.dumps(mutations))
+            "SELECT public.sync_push(%s, %s::jsonb)",
+            (str(client or uuid.uuid4()), json.dumps(mutations)),
         ).fetchone()
     assert answer is not None
     assert [r["outcome"] for r in answer[0]["results"]] == ["applied"] * len(mutations)
@@ -442,22 +455,6 @@ def test_a_replay_in_full_batches_reads_only_the_rows_it_names(
     # Earlier batches in another session, then one in a session of its own.
     for at in range(0, 2 * MAX_PUSH_BATCH, MAX_PUSH_BATCH):
         push(admin_conn, user, client, work[at : at + MAX_PUSH_BATCH])
-    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
-    plans.clear()
-    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
-        answer = conn.execute(
-            "SELECT public.sync_push(%s, %s::jsonb)",
-            (str(client), json.dumps(work[2 * MAX_PUSH_BATCH : 3 * MAX_PUSH_BATCH])),
-        ).fetchone()
-    assert answer is not None
-    assert {r["outcome"] for r in answer[0]["results"]} == {"applied"}
+    _push_logged(plan_capture, user, work[2 * MAX_PUSH_BATCH : 3 * MAX_PUSH_BATCH], client)
 
-    user_leading = _user_leading_indexes(conn)
-    walks = [
-        (s["Relation Name"], s["Node Type"], s.get("Index Name"), s.get("Actual Rows"))
-        for s in _push_statement_scans(conn, plans)
-        if s["Node Type"] == "Seq Scan"
-        or s.get("Index Name") in user_leading
-        or any(c.get("Index Name") in user_leading for c in s.get("Plans", []))
-    ]
-    assert walks == []
+    assert _walks(conn, plans) == []

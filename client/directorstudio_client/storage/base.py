@@ -172,6 +172,11 @@ class StoreBase(ABC):
         found = (self.get_row(table, row_id) for row_id in row_ids)
         return {c.id: c for c in found if c is not None}
 
+    def server_versions(self, table: str, row_ids: list[str]) -> dict[str, int]:
+        """The server version of each cached row among ``row_ids`` that has a server row."""
+        rows = self.get_rows(table, row_ids)
+        return {i: c.version for i, c in rows.items() if c.server_row is not None}
+
     # --- the outbox by row and in aggregate (stores override these with indexed lookups) ---
     def get_open_entries_for_row(self, table: str, row_id: str) -> list[OutboxEntry]:
         """The open entries that change a row's local view, in mutation order."""

@@ -91,6 +91,10 @@ class Storage(Protocol):
         """Store many cached rows at once (one transaction)."""
         ...
 
+    def server_versions(self, table: str, row_ids: list[str]) -> dict[str, int]:
+        """The server version of each cached row among ``row_ids`` that has a server row."""
+        ...
+
     def remap_id(self, table: str, old_id: str, new_id: str) -> None:
         """Replace a local id by the one the server assigned, in rows and open outbox entries."""
         ...

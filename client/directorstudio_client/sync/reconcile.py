@@ -163,9 +163,11 @@ class Reconciler:
         return cached
 
     def apply_changes(self, changes: Sequence[ChangeRecord]) -> None:
-        """A pulled page, in one transaction: rows without open local writes are read and
-        written in bulk (one query and one ``executemany`` per table); the others go through
-        :meth:`apply_change` for conflict detection."""
+        """A pulled page, in one transaction: changes no newer than the cached server row (such
+        as the echo of this client's own pushes) are dropped after one query of versions; rows
+        without open local writes are read and written in bulk (one query and one
+        ``executemany`` per table); the others go through :meth:`apply_change` for conflict
+        detection."""
         latest: dict[tuple[str, str], ChangeRecord] = {}
         for change in changes:
             key = (change.table, change.id)
@@ -178,7 +180,11 @@ class Reconciler:
             for change in latest.values():
                 by_table.setdefault(change.table, []).append(change)
             ready: list[CachedRow] = []
-            for table, table_changes in by_table.items():
+            for table, page_changes in by_table.items():
+                held = self._storage.server_versions(table, [c.id for c in page_changes])
+                table_changes = [c for c in page_changes if held.get(c.id, -1) < c.version]
+                if not table_changes:
+                    continue
                 ids = [c.id for c in table_changes]
                 cached_rows = self._storage.get_rows(table, ids)
                 busy = self._storage.rows_with_open_entries(table, ids)

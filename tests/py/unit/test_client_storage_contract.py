@@ -416,6 +416,18 @@ def test_a_server_assigned_id_replaces_the_local_one_in_rows_and_open_entries(op
     assert by_id["e-rename"].row_id == "srv"
 
 
+def test_server_versions_are_told_only_for_cached_rows_that_have_a_server_row(open_store: Opener):
+    store = open_store()
+    server = {"project_id": "pulled", "user_id": USER, "title": "Film", "version": 7}
+    store.put_rows([
+        CachedRow("project_overview", "pulled", dict(server), dict(server), 7),
+        CachedRow("project_overview", "local", {"project_id": "local", "user_id": USER}),
+    ])  # fmt: skip
+    ids = ["pulled", "local", "unknown", *(f"other-{n}" for n in range(600))]
+    assert store.server_versions("project_overview", ids) == {"pulled": 7}
+    assert store.server_versions("scene_drafts", ["pulled"]) == {}
+
+
 def test_the_sqlite_store_refuses_an_in_memory_database():
     with pytest.raises(ValueError, match="file path"):
         SQLiteStorage(":memory:")

@@ -110,10 +110,21 @@ DECLARE
     v_bucket smallint;
     v_row_credits integer;
 BEGIN
-    SELECT bucket INTO v_bucket
-    FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
-    ORDER BY bucket LIMIT 1
-    FOR NO KEY UPDATE SKIP LOCKED;
+    -- A bucket that a concurrent charge emptied after this statement's snapshot is locked, found
+    -- empty and skipped, and stays locked. Taking nothing, the probe is rolled back with its
+    -- locks: this charge then waits for the account row holding no bucket, while the holder of
+    -- the account row may be waiting for any bucket (a deadlock otherwise). An account without
+    -- buckets (one never charged concurrently) goes to its row without the probe.
+    IF EXISTS (SELECT FROM private.credit_buckets WHERE user_key = p_user_key) THEN
+        BEGIN
+            SELECT bucket INTO STRICT v_bucket
+            FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
+            ORDER BY bucket LIMIT 1
+            FOR NO KEY UPDATE SKIP LOCKED;
+        EXCEPTION WHEN no_data_found THEN
+            v_bucket := NULL;
+        END;
+    END IF;
     IF v_bucket IS NULL THEN
         SELECT credits INTO v_row_credits
         FROM public.credits_ledger WHERE user_key = p_user_key

@@ -212,3 +212,25 @@ def test_a_refund_of_a_job_charged_from_a_bucket_returns_its_credit_to_the_balan
         call_as_user(conn, user, "SELECT * FROM public.cancel_clip_job(%s)", (job["id"],))
         assert _credits_seen_by_owner(conn, user) == 3
     assert _balance(admin_conn, user) == (3, 3, 1)
+
+
+RACES = 30
+
+
+def test_charges_racing_for_an_accounts_last_credits_never_deadlock(
+    database_url: str, admin_conn: Conn
+) -> None:
+    # A charge looking for a free bucket can lock one that a concurrent charge has just emptied
+    # (a row locked and then found no longer matching stays locked). Waiting for the account row
+    # with that lock, it would deadlock with the account row's holder waiting for any bucket.
+    # The race is rare in one round, so the rounds repeat it.
+    for race in range(RACES):
+        user = _account(admin_conn, f"race{race}@example.com", 40)
+        codes = {
+            outcome.code
+            for batch in run_concurrently(database_url, [partial(_enqueue_many, user, 4)] * WORKERS)
+            for outcome in (batch if isinstance(batch, list) else [batch])
+            if isinstance(outcome, DirectorStudioError)
+        }
+        assert codes == {ErrorCode.INSUFFICIENT_CREDITS}, race
+        assert _balance(admin_conn, user)[:2] == (0, 0), race

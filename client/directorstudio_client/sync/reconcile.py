@@ -126,11 +126,21 @@ class Reconciler:
             ready: list[CachedRow] = []
             for table, table_rows in by_table.items():
                 ids = list(table_rows)
-                cached_rows = self._storage.get_rows(table, ids)
                 busy = self._storage.rows_with_open_entries(table, ids)
-                for row_id, row in table_rows.items():
+                # A row without open entries (and not a clip job, whose completion is noted
+                # against its cached status) needs only its cached server version.
+                full = ids if table == CLIP_JOBS.name else [i for i in ids if i in busy]
+                cached_rows = self._storage.get_rows(table, full) if full else {}
+                quiet = [i for i in ids if i not in busy] if table != CLIP_JOBS.name else []
+                held = self._storage.server_versions(table, quiet) if quiet else {}
+                for row_id in quiet:
+                    row = table_rows[row_id]
+                    if held.get(row_id, -1) <= int(row.get("version") or 0):
+                        conflict = conflicts.get((table, row_id))
+                        ready.append(self._quiet_row(table, row_id, row, None, conflict))
+                for row_id in full:
                     updated = self._take_server_row(
-                        table, row_id, cached_rows.get(row_id), row, None
+                        table, row_id, cached_rows.get(row_id), table_rows[row_id], None
                     )
                     if updated is None:
                         continue
@@ -209,7 +219,6 @@ class Reconciler:
         row, its version, and as the view the server row without the server's bookkeeping, with
         the local values of an open conflict kept."""
         clips = table == CLIP_JOBS.name
-        user_id = self._user_id
         ready: list[CachedRow] = []
         for change in changes:
             row, row_id = change.row, change.id
@@ -223,20 +232,32 @@ class Reconciler:
                 continue
             if clips:
                 self._note_clip_completion(table, cached or CachedRow(table, row_id, {}), row)
-            server_row = dict(row)
-            local = dict(row)
-            _strip_bookkeeping(local, user_id)
             conflict = conflicts.get((table, row_id)) if conflicts else None
-            if conflict is not None:
-                _keep_conflict_values(local, conflict)
-            deleted = bool(row.get("deleted_at"))
-            if cached is None:
-                ready.append(CachedRow(table, row_id, local, server_row, version, deleted))
-                continue
-            cached.row, cached.server_row = local, server_row
-            cached.version, cached.deleted = version, deleted
-            ready.append(cached)
+            ready.append(self._quiet_row(table, row_id, row, cached, conflict))
         return ready
+
+    def _quiet_row(
+        self,
+        table: str,
+        row_id: str,
+        row: dict[str, Any],
+        cached: CachedRow | None,
+        conflict: ConflictRecord | None,
+    ) -> CachedRow:
+        """The cached row (``cached`` reused when given) with ``row`` as its server state, for a
+        row without open entries: as its view, the server row without the server's
+        bookkeeping, with the local values of an open conflict kept."""
+        server_row = dict(row)
+        local = dict(row)
+        _strip_bookkeeping(local, self._user_id)
+        if conflict is not None:
+            _keep_conflict_values(local, conflict)
+        version, deleted = int(row.get("version") or 0), bool(row.get("deleted_at"))
+        if cached is None:
+            return CachedRow(table, row_id, local, server_row, version, deleted)
+        cached.row, cached.server_row = local, server_row
+        cached.version, cached.deleted = version, deleted
+        return cached
 
     def _note_clip_completion(self, table: str, cached: CachedRow, row: dict[str, Any]) -> None:
         before = (cached.server_row or {}).get("status")

@@ -86,3 +86,19 @@ def test_a_pulled_page_is_applied_in_one_transaction_with_bulk_reads_and_writes(
     per_row_reads = [s for s in seen if "FROM project_overview WHERE project_id = " in s]
     assert per_row_reads == []
     assert len(reader.storage.get_project_overviews(user)) == 40
+
+
+def test_settling_a_batch_reads_no_cached_row_whose_row_has_nothing_left_to_send(
+    tmp_path: Path, database_url: str, user: str
+):
+    device, _ = offline_device_with_queue(tmp_path / "a.db", database_url, user, 9)
+    seen = settle_statements(device)
+    whole_rows = [s for s in seen if "FROM project_overview" in s and "_server_row," in s]
+    assert whole_rows == []
+    assert any("_server_version FROM project_overview" in s for s in seen)
+    projects = device.storage.list_projects(user)
+    assert sorted(p.title or "" for p in projects) == sorted(
+        [*(f"queued {n}" for n in range(9)), "the one edited"]
+    )
+    assert all(p.scene_count == 0 for p in projects)
+    assert device.storage.get_pending_sync_entries() == []

@@ -125,7 +125,8 @@ class WebhookSuite:
         return [
             at_most(
                 NAME, "webhook accepted -> client cache shows the new status p95", "ms",
-                [p95(s) for s in shown], TARGET_MS, p95_of=[x for s in shown for x in s],
+                # Each repetition's p95; the p95 column is over those (never below their median).
+                [p95(s) for s in shown], TARGET_MS, p95_of=[p95(s) for s in shown],
             ),
             info(NAME, "clip_webhook reply (sent -> accepted) p50", "ms",
                  [median(s) for s in replies]),

@@ -113,46 +113,51 @@ BEGIN
     -- A bucket that a concurrent charge emptied after this statement's snapshot is locked, found
     -- empty and skipped, and stays locked. Taking nothing, the probe is rolled back with its
     -- locks: this charge then waits for the account row holding no bucket, while the holder of
-    -- the account row may be waiting for any bucket (a deadlock otherwise). An account without
-    -- buckets (one never charged concurrently) goes to its row without the probe.
+    -- the account row may be waiting for any bucket (a deadlock otherwise). The bucket it takes
+    -- is charged in the same subtransaction (locked there and updated by the parent, the row
+    -- would need a MultiXact). An account without buckets (one never charged concurrently)
+    -- goes to its row without the probe.
     IF EXISTS (SELECT FROM private.credit_buckets WHERE user_key = p_user_key) THEN
         BEGIN
             SELECT bucket INTO STRICT v_bucket
             FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
             ORDER BY bucket LIMIT 1
             FOR NO KEY UPDATE SKIP LOCKED;
+            UPDATE private.credit_buckets SET credits = credits - 1
+            WHERE user_key = p_user_key AND bucket = v_bucket;
         EXCEPTION WHEN no_data_found THEN
             v_bucket := NULL;
         END;
+        IF v_bucket IS NOT NULL THEN
+            RETURN private.account_credits(p_user_key);
+        END IF;
     END IF;
-    IF v_bucket IS NULL THEN
+    SELECT credits INTO v_row_credits
+    FROM public.credits_ledger WHERE user_key = p_user_key
+    FOR NO KEY UPDATE SKIP LOCKED;
+    IF NOT found THEN
+        -- Every row with credits is held by another charge: wait for the account row.
         SELECT credits INTO v_row_credits
         FROM public.credits_ledger WHERE user_key = p_user_key
-        FOR NO KEY UPDATE SKIP LOCKED;
-        IF NOT found THEN
-            -- Every row with credits is held by another charge: wait for the account row.
-            SELECT credits INTO v_row_credits
-            FROM public.credits_ledger WHERE user_key = p_user_key
-            FOR NO KEY UPDATE;
-            v_row_credits := private.spread_credits(p_user_key, v_row_credits);
-        END IF;
-        IF v_row_credits >= 1 THEN
-            UPDATE public.credits_ledger SET credits = credits - 1 WHERE user_key = p_user_key;
-            RETURN v_row_credits - 1 + coalesce((
-                SELECT sum(b.credits) FROM private.credit_buckets AS b
-                WHERE b.user_key = p_user_key
-            ), 0)::integer;
-        END IF;
-        SELECT bucket INTO v_bucket
-        FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
-        ORDER BY bucket LIMIT 1
         FOR NO KEY UPDATE;
-        IF NOT found THEN
-            PERFORM private.raise_error(
-                'insufficient_credits', 'not enough credits for another clip',
-                jsonb_build_object('credits', 0)
-            );
-        END IF;
+        v_row_credits := private.spread_credits(p_user_key, v_row_credits);
+    END IF;
+    IF v_row_credits >= 1 THEN
+        UPDATE public.credits_ledger SET credits = credits - 1 WHERE user_key = p_user_key;
+        RETURN v_row_credits - 1 + coalesce((
+            SELECT sum(b.credits) FROM private.credit_buckets AS b
+            WHERE b.user_key = p_user_key
+        ), 0)::integer;
+    END IF;
+    SELECT bucket INTO v_bucket
+    FROM private.credit_buckets WHERE user_key = p_user_key AND credits >= 1
+    ORDER BY bucket LIMIT 1
+    FOR NO KEY UPDATE;
+    IF NOT found THEN
+        PERFORM private.raise_error(
+            'insufficient_credits', 'not enough credits for another clip',
+            jsonb_build_object('credits', 0)
+        );
     END IF;
     UPDATE private.credit_buckets SET credits = credits - 1
     WHERE user_key = p_user_key AND bucket = v_bucket;

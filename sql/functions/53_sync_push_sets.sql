@@ -165,12 +165,14 @@ BEGIN
             AND e ->> 'ord' IN (
                 SELECT private.sync_valid_scene_fields(p_group, ARRAY['args']))
     ),
-    -- Placed after the end of its project (looked up once per project). The joins of this
-    -- statement are lookups by key: the planner estimates one row for the group's filtered
-    -- elements, and a nested loop over two of them grows with the square of a batch.
+    -- The index after each project's last live scene, by project id (looked up once per
+    -- project). The joins of this statement are lookups by key: the planner estimates one row
+    -- for the group's filtered elements, and a nested loop over two of them grows with the
+    -- square of a batch.
     ends AS MATERIALIZED (
         SELECT private.sync_scene_ends(ARRAY(SELECT DISTINCT m.project_id FROM m)) AS by_project
     ),
+    -- Each create placed after the end of its project, in batch order.
     placed AS (
         SELECT m.*,
             (e.by_project ->> m.project_id::text)::integer

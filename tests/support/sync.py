@@ -17,7 +17,7 @@ Conn = psycopg.Connection[Any]
 def call_as(conn: Conn, user_id: uuid.UUID, sql: str, params: tuple[Any, ...] = ()) -> Any:
     """The first column of the first row of one statement, run as the user in its own request."""
     with request_transaction(conn, "authenticated", claims_for_user(str(user_id))):
-        row = conn.execute(sql, params).fetchone()  # type: ignore[arg-type]
+        row = conn.execute(sql, params).fetchone()
     return None if row is None else row[0]
 
 

@@ -24,7 +24,7 @@ from directorstudio_client.storage.sqlite_lists import (
     SCENE_LIST,
     reader,
 )
-from directorstudio_client.storage.sqlite_outbox import SQLiteOutbox
+from directorstudio_client.storage.sqlite_outbox import SQLiteOutbox, _chunks
 from directorstudio_client.storage.sqlite_rows import (
     all_columns,
     decode,
@@ -177,38 +177,31 @@ class SQLiteStorage(SQLiteOutbox, StoreBase):
         )
         return decode(spec, records[0]) if records else None
 
+    def _by_ids(
+        self, table: str, columns: str, row_ids: list[str], condition: str = ""
+    ) -> Iterator[tuple[Any, ...]]:
+        """The records (``columns``) of the cached rows among ``row_ids`` that meet
+        ``condition``, one query per 500 ids."""
+        spec = synced_spec(table)
+        for chunk in _chunks(row_ids):
+            marks = ", ".join("?" for _ in chunk)
+            yield from self._query(
+                f"SELECT {columns} FROM {spec.name} WHERE {spec.id_column} IN ({marks}){condition}",
+                tuple(chunk),
+            )
+
     def get_rows(self, table: str, row_ids: list[str]) -> dict[str, CachedRow]:
         """The cached rows among ``row_ids``, by id (one query per 500 ids)."""
         spec = synced_spec(table)
-        found: dict[str, CachedRow] = {}
-        for start in range(0, len(row_ids), 500):
-            chunk = row_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            for record in self._query(
-                f"SELECT {', '.join(all_columns(spec))} FROM {spec.name}"
-                f" WHERE {spec.id_column} IN ({marks})",
-                tuple(chunk),
-            ):
-                cached = decode(spec, record)
-                found[cached.id] = cached
-        return found
+        records = self._by_ids(table, ", ".join(all_columns(spec)), row_ids)
+        found = (decode(spec, record) for record in records)
+        return {cached.id: cached for cached in found}
 
     def server_versions(self, table: str, row_ids: list[str]) -> dict[str, int]:
         """The server version of each cached row among ``row_ids`` that has a server row (one
         query per 500 ids, no row decoded)."""
-        spec = synced_spec(table)
-        versions: dict[str, int] = {}
-        for start in range(0, len(row_ids), 500):
-            chunk = row_ids[start : start + 500]
-            marks = ", ".join("?" for _ in chunk)
-            versions.update(
-                self._query(
-                    f"SELECT {spec.id_column}, _server_version FROM {spec.name}"
-                    f" WHERE {spec.id_column} IN ({marks}) AND _server_row IS NOT NULL",
-                    tuple(chunk),
-                )
-            )
-        return versions
+        columns = f"{synced_spec(table).id_column}, _server_version"
+        return dict(self._by_ids(table, columns, row_ids, " AND _server_row IS NOT NULL"))
 
     def _write_row(self, cached: CachedRow) -> None:
         spec = synced_spec(cached.table)

@@ -129,9 +129,10 @@ class Reconciler:
                 busy = self._storage.rows_with_open_entries(table, ids)
                 # A row without open entries (and not a clip job, whose completion is noted
                 # against its cached status) needs only its cached server version.
-                full = ids if table == CLIP_JOBS.name else [i for i in ids if i in busy]
+                clips = table == CLIP_JOBS.name
+                full = [i for i in ids if clips or i in busy]
+                quiet = [i for i in ids if not (clips or i in busy)]
                 cached_rows = self._storage.get_rows(table, full) if full else {}
-                quiet = [i for i in ids if i not in busy] if table != CLIP_JOBS.name else []
                 held = self._storage.server_versions(table, quiet) if quiet else {}
                 for row_id in quiet:
                     row = table_rows[row_id]

@@ -335,14 +335,7 @@ def test_sync_push_finds_rows_by_key_when_the_statistics_have_not_seen_the_users
         order = [str(s) for s in reversed([*scenes, created])]
         add("scene_drafts", "reorder", project, {"project_id": str(project), "ordered_ids": order})
         add("scene_drafts", "delete", scenes[1], {})
-    conn.execute("SELECT set_config('auto_explain.log_analyze', 'on', false)")
-    plans.clear()
-    with request_transaction(conn, "authenticated", claims_for_user(str(user))):
-        answer = conn.execute(
-            "SELECT public.sync_push(%s, %s::jsonb)", (str(uuid.uuid4()), json.dumps(mutations))
-        ).fetchone()
-    assert answer is not None
-    assert {r["outcome"] for r in answer[0]["results"]} == {"applied"}, answer
+    _push_logged(plan_capture, user, mutations)
     scans = _push_statement_scans(conn, plans)
     assert any(s["Relation Name"] == "scene_drafts" for s in scans), plans
     assert _walks(conn, plans) == []
